@@ -1,0 +1,104 @@
+"""`firebell` (also `python -m bot`): serve, db upgrade, export, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from bot.config import ConfigError, Settings
+from bot.durations import parse_duration
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ConfigError as exc:
+        print(f"firebell: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="firebell", description="Firebell: incidents, run from Slack.")
+    sub = parser.add_subparsers(required=True, metavar="command")
+
+    serve = sub.add_parser("serve", help="serve Slack's requests on POST /slack/events (and GET /healthz)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT, else 3000")
+    serve.set_defaults(run=_serve)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(required=True, metavar="action")
+    db_sub.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
+
+    export = sub.add_parser("export", help="print incidents (with their timelines) as JSON")
+    export.add_argument("--json", action="store_true", help="JSON output (the only format, for now)")
+    export.add_argument("--since", type=_duration, default=None, help="only incidents declared within, e.g. 30d")
+    export.set_defaults(run=_export)
+
+    demo = sub.add_parser("demo", help="play a scripted incident against a local Slack stand-in; no Slack needed")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _duration(text: str):  # noqa: ANN202 - argparse type
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.runtime import build
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    firebell = build(settings)
+    server = firebell.server(args.host, args.port or settings.port)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    logging.getLogger("firebell").info("listening on %s/slack/events", server.url)
+    try:
+        server.serve_forever()
+    finally:
+        server.stop()
+        firebell.close()
+    return 0
+
+
+def _exit_on_signal(signum: int, _frame: object) -> NoReturn:
+    raise SystemExit(0)
+
+
+def _db_upgrade(_args: argparse.Namespace) -> int:
+    from bot.runtime import open_database
+    from storage import migrate
+
+    db = open_database(Settings())
+    print(f"database is at revision {migrate.current_revision(db.engine)}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bot.deps import utc_now
+    from bot.runtime import open_database
+    from bot.services.incidents import incident_json
+    from storage import repositories
+
+    db = open_database(Settings())
+    since = utc_now() - args.since if args.since else None
+    with db.read() as session:
+        incidents = repositories.incidents_since(session, since)
+    json.dump([incident_json(i) for i in incidents], sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return 0
+
+
+def _demo(_args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo()

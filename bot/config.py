@@ -1,0 +1,191 @@
+"""Settings from the environment (and ``.env``) and the policy file ``firebell.yml``, both validated once."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.domain.model import Severity
+from bot.durations import format_duration, parse_duration
+
+DEFAULT_CONFIG_FILE = "firebell.yml"
+SLACK_API_URL = "https://slack.com/api/"
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
+SlackUserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]+$")]
+TierMember = Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]+$")]  # S… is a user group
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key and the problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SeverityPolicy(_Strict):
+    ack: Duration
+    update_every: Duration
+    resolve: Duration
+    page: str | None = None
+
+
+class Tier(_Strict):
+    name: str = Field(min_length=1, max_length=40)
+    members: list[TierMember]
+    ack_timeout: Duration | None = None
+
+    @field_validator("members")
+    @classmethod
+    def _has_members(cls, members: list[str]) -> list[str]:
+        if not members:
+            raise ValueError("a tier needs at least one member (a Slack user id U… or user group id S…)")
+        return members
+
+
+DEFAULT_SEVERITIES: dict[Severity, SeverityPolicy] = {
+    Severity.SEV1: SeverityPolicy(ack="5m", update_every="30m", resolve="4h"),
+    Severity.SEV2: SeverityPolicy(ack="15m", update_every="1h", resolve="8h"),
+    Severity.SEV3: SeverityPolicy(ack="1h", update_every="4h", resolve="3d"),
+    Severity.SEV4: SeverityPolicy(ack="4h", update_every="1d", resolve="7d"),
+}
+DEFAULT_ROOT_CAUSES = [
+    "software-bug", "configuration", "hardware-failure", "data-corruption",
+    "capacity", "dependency", "security", "human-error", "unknown",
+]
+
+
+class FirebellConfig(_Strict):
+    """The policy a team writes in firebell.yml. Every key has a default."""
+
+    broadcast_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]+$")
+    channel_prefix: str = Field(default="inc", pattern=r"^[a-z0-9][a-z0-9_-]{0,19}$")
+    severities: dict[Severity, SeverityPolicy] = Field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
+    reminders_at: list[float] = Field(default_factory=lambda: [0.5, 0.8])
+    tiers: list[Tier] = Field(default_factory=list)
+    root_cause_categories: list[Annotated[str, Field(min_length=1, max_length=75)]] = Field(
+        default_factory=lambda: list(DEFAULT_ROOT_CAUSES), min_length=1
+    )
+    admins: list[SlackUserId] = Field(default_factory=list)
+
+    @field_validator("severities")
+    @classmethod
+    def _all_severities(cls, given: dict[Severity, SeverityPolicy]) -> dict[Severity, SeverityPolicy]:
+        return {sev: given.get(sev, DEFAULT_SEVERITIES[sev]) for sev in Severity}
+
+    @field_validator("reminders_at")
+    @classmethod
+    def _fractions(cls, fractions: list[float]) -> list[float]:
+        for value in fractions:
+            if not 0 < value < 1:
+                raise ValueError(f"{value} is not a fraction between 0 and 1 (e.g. 0.5 for half-way)")
+        return sorted(set(fractions))
+
+    @field_validator("root_cause_categories")
+    @classmethod
+    def _unique_categories(cls, categories: list[str]) -> list[str]:
+        if len(set(categories)) != len(categories):
+            raise ValueError("categories must be unique")
+        return categories
+
+    @model_validator(mode="after")
+    def _tier_references(self) -> FirebellConfig:
+        names = [tier.name for tier in self.tiers]
+        if len(set(names)) != len(names):
+            raise ValueError("tiers: tier names must be unique")
+        for sev, policy in self.severities.items():
+            if policy.page is not None and policy.page not in names:
+                known = ", ".join(names) or "none are configured"
+                raise ValueError(f"severities.{sev}.page: no tier named {policy.page!r} (tiers: {known})")
+        return self
+
+    def tier(self, name: str) -> Tier | None:
+        return next((t for t in self.tiers if t.name.lower() == name.lower()), None)
+
+
+def load_config(path: Path | None) -> FirebellConfig:
+    """Read and validate the YAML file; no file means the built-in defaults."""
+    if path is None:
+        return FirebellConfig()
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({_one_line(str(exc))})") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys (broadcast_channel, tiers, …)")
+    try:
+        return FirebellConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe_errors(exc)}") from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per problem, each naming its key path (``severities.sev1.ack: …``)."""
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-"))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling)"
+        elif error["type"] == "string_pattern_mismatch":
+            message = f"{error.get('input')!r} is not valid here"
+        parts.append(f"{location}: {message}" if location else message)
+    return "; ".join(parts)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Settings(BaseSettings):
+    """What the process reads from its environment (or ``.env``)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = SLACK_API_URL
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'firebell.db'}")
+    firebell_config: Path | None = None
+    port: int = 3000
+
+    def config_path(self) -> Path | None:
+        if self.firebell_config is not None:
+            return self.firebell_config
+        default = Path.cwd() / DEFAULT_CONFIG_FILE
+        return default if default.exists() else None
+
+    def require_slack(self) -> None:
+        missing = [
+            name
+            for name, value in (("SLACK_BOT_TOKEN", self.slack_bot_token),
+                                ("SLACK_SIGNING_SECRET", self.slack_signing_secret))
+            if value is None or not value.get_secret_value()
+        ]
+        if missing:
+            raise ConfigError(f"{' and '.join(missing)} must be set (in the environment or .env) to serve Slack")
+
+
+def api_url_with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"

@@ -1,0 +1,29 @@
+"""What every use case needs, built once by the composition root and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.background import Background
+from bot.config import FirebellConfig
+from bot.slack.gateway import SlackGateway
+from storage.db import Database
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    config: FirebellConfig
+    db: Database
+    slack: SlackGateway
+    background: Background
+    team_id: str
+    bot_user_id: str
+    clock: Clock = utc_now

@@ -1,0 +1,88 @@
+"""Firebell's own words for an incident: severities, statuses, and the incident as the domain sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    SEV1 = "sev1"
+    SEV2 = "sev2"
+    SEV3 = "sev3"
+    SEV4 = "sev4"
+
+    @property
+    def label(self) -> str:
+        return self.value.upper()
+
+    @property
+    def rank(self) -> int:
+        """1 is the most severe."""
+        return int(self.value[-1])
+
+
+DEFAULT_SEVERITY = Severity.SEV3
+
+
+class Status(StrEnum):
+    DECLARED = "declared"
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        return self is not Status.RESOLVED
+
+
+OPEN_STATUSES = tuple(s for s in Status if s.is_open)
+
+
+def incident_ref(number: int) -> str:
+    return f"INC-{number}"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    actor: str | None
+    text: str
+    permalink: str | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A read-only view of one incident, as renderers and exports see it."""
+
+    id: int
+    team_id: str
+    number: int
+    title: str
+    description: str
+    severity: Severity
+    status: Status
+    declared_by: str
+    commander: str
+    declared_at: datetime
+    channel_id: str | None = None
+    channel_name: str | None = None
+    card_ts: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+    root_cause_category: str | None = None
+    root_cause: str | None = None
+    resolution: str | None = None
+    timeline: tuple[TimelineEntry, ...] = field(default=())
+
+    @property
+    def ref(self) -> str:
+        return incident_ref(self.number)

@@ -1,0 +1,119 @@
+"""Declare an incident: a number, a channel, the incident row, then the card and the announcement."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.deps import Deps
+from bot.domain import naming, rules
+from bot.domain.errors import SlackFailure
+from bot.domain.model import Incident, Severity, Status
+from bot.services import cards
+from bot.slack import render
+from bot.slack import text as t
+from bot.slack.gateway import NameTaken, SlackCallFailed
+from storage import repositories as repo
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class DeclareRequest:
+    team_id: str
+    user_id: str
+    title: str
+    severity: Severity
+    description: str = ""
+    origin_channel: str | None = None  # the message a message shortcut was used on
+    origin_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class Declared:
+    incident: Incident
+    problems: tuple[str, ...]  # Slack steps after the incident existed that failed (card, pin, announce…)
+
+
+def validate(request: DeclareRequest) -> DeclareRequest:
+    """Raise InvalidInput for a bad title or description, before anything is created."""
+    rules.clean_title(request.title)
+    rules.clean_description(request.description)
+    return request
+
+
+def declare(deps: Deps, request: DeclareRequest) -> Declared:
+    """Create the incident and its channel together: if either fails, neither remains."""
+    title = rules.clean_title(request.title)
+    description = rules.clean_description(request.description)
+    permalink = deps.slack.permalink(request.origin_channel, request.origin_ts) if request.origin_ts else None
+    channel_id: str | None = None
+    try:
+        with deps.db.transaction() as session:
+            # The counter row stays locked while Slack creates the channel, so a failure rolls the
+            # number back and concurrent declares queue here instead of leaving gaps.
+            number = repo.take_incident_number(session, request.team_id)
+            channel_id, channel_name = _create_channel(deps, number, title)
+            now = deps.clock()
+            row = repo.add_incident(
+                session, team_id=request.team_id, number=number, title=title, description=description,
+                severity=request.severity.value, status=Status.DECLARED.value, channel_id=channel_id,
+                channel_name=channel_name, declared_by=request.user_id, commander=request.user_id,
+                declared_at=now,
+            )
+            note = f"Declared {request.severity.label}: {title}"
+            repo.add_timeline_event(session, row, at=now, kind="declared", actor=request.user_id,
+                                    text=note + (f" (from a message: {permalink})" if permalink else ""),
+                                    permalink=permalink)
+            incident = repo.to_domain(row)
+    except BaseException:
+        if channel_id is not None:
+            _archive_quietly(deps, channel_id)
+        raise
+    return Declared(incident=incident, problems=tuple(_open_channel(deps, incident)))
+
+
+def _create_channel(deps: Deps, number: int, title: str) -> tuple[str, str]:
+    for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+        name = naming.channel_name(deps.config.channel_prefix, number, title, attempt)
+        try:
+            return deps.slack.create_channel(name), name
+        except NameTaken:
+            continue
+        except SlackCallFailed as exc:
+            raise SlackFailure(
+                f"Slack could not create the incident channel ({exc.error}); no incident was declared. Try again."
+            ) from None
+    raise SlackFailure(f"Channel names like `{name}` are all taken; no incident was declared.")
+
+
+def _archive_quietly(deps: Deps, channel_id: str) -> None:
+    try:
+        deps.slack.archive_channel(channel_id)
+    except SlackCallFailed as exc:
+        log.error("could not archive channel %s of a declare that failed: %s", channel_id, exc.error)
+
+
+def _open_channel(deps: Deps, incident: Incident) -> list[str]:
+    """Invite the reporter, post and pin the card, set the topic, announce. Each step is tried."""
+    channel = incident.channel_id
+    assert channel is not None
+    broadcast = deps.config.broadcast_channel
+    steps = [
+        ("inviting you", lambda: deps.slack.invite(channel, [incident.declared_by])),
+        ("posting the incident card", lambda: cards.post_card(deps, incident)),
+        ("setting the channel topic", lambda: deps.slack.set_topic(channel, render.channel_topic(incident))),
+    ]
+    if broadcast:
+        steps.append((f"announcing it in {t.channel(broadcast)}", lambda: deps.slack.post(
+            broadcast, render.incident_summary(incident), render.announcement(incident))))
+    problems = []
+    for what, step in steps:
+        try:
+            step()
+        except SlackCallFailed as exc:
+            log.error("%s: %s failed: %s", incident.ref, what, exc.error)
+            problems.append(f"{what} ({exc.error})")
+    return problems

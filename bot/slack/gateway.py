@@ -1,0 +1,160 @@
+"""The one door to Slack's Web API. Typed methods, Slack's errors translated, retries from slack_sdk."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from slack_sdk.webhook import WebhookClient
+
+from bot.slack.text import truncate
+
+log = logging.getLogger(__name__)
+
+TOPIC_LIMIT = 250
+INVITE_BATCH = 100
+
+
+class SlackCallFailed(Exception):
+    """A Web API call failed for good (after slack_sdk's retries); ``error`` is Slack's code."""
+
+    def __init__(self, method: str, error: str) -> None:
+        super().__init__(f"{method} failed: {error}")
+        self.method = method
+        self.error = error
+
+
+class NameTaken(SlackCallFailed):
+    pass
+
+
+def make_client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
+    """slack_sdk's client with its retry handlers for connection errors, 429 (Retry-After) and 5xx."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Identity:
+    team_id: str
+    bot_user_id: str
+    team_url: str | None
+
+
+def _blocks(blocks: Sequence[Block] | None) -> list[dict] | None:
+    return [b.to_dict() for b in blocks] if blocks is not None else None
+
+
+class SlackGateway:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def _call(self, method: str, **kwargs: object) -> dict:
+        try:
+            response = self.client.api_call(method, json=kwargs) if _json_method(method) else self.client.api_call(
+                method, data={k: v for k, v in kwargs.items() if v is not None}
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            error = error or f"http_{exc.response.status_code}"
+            if error == "name_taken":
+                raise NameTaken(method, error) from None
+            raise SlackCallFailed(method, error) from None
+        except (SlackRequestError, OSError) as exc:
+            raise SlackCallFailed(method, f"connection failed ({type(exc).__name__})") from None
+        return response.data if isinstance(response.data, dict) else {}
+
+    # identity
+
+    def identity(self) -> Identity:
+        data = self._call("auth.test")
+        return Identity(team_id=data["team_id"], bot_user_id=data["user_id"], team_url=data.get("url"))
+
+    # channels
+
+    def create_channel(self, name: str, *, private: bool = False) -> str:
+        return self._call("conversations.create", name=name, is_private="true" if private else "false")["channel"]["id"]
+
+    def archive_channel(self, channel_id: str) -> None:
+        self._call("conversations.archive", channel=channel_id)
+
+    def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
+        """Invite users; people already in the channel (or the bot itself) are not an error."""
+        wanted = list(dict.fromkeys(user_ids))
+        for start in range(0, len(wanted), INVITE_BATCH):
+            try:
+                self._call("conversations.invite", channel=channel_id, users=",".join(wanted[start:start + 100]))
+            except SlackCallFailed as exc:
+                if exc.error not in ("already_in_channel", "cant_invite_self"):
+                    raise
+
+    def set_topic(self, channel_id: str, topic: str) -> None:
+        self._call("conversations.setTopic", channel=channel_id, topic=truncate(topic, TOPIC_LIMIT))
+
+    # messages
+
+    def post(self, channel: str, text: str, blocks: Sequence[Block] | None = None) -> str:
+        """Post to a channel (or to a user id: the bot's DM with them); returns the message ts."""
+        return self._call("chat.postMessage", channel=channel, text=text, blocks=_blocks(blocks),
+                          unfurl_links=False)["ts"]
+
+    def update(self, channel: str, ts: str, text: str, blocks: Sequence[Block] | None = None) -> None:
+        self._call("chat.update", channel=channel, ts=ts, text=text, blocks=_blocks(blocks))
+
+    def post_ephemeral(self, channel: str, user: str, text: str, blocks: Sequence[Block] | None = None) -> None:
+        self._call("chat.postEphemeral", channel=channel, user=user, text=text, blocks=_blocks(blocks))
+
+    def pin(self, channel: str, ts: str) -> None:
+        try:
+            self._call("pins.add", channel=channel, timestamp=ts)
+        except SlackCallFailed as exc:
+            if exc.error != "already_pinned":
+                raise
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            return self._call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink")
+        except SlackCallFailed as exc:
+            log.warning("no permalink for %s/%s: %s", channel, ts, exc.error)
+            return None
+
+    # views
+
+    def open_view(self, trigger_id: str, view: View) -> str:
+        return self._call("views.open", trigger_id=trigger_id, view=view.to_dict())["view"]["id"]
+
+    # response_url
+
+    def respond(self, response_url: str, text: str, blocks: Sequence[Block] | None = None,
+                *, replace_original: bool = False) -> None:
+        """Answer through a command's response_url: ephemeral, seen only by the person who asked."""
+        try:
+            response = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers).send(
+                text=text, blocks=_blocks(blocks), response_type="ephemeral", replace_original=replace_original
+            )
+        except OSError as exc:
+            raise SlackCallFailed("response_url", f"connection failed ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise SlackCallFailed("response_url", f"http_{response.status_code} {response.body}")
+
+
+def _json_method(method: str) -> bool:
+    return method.startswith(("chat.", "views."))

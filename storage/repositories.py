@@ -1,0 +1,122 @@
+"""Data access. Every function takes the caller's Session; the use case owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from bot.domain.model import OPEN_STATUSES, Incident, Severity, Status, TimelineEntry
+from storage.models import IncidentCounter, IncidentRow, RequestClaim, TimelineEventRow
+
+
+def _insert_ignoring_conflicts(session: Session, table: Table, values: dict[str, Any]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING; returns how many rows went in (0 or 1)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return len(session.execute(statement).all())
+
+
+def take_incident_number(session: Session, team_id: str) -> int:
+    """The team's next number. Its counter row stays locked until the transaction ends, so two
+    declares never get the same number, and a rolled-back declare leaves no gap."""
+    _insert_ignoring_conflicts(session, IncidentCounter.__table__, {"team_id": team_id, "last_number": 0})
+    last = session.execute(
+        select(IncidentCounter.last_number).where(IncidentCounter.team_id == team_id).with_for_update()
+    ).scalar_one()
+    session.execute(update(IncidentCounter).where(IncidentCounter.team_id == team_id).values(last_number=last + 1))
+    return last + 1
+
+
+def claim_request(session: Session, key: str, now: datetime) -> bool:
+    """True the first time ``key`` is claimed, False ever after (duplicates, double submits)."""
+    return _insert_ignoring_conflicts(session, RequestClaim.__table__, {"key": key, "claimed_at": now}) == 1
+
+
+def release_request(session: Session, key: str) -> None:
+    session.query(RequestClaim).filter(RequestClaim.key == key).delete()
+
+
+def add_incident(session: Session, **fields: Any) -> IncidentRow:
+    row = IncidentRow(**fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_timeline_event(
+    session: Session, incident: IncidentRow, *, at: datetime, kind: str, actor: str | None,
+    text: str, permalink: str | None = None,
+) -> TimelineEventRow:
+    event = TimelineEventRow(incident_id=incident.id, at=at, kind=kind, actor=actor, text=text, permalink=permalink)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def incident_row(session: Session, incident_id: int, *, lock: bool = False) -> IncidentRow:
+    query = select(IncidentRow).where(IncidentRow.id == incident_id)
+    return session.execute(query.with_for_update() if lock else query).scalar_one()
+
+
+def find_by_channel(session: Session, channel_id: str) -> IncidentRow | None:
+    return session.execute(select(IncidentRow).where(IncidentRow.channel_id == channel_id)).scalar_one_or_none()
+
+
+def find_by_number(session: Session, team_id: str, number: int) -> IncidentRow | None:
+    return session.execute(
+        select(IncidentRow).where(IncidentRow.team_id == team_id, IncidentRow.number == number)
+    ).scalar_one_or_none()
+
+
+def open_incidents(session: Session, team_id: str, limit: int = 50) -> list[Incident]:
+    rows = session.execute(
+        select(IncidentRow)
+        .where(IncidentRow.team_id == team_id, IncidentRow.status.in_([s.value for s in OPEN_STATUSES]))
+        .order_by(IncidentRow.number.desc())
+        .limit(limit)
+    ).scalars()
+    return [to_domain(row, with_timeline=False) for row in rows]
+
+
+def incidents_since(session: Session, since: datetime | None) -> list[Incident]:
+    query = select(IncidentRow).options(selectinload(IncidentRow.timeline)).order_by(
+        IncidentRow.team_id, IncidentRow.number
+    )
+    if since is not None:
+        query = query.where(IncidentRow.declared_at >= since)
+    return [to_domain(row) for row in session.execute(query).scalars()]
+
+
+def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
+    timeline: Sequence[TimelineEventRow] = row.timeline if with_timeline else ()
+    return Incident(
+        id=row.id,
+        team_id=row.team_id,
+        number=row.number,
+        title=row.title,
+        description=row.description,
+        severity=Severity(row.severity),
+        status=Status(row.status),
+        declared_by=row.declared_by,
+        commander=row.commander,
+        declared_at=row.declared_at,
+        channel_id=row.channel_id,
+        channel_name=row.channel_name,
+        card_ts=row.card_ts,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
+        resolved_at=row.resolved_at,
+        root_cause_category=row.root_cause_category,
+        root_cause=row.root_cause,
+        resolution=row.resolution,
+        timeline=tuple(
+            TimelineEntry(at=e.at, kind=e.kind, actor=e.actor, text=e.text, permalink=e.permalink)
+            for e in timeline
+        ),
+    )

@@ -1,0 +1,94 @@
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, FirebellConfig, Settings, load_config
+from bot.domain.model import Severity
+
+FULL = """\
+broadcast_channel: C0INCIDENTS
+channel_prefix: inc
+severities:
+  sev1: {ack: 5m, update_every: 30m, resolve: 4h, page: L1}
+  sev2: {ack: 15m, update_every: 1h, resolve: 8h, page: L1}
+  sev3: {ack: 1h, update_every: 4h, resolve: 3d}
+  sev4: {ack: 4h, update_every: 1d, resolve: 7d}
+reminders_at: [0.5, 0.8]
+tiers:
+  - {name: L1, members: [U01, U02], ack_timeout: 10m}
+  - {name: L2, members: [U03], ack_timeout: 15m}
+  - {name: L3, members: [U04]}
+root_cause_categories: [software-bug, configuration, hardware-failure, data-corruption,
+                        capacity, dependency, security, human-error, unknown]
+admins: [U09]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "firebell.yml"
+    path.write_text(text)
+    return path
+
+
+def test_the_documented_file_loads(tmp_path):
+    config = load_config(write(tmp_path, FULL))
+    assert config.broadcast_channel == "C0INCIDENTS"
+    assert config.severities[Severity.SEV1].ack == timedelta(minutes=5)
+    assert config.severities[Severity.SEV1].page == "L1"
+    assert [t.name for t in config.tiers] == ["L1", "L2", "L3"]
+    assert config.tiers[0].ack_timeout == timedelta(minutes=10)
+    assert config.tiers[2].ack_timeout is None
+    assert config.admins == ["U09"]
+    assert "capacity" in config.root_cause_categories
+
+
+def test_no_file_means_defaults_for_every_key():
+    config = load_config(None)
+    assert config == FirebellConfig()
+    assert set(config.severities) == set(Severity)
+    assert config.reminders_at == [0.5, 0.8]
+    assert config.channel_prefix == "inc"
+
+
+def test_a_partial_file_keeps_the_other_defaults(tmp_path):
+    config = load_config(write(tmp_path, "severities:\n  sev1: {ack: PT2M, update_every: 10m, resolve: 1h}\n"))
+    assert config.severities[Severity.SEV1].ack == timedelta(minutes=2)
+    assert config.severities[Severity.SEV4].resolve == timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("severities:\n  sev1: {ack: 5x, update_every: 1h, resolve: 2h}\n", "severities.sev1.ack: '5x' is not a duration"),
+        ("tiers:\n  - {name: L1, members: []}\n", "tiers.0.members: a tier needs at least one member"),
+        ("severities:\n  sev2: {ack: 5m, update_every: 1h, resolve: 2h, page: L7}\n", "no tier named 'L7'"),
+        ("broadcats_channel: C1\n", "broadcats_channel: unknown key"),
+        ("reminders_at: [0.5, 1.5]\n", "reminders_at: 1.5 is not a fraction"),
+        ("channel_prefix: Inc!\n", "channel_prefix: 'Inc!' is not valid here"),
+        ("severities:\n  sev9: {ack: 5m, update_every: 1h, resolve: 2h}\n", "severities.sev9"),
+        ("admins: [bob]\n", "admins.0: 'bob' is not valid here"),
+        ("- just a list\n", "the top level must be a mapping"),
+        ("tiers: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_files_name_the_key_and_the_problem(tmp_path, text, message):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    assert message.replace("Value error, ", "") in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
+    monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
+    settings = Settings()
+    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'firebell.db'}"
+    assert settings.config_path() is None
+    write(tmp_path, FULL)
+    assert settings.config_path() == tmp_path / "firebell.yml"
+    with pytest.raises(ConfigError, match="^SLACK_SIGNING_SECRET must be set"):
+        settings.require_slack()

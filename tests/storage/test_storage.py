@@ -1,0 +1,103 @@
+"""Storage on SQLite and PostgreSQL: migrations match the models, times stay UTC, numbers never repeat."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from storage import migrate
+from storage import repositories as repo
+from storage.models import Base, IncidentCounter
+
+
+def test_migrations_build_exactly_the_models(db):
+    assert migrate.current_revision(db.engine) == migrate.head_revision(db.engine)
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+
+
+def _incident(session, number: int, declared_at: datetime, **extra):
+    return repo.add_incident(
+        session, team_id="T1", number=number, title=f"incident {number}", description="", severity="sev2",
+        status=extra.pop("status", "declared"), declared_by="U1", commander="U1", declared_at=declared_at,
+        **extra,
+    )
+
+
+def test_times_come_back_aware_utc(db):
+    plus_two = timezone(timedelta(hours=2))
+    with db.transaction() as session:
+        row = _incident(session, 1, datetime(2026, 3, 1, 12, 0, tzinfo=plus_two))
+        repo.add_timeline_event(session, row, at=datetime(2026, 3, 1, 12, 5, tzinfo=plus_two), kind="note",
+                                actor="U1", text="x")
+    with db.read() as session:
+        incident = repo.to_domain(repo.find_by_number(session, "T1", 1))
+    assert incident.declared_at == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    assert incident.declared_at.tzinfo == UTC
+    assert incident.timeline[0].at == datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
+
+
+def test_naive_times_are_refused(db):
+    with pytest.raises(Exception, match="naive datetime"), db.transaction() as session:
+        _incident(session, 1, datetime(2026, 3, 1, 12, 0))
+
+
+def test_concurrent_declares_take_distinct_numbers_without_gaps(db):
+    taken: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(12)
+
+    def take() -> None:
+        try:
+            start.wait()
+            with db.transaction() as session:
+                number = repo.take_incident_number(session, "T1")
+                _incident(session, number, datetime.now(UTC))
+            taken.append(number)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=take) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(taken) == list(range(1, 13))
+
+
+def test_a_rolled_back_declare_gives_its_number_back(db):
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        repo.take_incident_number(session, "T1")
+        raise RuntimeError("Slack failed")
+    with db.transaction() as session:
+        assert repo.take_incident_number(session, "T1") == 1
+        assert repo.take_incident_number(session, "T2") == 1
+    with db.read() as session:
+        assert session.get(IncidentCounter, "T1").last_number == 1
+
+
+def test_a_request_is_claimed_once(db):
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        assert repo.claim_request(session, "view:V1", now) is True
+    with db.transaction() as session:
+        assert repo.claim_request(session, "view:V1", now) is False
+        assert repo.claim_request(session, "view:V2", now) is True
+
+
+def test_open_incidents_newest_first_and_export_window(db):
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        _incident(session, 1, now - timedelta(days=40))
+        _incident(session, 2, now - timedelta(days=2), status="resolved")
+        _incident(session, 3, now - timedelta(days=1))
+    with db.read() as session:
+        assert [i.number for i in repo.open_incidents(session, "T1")] == [3, 1]
+        assert [i.number for i in repo.incidents_since(session, now - timedelta(days=30))] == [2, 3]
+        assert len(repo.incidents_since(session, None)) == 3
