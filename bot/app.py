@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from bot.background import error_id
 from bot.deps import Deps
-from handlers import actions, commands, shortcuts, views
+from handlers import actions, commands, events, shortcuts, views
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def build_bolt_app(deps: Deps, *, token: str, signing_secret: str, client: WebCl
 
     app.use(attach_deps)
     app.error(handle_error)
-    for module in (commands, shortcuts, views, actions):
+    for module in (commands, shortcuts, views, actions, events):
         module.register(app)
     return app
 

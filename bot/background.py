@@ -1,15 +1,22 @@
-"""Work that runs after Slack has had its answer, on threads of its own (never on Bolt's listener threads)."""
+"""Work that runs after Slack has had its answer, on threads of its own (never on Bolt's listener threads).
+
+Work submitted with the same ``key`` (an incident's channel) runs one at a time in submission order, so
+two edits of one card never overtake each other; different keys run in parallel.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+Work = Callable[[], Any]
 
 
 def error_id() -> str:
@@ -20,28 +27,47 @@ def error_id() -> str:
 class Background:
     def __init__(self, workers: int = 8) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="firebell-work")
+        self._lock = threading.Condition()
         self._pending = 0
-        self._idle = threading.Condition()
+        self._queues: dict[Hashable, deque[Work]] = {}
 
-    def submit(self, work: Callable[..., Any], *args: Any) -> None:
-        with self._idle:
+    def submit(self, work: Work, *, key: Hashable | None = None) -> None:
+        with self._lock:
             self._pending += 1
-        self._pool.submit(self._run, work, args)
+            if key is None:
+                self._pool.submit(self._run, work)
+                return
+            queue = self._queues.get(key)
+            if queue is not None:  # a drain for this key is running; it will reach this work
+                queue.append(work)
+                return
+            self._queues[key] = deque([work])
+        self._pool.submit(self._drain, key)
 
-    def _run(self, work: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    def _drain(self, key: Hashable) -> None:
+        while True:
+            with self._lock:
+                queue = self._queues[key]
+                if not queue:
+                    del self._queues[key]
+                    return
+                work = queue.popleft()
+            self._run(work)
+
+    def _run(self, work: Work) -> None:
         try:
-            work(*args)
-        except Exception:  # last resort: the work itself reports what it can; nothing may kill the pool
+            work()
+        except Exception:  # last resort: the work reports what it can itself; nothing may kill the pool
             log.exception("background work %s failed (error id %s)", getattr(work, "__name__", work), error_id())
         finally:
-            with self._idle:
+            with self._lock:
                 self._pending -= 1
-                self._idle.notify_all()
+                self._lock.notify_all()
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until no work is pending (shutdown, tests, the demo). False if the timeout passed first."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+        """Block until no work is pending (shutdown, the demo). False if the timeout passed first."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._pending == 0, timeout=timeout)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)

@@ -8,7 +8,6 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from bot.config import ConfigError, Settings
 from bot.durations import parse_duration
@@ -60,18 +59,15 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
     firebell = build(settings)
     server = firebell.server(args.host, args.port or settings.port)
-    signal.signal(signal.SIGTERM, _exit_on_signal)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: server.request_stop())
     logging.getLogger("firebell").info("listening on %s/slack/events", server.url)
     try:
-        server.serve_forever()
+        server.serve_forever()  # returns after a stop signal, once requests in flight are answered
     finally:
-        server.stop()
         firebell.close()
+    logging.getLogger("firebell").info("stopped")
     return 0
-
-
-def _exit_on_signal(signum: int, _frame: object) -> NoReturn:
-    raise SystemExit(0)
 
 
 def _db_upgrade(_args: argparse.Namespace) -> int:

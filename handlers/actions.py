@@ -1,4 +1,4 @@
-"""Buttons on the incident card."""
+"""Buttons on the incident card. A button only opens a form or asks a use case; the use case checks rights."""
 
 from __future__ import annotations
 
@@ -7,20 +7,54 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
-from bot.services import incidents
+from bot.domain.errors import FirebellError
+from bot.services import incidents, lifecycle
+from bot.services.incidents import Target
+from bot.slack import modals
 from bot.slack.ids import Action
-from handlers.common import after_ack, reply_in_channel
+from handlers.common import after_ack, open_form, reply_in_channel, tell_later
 
 
 def register(app: App) -> None:
     app.action(Action.ACKNOWLEDGE.value)(handle_acknowledge_action)
+    app.action(Action.POST_UPDATE.value)(handle_post_update_action)
+    app.action(Action.RESOLVE.value)(handle_resolve_action)
+
+
+def _where(body: dict[str, Any], deps: Deps) -> tuple[str, str, Target]:
+    user_id, channel_id = body["user"]["id"], body["channel"]["id"]
+    return user_id, channel_id, Target(deps.team_id, channel_id=channel_id)
 
 
 def handle_acknowledge_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
     ack()
-    user_id, channel_id = body["user"]["id"], body["channel"]["id"]
+    user_id, channel_id, target = _where(body, deps)
 
     def acknowledge() -> None:
-        incidents.acknowledge(deps, deps.team_id, user_id, channel_id=channel_id)
+        lifecycle.acknowledge(deps, target, user_id)
 
     after_ack(deps, acknowledge, reply_in_channel(deps, channel_id, user_id))
+
+
+def handle_post_update_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    ack()
+    user_id, channel_id, target = _where(body, deps)
+    reply = reply_in_channel(deps, channel_id, user_id)
+    try:
+        incident = incidents.get(deps, target)
+    except FirebellError as exc:
+        tell_later(deps, reply, exc.message)
+        return
+    open_form(deps, body["trigger_id"], modals.update_modal(incident), reply)
+
+
+def handle_resolve_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    ack()
+    user_id, channel_id, target = _where(body, deps)
+    reply = reply_in_channel(deps, channel_id, user_id)
+    try:
+        incident = lifecycle.check_can_resolve(deps, target, user_id)
+    except FirebellError as exc:
+        tell_later(deps, reply, exc.message)
+        return
+    open_form(deps, body["trigger_id"], modals.resolve_modal(incident, deps.config.root_cause_categories), reply)

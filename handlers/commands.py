@@ -9,11 +9,28 @@ from slack_bolt import Ack, App
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
 from bot.services import declare as declaring
-from bot.services import incidents
-from bot.slack import render
-from bot.slack.commands import Acknowledge, Declare, Help, ListOpen, parse_command
+from bot.services import incidents, lifecycle
+from bot.services.incidents import Target
+from bot.slack import modals, render
+from bot.slack.commands import (
+    Acknowledge,
+    AddNote,
+    AssignRole,
+    Command,
+    Declare,
+    Help,
+    ListOpen,
+    OnIncident,
+    PostUpdate,
+    Reopen,
+    Resolve,
+    SetSeverity,
+    SetStatus,
+    ShowTimeline,
+    parse_command,
+)
 from bot.slack.ids import COMMAND, DeclareMetadata
-from handlers.common import after_ack, reply_to_command
+from handlers.common import after_ack, open_form, reply_to_command
 
 
 def register(app: App) -> None:
@@ -23,12 +40,15 @@ def register(app: App) -> None:
 def handle_incident_command(ack: Ack, command: dict[str, Any], deps: Deps) -> None:
     try:
         parsed = parse_command(command.get("text", ""))
-        if isinstance(parsed, Declare) and parsed.title:
-            request = declaring.validate(declaring.DeclareRequest(
-                team_id=deps.team_id, user_id=command["user_id"], title=parsed.title, severity=parsed.severity))
-    except FirebellError as exc:
+        run(ack, command, deps, parsed)
+    except FirebellError as exc:  # raised before the ack: the answer is the ack
         ack(text=exc.message)
-        return
+
+
+def run(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> None:
+    user = command["user_id"]
+    reply = reply_to_command(deps, command)
+    target = Target(deps.team_id, command.get("channel_id"), parsed.number) if isinstance(parsed, OnIncident) else None
     match parsed:
         case Help():
             ack(text=render.HELP)
@@ -36,20 +56,48 @@ def handle_incident_command(ack: Ack, command: dict[str, Any], deps: Deps) -> No
             ack(text="Open incidents", blocks=render.incident_list(incidents.open_incidents(deps, deps.team_id)))
         case Declare(title=""):
             ack()
-            deps.slack.open_view(command["trigger_id"], render.declare_modal(
-                DeclareMetadata(origin="command", channel_id=command.get("channel_id")), severity=parsed.severity))
+            metadata = DeclareMetadata(origin="command", channel_id=command.get("channel_id"))
+            open_form(deps, command["trigger_id"], modals.declare_modal(metadata, severity=parsed.severity), reply)
         case Declare():
+            request = declaring.validate(declaring.DeclareRequest(
+                team_id=deps.team_id, user_id=user, title=parsed.title, severity=parsed.severity))
             ack(text=f"Declaring a {parsed.severity.label} incident…")
-            after_ack(deps, lambda: _declare(deps, request), reply_to_command(deps, command))
-        case Acknowledge(number=number):
+            after_ack(deps, lambda: _declare(deps, request), reply)
+        case Acknowledge():
+            lifecycle.acknowledge(deps, target, user)
             ack()
-            after_ack(deps, lambda: _acknowledge(deps, command, number), reply_to_command(deps, command))
+        case SetStatus(status=status, text=text):
+            lifecycle.set_status(deps, target, user, status, text)
+            ack()
+        case SetSeverity(severity=severity):
+            lifecycle.set_severity(deps, target, user, severity)
+            ack()
+        case AssignRole(role=role, user_id=assignee):
+            lifecycle.assign_role(deps, target, user, role, assignee)
+            ack()
+        case PostUpdate(text=""):
+            incident = incidents.get(deps, target)
+            ack()
+            open_form(deps, command["trigger_id"], modals.update_modal(incident), reply)
+        case PostUpdate(text=text):
+            lifecycle.post_update(deps, target, user, text)
+            ack()
+        case AddNote(text=text):
+            incident = lifecycle.add_note(deps, target, user, text)
+            ack(text=f"Noted on {incident.ref}'s timeline.")
+        case ShowTimeline():
+            incident = incidents.get(deps, target)
+            ack(text=f"{incident.ref} timeline", blocks=render.timeline(incident))
+        case Resolve():
+            incident = lifecycle.check_can_resolve(deps, target, user)
+            ack()
+            open_form(deps, command["trigger_id"], modals.resolve_modal(incident, deps.config.root_cause_categories),
+                      reply)
+        case Reopen(reason=reason):
+            lifecycle.reopen(deps, target, user, reason)
+            ack()
 
 
 def _declare(deps: Deps, request: declaring.DeclareRequest) -> str:
     result = declaring.declare(deps, request)
     return render.declared_message(result.incident, result.problems)
-
-
-def _acknowledge(deps: Deps, command: dict[str, Any], number: int | None) -> None:
-    incidents.acknowledge(deps, deps.team_id, command["user_id"], channel_id=command.get("channel_id"), number=number)

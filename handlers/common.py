@@ -1,10 +1,12 @@
-"""What every listener shares: running the use case after the ack, and answering its outcome."""
+"""What every listener shares: running work after the ack, and answering its outcome to the person."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from typing import Any
+
+from slack_sdk.models.views import View
 
 from bot.background import error_id
 from bot.deps import Deps
@@ -29,24 +31,48 @@ def after_ack(deps: Deps, work: Callable[[], str | None], reply: Reply) -> None:
             log.exception("request failed (error id %s)", ref)
             message = f"Firebell hit an unexpected error (error id `{ref}`); tell whoever runs Firebell."
         if message:
-            _send(reply, message)
+            tell(reply, message)
 
     deps.background.submit(run)
 
 
-def _send(reply: Reply, message: str) -> None:
+def tell(reply: Reply, message: str) -> None:
     try:
         reply(message)
     except SlackCallFailed as exc:
         log.error("could not tell the user %r: %s", message, exc.error)
 
 
-def reply_to_command(deps: Deps, command: dict[str, Any]) -> Reply:
-    return lambda text: deps.slack.respond(command["response_url"], text)
+def tell_later(deps: Deps, reply: Reply, message: str) -> None:
+    """Answer off the listener thread (after the ack has gone)."""
+    deps.background.submit(lambda: tell(reply, message))
+
+
+def open_form(deps: Deps, trigger_id: str, view: View, reply: Reply) -> None:
+    """Open a modal now (a trigger id lives 3 seconds); if Slack refuses, say so instead of failing silently."""
+    try:
+        deps.slack.open_view(trigger_id, view)
+    except SlackCallFailed as exc:
+        log.warning("views.open failed: %s", exc.error)
+        tell_later(deps, reply, f"Slack did not open the form ({exc.error}); try again.")
+
+
+def reply_to_command(deps: Deps, payload: dict[str, Any]) -> Reply:
+    return lambda text: deps.slack.respond(payload["response_url"], text)
 
 
 def reply_in_channel(deps: Deps, channel_id: str, user_id: str) -> Reply:
-    return lambda text: deps.slack.post_ephemeral(channel_id, user_id, text)
+    """Ephemeral in the channel; by DM when Slack cannot show it there (the person is not a member)."""
+
+    def reply(text: str) -> None:
+        try:
+            deps.slack.post_ephemeral(channel_id, user_id, text)
+        except SlackCallFailed as exc:
+            if exc.error not in ("user_not_in_channel", "channel_not_found", "not_in_channel"):
+                raise
+            deps.slack.post(user_id, text)
+
+    return reply
 
 
 def reply_by_dm(deps: Deps, user_id: str) -> Reply:

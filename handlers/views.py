@@ -1,24 +1,44 @@
-"""Modal submissions: validate inline (response_action=errors), claim once, then work after the ack."""
+"""Modal submissions: validate inline (response_action=errors), decide, then do the Slack work after the ack."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import FirebellError, InvalidInput
+from bot.domain.model import Status
 from bot.domain.rules import parse_severity
 from bot.services import declare as declaring
-from bot.services import incidents
+from bot.services import incidents, lifecycle
+from bot.services.incidents import Target
 from bot.slack import render
-from bot.slack.ids import DeclareBlock, DeclareMetadata, ViewId
+from bot.slack.ids import (
+    DeclareBlock,
+    DeclareMetadata,
+    IncidentMetadata,
+    MessageMetadata,
+    ResolveBlock,
+    TimelineBlock,
+    UpdateBlock,
+    ViewId,
+)
 from bot.slack.state import flatten_state
 from handlers.common import after_ack, reply_by_dm
 
 
 def register(app: App) -> None:
     app.view(ViewId.DECLARE.value)(handle_declare_submission)
+    app.view(ViewId.UPDATE.value)(handle_update_submission)
+    app.view(ViewId.RESOLVE.value)(handle_resolve_submission)
+    app.view(ViewId.ADD_TO_TIMELINE.value)(handle_add_to_timeline_submission)
+
+
+def _refuse(ack: Ack, exc: FirebellError, default_block: str) -> None:
+    """Show the problem inline, on the field it is about."""
+    ack(response_action="errors", errors={getattr(exc, "field", None) or default_block: exc.message[:300]})
 
 
 def handle_declare_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
@@ -34,7 +54,7 @@ def handle_declare_submission(ack: Ack, body: dict[str, Any], view: dict[str, An
             origin_ts=metadata.message_ts,
         ))
     except InvalidInput as exc:
-        ack(response_action="errors", errors={exc.field: exc.message})
+        _refuse(ack, exc, DeclareBlock.TITLE)
         return
     if not incidents.claim_once(deps, f"view:{view['id']}"):
         ack(response_action="errors", errors={DeclareBlock.TITLE.value: "This form was already submitted."})
@@ -47,3 +67,57 @@ def _declare(deps: Deps, request: declaring.DeclareRequest) -> str | None:
     result = declaring.declare(deps, request)
     # The reporter is invited to the new channel and sees it; a DM only when something went wrong.
     return render.declared_message(result.incident, result.problems) if result.problems else None
+
+
+def _target(deps: Deps, view: dict[str, Any]) -> Target:
+    return Target(deps.team_id, incident_id=IncidentMetadata.model_validate_json(view["private_metadata"]).incident_id)
+
+
+def handle_update_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    values = flatten_state(view)
+    status = values.get(UpdateBlock.STATUS)
+    try:
+        lifecycle.post_update(deps, _target(deps, view), body["user"]["id"], values.get(UpdateBlock.TEXT) or "",
+                              Status(status) if status else None)
+    except FirebellError as exc:
+        _refuse(ack, exc, UpdateBlock.TEXT)
+        return
+    ack()
+
+
+def handle_resolve_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    values = flatten_state(view)
+    try:
+        lifecycle.resolve(
+            deps, _target(deps, view), body["user"]["id"],
+            category=values.get(ResolveBlock.CATEGORY) or "",
+            root_cause=values.get(ResolveBlock.ROOT_CAUSE) or "",
+            resolution=values.get(ResolveBlock.RESOLUTION) or "",
+            follow_ups=(values.get(ResolveBlock.FOLLOW_UPS) or "").splitlines(),
+        )
+    except FirebellError as exc:
+        _refuse(ack, exc, ResolveBlock.CATEGORY)
+        return
+    ack()
+
+
+def handle_add_to_timeline_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    user_id = body["user"]["id"]
+    message = MessageMetadata.model_validate_json(view["private_metadata"])
+    number = flatten_state(view).get(TimelineBlock.INCIDENT)
+    if not number:
+        ack(response_action="errors", errors={TimelineBlock.INCIDENT.value: "Pick an incident."})
+        return
+    ack()
+    target = Target(deps.team_id, number=int(number))
+    after_ack(deps, lambda: add_message(deps, target, user_id, message), reply_by_dm(deps, user_id))
+
+
+def add_message(deps: Deps, target: Target, user_id: str, message: MessageMetadata) -> str:
+    """Put a Slack message on an incident's timeline with its author, its time and its permalink."""
+    permalink = deps.slack.permalink(message.channel_id, message.message_ts)
+    incident = lifecycle.add_note(
+        deps, target, user_id, message.text or "(a message with no text)", author=message.author,
+        at=datetime.fromtimestamp(float(message.message_ts), UTC), permalink=permalink,
+    )
+    return f"Added the message to {incident.ref}'s timeline."

@@ -52,6 +52,8 @@ class IncidentRow(Base):
     card_ts: Mapped[str | None] = mapped_column(String(32))
     declared_by: Mapped[str] = mapped_column(String(32))
     commander: Mapped[str] = mapped_column(String(32))
+    comms: Mapped[str | None] = mapped_column(String(32))
+    scribe: Mapped[str | None] = mapped_column(String(32))
     declared_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(32))
@@ -63,6 +65,9 @@ class IncidentRow(Base):
     timeline: Mapped[list[TimelineEventRow]] = relationship(
         back_populates="incident", order_by="(TimelineEventRow.at, TimelineEventRow.id)",
         cascade="all, delete-orphan",
+    )
+    follow_ups: Mapped[list[FollowUpRow]] = relationship(
+        order_by="FollowUpRow.id", cascade="all, delete-orphan",
     )
 
 
@@ -78,6 +83,18 @@ class TimelineEventRow(Base):
     permalink: Mapped[str | None] = mapped_column(Text)
 
     incident: Mapped[IncidentRow] = relationship(back_populates="timeline")
+
+
+class FollowUpRow(Base):
+    """An action item captured at resolve, one per line of the form."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
 
 
 class RequestClaim(Base):

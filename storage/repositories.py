@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.model import OPEN_STATUSES, Incident, Severity, Status, TimelineEntry
-from storage.models import IncidentCounter, IncidentRow, RequestClaim, TimelineEventRow
+from storage.models import FollowUpRow, IncidentCounter, IncidentRow, RequestClaim, TimelineEventRow
 
 
 def _insert_ignoring_conflicts(session: Session, table: Table, values: dict[str, Any]) -> int:
@@ -60,8 +60,21 @@ def add_timeline_event(
 
 
 def incident_row(session: Session, incident_id: int, *, lock: bool = False) -> IncidentRow:
+    """With ``lock``, waits for the row lock and reloads the row: what another transaction committed while
+    we waited must be what we decide on (the identity map would otherwise hand back the stale copy)."""
     query = select(IncidentRow).where(IncidentRow.id == incident_id)
-    return session.execute(query.with_for_update() if lock else query).scalar_one()
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.execute(query).scalar_one()
+
+
+def find_by_id(session: Session, incident_id: int) -> IncidentRow | None:
+    return session.get(IncidentRow, incident_id)
+
+
+def add_follow_ups(session: Session, incident: IncidentRow, items: Sequence[str], *, by: str, at: datetime) -> None:
+    session.add_all(FollowUpRow(incident_id=incident.id, text=item, created_by=by, created_at=at) for item in items)
+    session.flush()
 
 
 def find_by_channel(session: Session, channel_id: str) -> IncidentRow | None:
@@ -85,7 +98,9 @@ def open_incidents(session: Session, team_id: str, limit: int = 50) -> list[Inci
 
 
 def incidents_since(session: Session, since: datetime | None) -> list[Incident]:
-    query = select(IncidentRow).options(selectinload(IncidentRow.timeline)).order_by(
+    query = select(IncidentRow).options(
+        selectinload(IncidentRow.timeline), selectinload(IncidentRow.follow_ups)
+    ).order_by(
         IncidentRow.team_id, IncidentRow.number
     )
     if since is not None:
@@ -105,6 +120,8 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
         status=Status(row.status),
         declared_by=row.declared_by,
         commander=row.commander,
+        comms=row.comms,
+        scribe=row.scribe,
         declared_at=row.declared_at,
         channel_id=row.channel_id,
         channel_name=row.channel_name,
@@ -119,4 +136,5 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
             TimelineEntry(at=e.at, kind=e.kind, actor=e.actor, text=e.text, permalink=e.permalink)
             for e in timeline
         ),
+        follow_ups=tuple(f.text for f in row.follow_ups) if with_timeline else (),
     )

@@ -58,6 +58,12 @@ class TimelineEntry:
     permalink: str | None = None
 
 
+class Role(StrEnum):
+    COMMANDER = "commander"
+    COMMS = "comms"
+    SCRIBE = "scribe"
+
+
 @dataclass(frozen=True)
 class Incident:
     """A read-only view of one incident, as renderers and exports see it."""
@@ -72,6 +78,8 @@ class Incident:
     declared_by: str
     commander: str
     declared_at: datetime
+    comms: str | None = None
+    scribe: str | None = None
     channel_id: str | None = None
     channel_name: str | None = None
     card_ts: str | None = None
@@ -82,7 +90,14 @@ class Incident:
     root_cause: str | None = None
     resolution: str | None = None
     timeline: tuple[TimelineEntry, ...] = field(default=())
+    follow_ups: tuple[str, ...] = field(default=())
 
     @property
     def ref(self) -> str:
         return incident_ref(self.number)
+
+    def holder(self, role: Role) -> str | None:
+        return {Role.COMMANDER: self.commander, Role.COMMS: self.comms, Role.SCRIBE: self.scribe}[role]
+
+    def last(self, kind: str) -> TimelineEntry | None:
+        return next((e for e in reversed(self.timeline) if e.kind == kind), None)

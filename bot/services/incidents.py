@@ -1,17 +1,30 @@
-"""Use cases on existing incidents: find, list, acknowledge, export, and once-only request claims."""
+"""Finding incidents, listing them, exporting them, and once-only request claims."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.deps import Deps
-from bot.domain import lifecycle
 from bot.domain.errors import NotFound
-from bot.domain.model import Incident, Status
-from bot.services import cards
+from bot.domain.model import Incident
 from storage import repositories as repo
 from storage.models import IncidentRow
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which incident a request is about: by number, by id, or the incident of the channel it came from."""
+
+    team_id: str
+    channel_id: str | None = None
+    number: int | None = None
+    incident_id: int | None = None
 
 
 def claim_once(deps: Deps, key: str) -> bool:
@@ -25,34 +38,31 @@ def open_incidents(deps: Deps, team_id: str) -> list[Incident]:
         return repo.open_incidents(session, team_id)
 
 
-def _locate(session: Any, team_id: str, channel_id: str | None, number: int | None) -> IncidentRow:
-    row = repo.find_by_number(session, team_id, number) if number is not None else (
-        repo.find_by_channel(session, channel_id) if channel_id else None
-    )
-    if row is None or row.team_id != team_id:
-        if number is not None:
-            raise NotFound(f"There is no incident INC-{number}.")
-        raise NotFound("This channel is not an incident's. Run it in the incident channel, or name it: "
-                       "`/incident INC-7 ack`.")
-    return row
+def locate(session: Session, target: Target, *, lock: bool = False) -> IncidentRow:
+    if target.incident_id is not None:
+        row = repo.find_by_id(session, target.incident_id)
+    elif target.number is not None:
+        row = repo.find_by_number(session, target.team_id, target.number)
+    else:
+        row = repo.find_by_channel(session, target.channel_id) if target.channel_id else None
+    if row is None or row.team_id != target.team_id:
+        if target.number is not None:
+            raise NotFound(f"There is no incident INC-{target.number}.")
+        raise NotFound("This channel is not an incident's. Run the command in the incident's channel, or name "
+                       "the incident: `/incident INC-7 ack`.")
+    return repo.incident_row(session, row.id, lock=True) if lock else row
 
 
-def acknowledge(deps: Deps, team_id: str, user_id: str, *, channel_id: str | None = None,
-                number: int | None = None) -> Incident:
+@contextmanager
+def changing(deps: Deps, target: Target) -> Iterator[tuple[Session, IncidentRow]]:
+    """A write transaction holding the incident's row lock: concurrent changes to it queue here."""
     with deps.db.transaction() as session:
-        row = repo.incident_row(session, _locate(session, team_id, channel_id, number).id, lock=True)
-        incident = repo.to_domain(row, with_timeline=False)
-        status = lifecycle.status_after_ack(incident.status, row.acknowledged_by, incident.ref)
-        now = deps.clock()
-        row.status, row.acknowledged_at, row.acknowledged_by = status.value, now, user_id
-        repo.add_timeline_event(session, row, at=now, kind="acknowledged", actor=user_id,
-                                text=f"Acknowledged; status {Status(status).label}")
-        incident = repo.to_domain(row, with_timeline=False)
-    cards.refresh_card(deps, incident)
-    assert incident.channel_id is not None
-    deps.slack.post(incident.channel_id, f"<@{user_id}> acknowledged {incident.ref}; status is now "
-                    f"*{incident.status.label}*.")
-    return incident
+        yield session, locate(session, target, lock=True)
+
+
+def get(deps: Deps, target: Target) -> Incident:
+    with deps.db.read() as session:
+        return repo.to_domain(locate(session, target))
 
 
 def export(deps: Deps, since: timedelta | None) -> list[dict[str, Any]]:
@@ -78,6 +88,8 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         "channel_name": incident.channel_name,
         "declared_by": incident.declared_by,
         "commander": incident.commander,
+        "comms": incident.comms,
+        "scribe": incident.scribe,
         "declared_at": _iso(incident.declared_at),
         "acknowledged_at": _iso(incident.acknowledged_at),
         "acknowledged_by": incident.acknowledged_by,
@@ -85,6 +97,7 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         "root_cause_category": incident.root_cause_category,
         "root_cause": incident.root_cause,
         "resolution": incident.resolution,
+        "follow_ups": list(incident.follow_ups),
         "timeline": [
             {"at": _iso(e.at), "kind": e.kind, "actor": e.actor, "text": e.text, "permalink": e.permalink}
             for e in incident.timeline

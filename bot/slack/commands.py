@@ -1,4 +1,8 @@
-"""Parse `/incident …` text into a typed command, or a UsageError that says how to write it."""
+"""Parse `/incident …` text into a typed command, or a UsageError that says how to write it.
+
+The manifest sets `should_escape: true`, so Slack sends mentions as `<@U123|name>` and a typed `<`, `>`
+or `&` as `&lt;`, `&gt;`, `&amp;`; free text is unescaped back to what the person typed.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,17 @@ import re
 from dataclasses import dataclass
 
 from bot.domain.errors import InvalidInput, UsageError
-from bot.domain.model import DEFAULT_SEVERITY, Severity
+from bot.domain.lifecycle import SETTABLE
+from bot.domain.model import DEFAULT_SEVERITY, Role, Severity, Status
 from bot.domain.rules import parse_severity
 
 _REF = re.compile(r"^inc-?(\d+)$", re.IGNORECASE)
 _SEVERITY_LIKE = re.compile(r"^sev\w{0,2}$", re.IGNORECASE)  # sev2, sev9, sevv; not "Severity"
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 @dataclass(frozen=True)
@@ -30,13 +40,75 @@ class Declare:
 
 
 @dataclass(frozen=True)
-class Acknowledge:
-    number: int | None  # None: the incident of the channel the command was typed in
+class OnIncident:
+    """A command about one incident; ``number`` None means the incident of the channel it was typed in."""
+
+    number: int | None
 
 
-Command = Help | ListOpen | Declare | Acknowledge
+@dataclass(frozen=True)
+class Acknowledge(OnIncident):
+    pass
 
-SUBCOMMANDS = ("declare", "list", "ack", "help")
+
+@dataclass(frozen=True)
+class SetStatus(OnIncident):
+    status: Status
+    text: str
+
+
+@dataclass(frozen=True)
+class SetSeverity(OnIncident):
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class AssignRole(OnIncident):
+    role: Role
+    user_id: str
+
+
+@dataclass(frozen=True)
+class PostUpdate(OnIncident):
+    text: str  # empty: open the update form
+
+
+@dataclass(frozen=True)
+class AddNote(OnIncident):
+    text: str
+
+
+@dataclass(frozen=True)
+class ShowTimeline(OnIncident):
+    pass
+
+
+@dataclass(frozen=True)
+class Resolve(OnIncident):
+    pass
+
+
+@dataclass(frozen=True)
+class Reopen(OnIncident):
+    reason: str
+
+
+Command = Help | ListOpen | Declare | OnIncident
+
+USAGE = {
+    "declare": "`/incident declare [sev1…sev4] <title>`",
+    "list": "`/incident list`",
+    "ack": "`/incident ack`",
+    "status": "`/incident status investigating|identified|monitoring [text]`",
+    "sev": "`/incident sev 1…4`",
+    "role": "`/incident role commander|comms|scribe @person`",
+    "update": "`/incident update [text]`",
+    "note": "`/incident note <text>`",
+    "timeline": "`/incident timeline`",
+    "resolve": "`/incident resolve`",
+    "reopen": "`/incident reopen <why>`",
+    "help": "`/incident help`",
+}
 
 
 def parse_command(text: str) -> Command:
@@ -46,23 +118,26 @@ def parse_command(text: str) -> Command:
         number, words = int(ref.group(1)), words[1:]
     if not words:
         if number is not None:
-            raise UsageError(f"What should happen to INC-{number}? Try `/incident INC-{number} ack`.")
+            raise UsageError(f"What should happen to INC-{number}? For example `/incident INC-{number} ack`.")
         return Help()
     verb, rest = words[0].lower(), words[1:]
+    if re.fullmatch(r"sev[1-4]", verb):  # `/incident sev2` is `/incident sev 2`
+        verb, rest = "sev", [verb[-1], *rest]
     if verb in ("help", "?"):
         return Help()
-    if verb == "ack":
-        if rest:
-            raise UsageError("`/incident ack` takes nothing more; to name an incident: `/incident INC-7 ack`.")
-        return Acknowledge(number)
-    if number is not None:
-        raise UsageError(f"`{verb}` does not take an incident number.")
-    if verb == "list":
-        return ListOpen()
-    if verb == "declare":
-        return _declare(rest)
-    raise UsageError(f"`{verb}` is not an incident command; use one of: {', '.join(SUBCOMMANDS)}. "
-                     "`/incident help` shows how.")
+    if verb in ("list", "declare"):
+        if number is not None:
+            raise UsageError(f"`{verb}` does not take an incident number: {USAGE[verb]}.")
+        return ListOpen() if verb == "list" else _declare(rest)
+    parse = _ON_INCIDENT.get(verb)
+    if parse is None:
+        raise UsageError(f"`{verb}` is not an incident command. Commands: {', '.join(USAGE)}; "
+                         "`/incident help` shows how to write each.")
+    return parse(number, rest)
+
+
+def _usage(verb: str, problem: str) -> UsageError:
+    return UsageError(f"{problem} Write it as {USAGE[verb]}.")
 
 
 def _declare(words: list[str]) -> Declare:
@@ -71,6 +146,63 @@ def _declare(words: list[str]) -> Declare:
         try:
             severity = parse_severity(words[0])
         except InvalidInput as exc:
-            raise UsageError(exc.message + " For example: `/incident declare sev2 Checkout is failing`.") from None
+            raise _usage("declare", exc.message) from None
         words = words[1:]
-    return Declare(severity=severity, title=" ".join(words))
+    return Declare(severity=severity, title=unescape(" ".join(words)))
+
+
+def _no_args(verb: str, make: type[OnIncident]):  # noqa: ANN202
+    def parse(number: int | None, rest: list[str]) -> OnIncident:
+        if rest:
+            raise _usage(verb, f"`{verb}` takes nothing more (name an incident before it: `/incident INC-7 {verb}`).")
+        return make(number)
+    return parse
+
+
+def _status(number: int | None, rest: list[str]) -> SetStatus:
+    names = ", ".join(s.value for s in SETTABLE)
+    if not rest or rest[0].lower() not in [s.value for s in SETTABLE]:
+        raise _usage("status", f"The status must be one of: {names}.")
+    return SetStatus(number, Status(rest[0].lower()), unescape(" ".join(rest[1:])))
+
+
+def _severity(number: int | None, rest: list[str]) -> SetSeverity:
+    if len(rest) != 1:
+        raise _usage("sev", "Give one severity.")
+    try:
+        return SetSeverity(number, parse_severity(rest[0]))
+    except InvalidInput as exc:
+        raise _usage("sev", exc.message) from None
+
+
+def _role(number: int | None, rest: list[str]) -> AssignRole:
+    roles = [r.value for r in Role]
+    if len(rest) != 2 or rest[0].lower() not in roles:
+        raise _usage("role", f"Name a role ({', '.join(roles)}) and one person.")
+    mention = _MENTION.match(rest[1])
+    if not mention:
+        raise _usage("role", f"`{unescape(rest[1])}` is not a mention of a person; type @ and pick them.")
+    return AssignRole(number, Role(rest[0].lower()), mention.group(1))
+
+
+def _text(verb: str, make: type[OnIncident], *, required: bool):  # noqa: ANN202
+    def parse(number: int | None, rest: list[str]) -> OnIncident:
+        text = unescape(" ".join(rest))
+        if required and not text:
+            raise _usage(verb, "Say what to record.")
+        return make(number, text)  # type: ignore[call-arg]
+    return parse
+
+
+_ON_INCIDENT = {
+    "ack": _no_args("ack", Acknowledge),
+    "timeline": _no_args("timeline", ShowTimeline),
+    "resolve": _no_args("resolve", Resolve),
+    "status": _status,
+    "sev": _severity,
+    "severity": _severity,
+    "role": _role,
+    "update": _text("update", PostUpdate, required=False),
+    "note": _text("note", AddNote, required=True),
+    "reopen": _text("reopen", Reopen, required=True),
+}

@@ -136,10 +136,23 @@ class SlackGateway:
             log.warning("no permalink for %s/%s: %s", channel, ts, exc.error)
             return None
 
+    def upload(self, channel: str, filename: str, content: str, *, title: str, comment: str) -> None:
+        """Share a text file in a channel (files_upload_v2: get an upload URL, send the bytes, complete)."""
+        try:
+            self.client.files_upload_v2(channel=channel, filename=filename, content=content, title=title,
+                                        initial_comment=comment)
+        except SlackApiError as exc:
+            raise SlackCallFailed("files_upload_v2", str(exc.response.get("error"))) from None
+        except (SlackRequestError, OSError) as exc:
+            raise SlackCallFailed("files_upload_v2", f"connection failed ({type(exc).__name__})") from None
+
     # views
 
     def open_view(self, trigger_id: str, view: View) -> str:
         return self._call("views.open", trigger_id=trigger_id, view=view.to_dict())["view"]["id"]
+
+    def publish_home(self, user_id: str, view: View) -> None:
+        self._call("views.publish", user_id=user_id, view=view.to_dict())
 
     # response_url
 

@@ -13,14 +13,20 @@ COMMAND = "/incident"
 class Shortcut(StrEnum):
     DECLARE = "declare_incident"                  # global shortcut
     DECLARE_FROM_MESSAGE = "declare_from_message"  # message shortcut
+    ADD_TO_TIMELINE = "add_to_timeline"            # message shortcut
 
 
 class ViewId(StrEnum):
     DECLARE = "declare_incident_modal"
+    UPDATE = "incident_update_modal"
+    RESOLVE = "incident_resolve_modal"
+    ADD_TO_TIMELINE = "add_to_timeline_modal"
 
 
 class Action(StrEnum):
     ACKNOWLEDGE = "incident_acknowledge"
+    POST_UPDATE = "incident_post_update"
+    RESOLVE = "incident_resolve"
 
 
 class DeclareBlock(StrEnum):
@@ -29,14 +35,47 @@ class DeclareBlock(StrEnum):
     DESCRIPTION = "description"
 
 
+class UpdateBlock(StrEnum):
+    TEXT = "text"
+    STATUS = "status"
+
+
+class ResolveBlock(StrEnum):
+    CATEGORY = "root_cause_category"
+    ROOT_CAUSE = "root_cause"
+    RESOLUTION = "resolution"
+    FOLLOW_UPS = "follow_ups"
+
+
+class TimelineBlock(StrEnum):
+    INCIDENT = "incident"
+
+
 INPUT_ACTION = "value"  # the action id of each modal input element
 
 
-class DeclareMetadata(BaseModel):
-    """The declare modal's private_metadata: where the request came from."""
-
+class _Metadata(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class DeclareMetadata(_Metadata):
+    """The declare modal's private_metadata: where the request came from."""
 
     origin: Literal["command", "shortcut", "message"]
     channel_id: str | None = None
     message_ts: str | None = None
+
+
+class IncidentMetadata(_Metadata):
+    """The update and resolve modals' private_metadata."""
+
+    incident_id: int
+
+
+class MessageMetadata(_Metadata):
+    """The add-to-timeline modal's private_metadata: the message being added."""
+
+    channel_id: str
+    message_ts: str
+    author: str | None
+    text: str

@@ -1,4 +1,4 @@
-"""Pure Block Kit renderers: domain values in, slack_sdk models out. No session, no client."""
+"""Pure Block Kit renderers for messages: domain values in, slack_sdk models out. No session, no client."""
 
 from __future__ import annotations
 
@@ -10,32 +10,32 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
     SectionBlock,
-    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot.domain.model import DEFAULT_SEVERITY, Incident, Severity, Status
-from bot.domain.rules import MAX_DESCRIPTION, MAX_TITLE
+from bot.domain.model import Incident, Role, Severity, Status
+from bot.domain.report import span
 from bot.slack import text as t
-from bot.slack.ids import COMMAND, INPUT_ACTION, Action, DeclareBlock, DeclareMetadata, ViewId
+from bot.slack.ids import COMMAND, Action
 
 SEVERITY_EMOJI = {Severity.SEV1: "🔴", Severity.SEV2: "🟠", Severity.SEV3: "🟡", Severity.SEV4: "🔵"}
+MAX_MESSAGE_BLOCKS = 50
 
 HELP = f"""*Firebell: incident commands*
-• `{COMMAND} declare [sev1|sev2|sev3|sev4] <title>`: declare an incident (default sev3); without a title, a form opens
+• `{COMMAND} declare [sev1…sev4] <title>`: declare an incident (default sev3); without a title, a form opens
 • `{COMMAND} list`: open incidents, newest first
-• `{COMMAND} ack`: in an incident channel, acknowledge the incident
-• `{COMMAND} help`: this message
-You can also use the *Declare incident* shortcut, or the message shortcut on any message."""
+In an incident's channel (elsewhere, name it: `{COMMAND} INC-7 <command>`):
+• `ack`: acknowledge · `status investigating|identified|monitoring [text]`
+• `update [text]`: a status update for the channel and stakeholders (no text: a form)
+• `note <text>`: add to the timeline · `timeline`: show it
+• `sev 1…4` · `role commander|comms|scribe @person` · `resolve` · `reopen <why>`
+Shortcuts: *Declare incident* (anywhere, or on a message), *Add to incident timeline* (on a message)."""
 
 
 def incident_summary(incident: Incident) -> str:
-    """One line of plain mrkdwn, also used as the notification text of every card and announcement."""
+    """One line of mrkdwn, also the notification text of every card and announcement."""
     return (
         f"{SEVERITY_EMOJI[incident.severity]} *{incident.ref}* ({incident.severity.label}, "
         f"{incident.status.label}): {t.escape(incident.title)}"
@@ -45,32 +45,48 @@ def incident_summary(incident: Incident) -> str:
 def incident_card(incident: Incident) -> list[Block]:
     fields = [
         f"*Severity*\n{SEVERITY_EMOJI[incident.severity]} {incident.severity.label}",
-        f"*Status*\n{incident.status.label}",
+        f"*Status*\n{'✅ ' if incident.status is Status.RESOLVED else ''}{incident.status.label}",
         f"*Commander*\n{t.user(incident.commander)}",
         f"*Reported by*\n{t.user(incident.declared_by)}",
         f"*Declared*\n{t.date_token(incident.declared_at)}",
     ]
+    fields += [f"*{role.value.capitalize()}*\n{t.user(incident.holder(role))}"
+               for role in (Role.COMMS, Role.SCRIBE) if incident.holder(role)]
     if incident.acknowledged_at is not None:
         fields.append(
             f"*Acknowledged*\n{t.user(incident.acknowledged_by)}, {t.date_token(incident.acknowledged_at)}"
         )
+    if incident.resolved_at is not None:
+        fields.append(f"*Resolved*\n{t.date_token(incident.resolved_at)} "
+                      f"(after {span(incident.declared_at, incident.resolved_at)})")
     blocks: list[Block] = [
         HeaderBlock(block_id="card_title", text=t.truncate(f"{incident.ref}: {incident.title}", 150)),
-        SectionBlock(block_id="card_fields", fields=fields),
+        SectionBlock(block_id="card_fields", fields=fields[:10]),
     ]
     if incident.description:
         blocks.append(SectionBlock(block_id="card_description", text=t.truncate(t.escape(incident.description), 3000)))
-    buttons = []
-    if incident.status is Status.DECLARED:
-        buttons.append(
-            ButtonElement(text="Acknowledge", action_id=Action.ACKNOWLEDGE, value=str(incident.id), style="primary")
-        )
+    if incident.status is Status.RESOLVED and incident.root_cause:
+        blocks.append(SectionBlock(block_id="card_root_cause", text=t.truncate(
+            f"*Root cause* ({t.escape(incident.root_cause_category or '')}): {t.escape(incident.root_cause)}", 3000)))
+    buttons = card_buttons(incident)
     if buttons:
         blocks.append(ActionsBlock(block_id="card_actions", elements=buttons))
     blocks.append(
         ContextBlock(block_id="card_help", elements=[MarkdownTextObject(text=f"`{COMMAND} help` lists the commands")])
     )
     return blocks
+
+
+def card_buttons(incident: Incident) -> list[ButtonElement]:
+    if incident.status is Status.RESOLVED:
+        return []
+    value = str(incident.id)
+    buttons = []
+    if incident.acknowledged_at is None:
+        buttons.append(ButtonElement(text="Acknowledge", action_id=Action.ACKNOWLEDGE, value=value, style="primary"))
+    buttons.append(ButtonElement(text="Post update", action_id=Action.POST_UPDATE, value=value))
+    buttons.append(ButtonElement(text="Resolve", action_id=Action.RESOLVE, value=value, style="danger"))
+    return buttons
 
 
 def channel_topic(incident: Incident) -> str:
@@ -89,67 +105,68 @@ def announcement(incident: Incident) -> list[Block]:
     ]
 
 
+def update_blocks(incident: Incident, actor: str, text: str) -> list[Block]:
+    """A status update, as posted in the channel and announced to stakeholders. ``text`` is mrkdwn."""
+    return [
+        SectionBlock(block_id="update", text=t.truncate(
+            f"📣 *Update on {incident.ref}* ({incident.severity.label} · {incident.status.label}) "
+            f"from {t.user(actor)} in {t.channel(incident.channel_id)}:\n{text}", 3000)),
+    ]
+
+
+def resolution_blocks(incident: Incident, actor: str) -> list[Block]:
+    lines = [
+        f"✅ *{incident.ref} is resolved* by {t.user(actor)} after "
+        f"{span(incident.declared_at, incident.resolved_at)}: {t.escape(incident.title)}",
+        f"*Root cause* ({t.escape(incident.root_cause_category or '')}): {t.escape(incident.root_cause or '')}",
+        f"*What fixed it*: {t.escape(incident.resolution or '')}",
+    ]
+    blocks: list[Block] = [SectionBlock(block_id="resolution", text=t.truncate("\n".join(lines), 3000))]
+    if incident.follow_ups:
+        items = "\n".join(f"• {t.escape(item)}" for item in incident.follow_ups)
+        blocks.append(SectionBlock(block_id="follow_ups", text=t.truncate(f"*Follow-ups*\n{items}", 3000)))
+    return blocks
+
+
+def _sections(header: str, lines: Sequence[str], empty: str) -> list[Block]:
+    """Lines split across sections of at most 3,000 characters, at most 50 blocks in all."""
+    if not lines:
+        return [SectionBlock(text=empty)]
+    blocks: list[Block] = [HeaderBlock(text=t.truncate(header, 150))]
+    chunk: list[str] = []
+    for line in lines:
+        line = t.truncate(line, 3000)
+        if chunk and len("\n".join([*chunk, line])) > 3000:
+            blocks.append(SectionBlock(text="\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    blocks.append(SectionBlock(text="\n".join(chunk)))
+    if len(blocks) > MAX_MESSAGE_BLOCKS:
+        blocks = [*blocks[:MAX_MESSAGE_BLOCKS - 1],
+                  SectionBlock(text="…and more: `firebell export --json` has everything.")]
+    return blocks
+
+
 def incident_list(incidents: Sequence[Incident]) -> list[Block]:
-    if not incidents:
-        return [SectionBlock(text="No open incidents. :tada:")]
     lines = [
         f"{incident_summary(i)} · {t.channel(i.channel_id)} · declared {t.date_token(i.declared_at)}"
         for i in incidents
     ]
-    blocks: list[Block] = [HeaderBlock(text=f"Open incidents ({len(incidents)})")]
-    chunk: list[str] = []
-    for line in lines:  # a section holds 3,000 characters; split the list across sections
-        if chunk and len("\n".join([*chunk, line])) > 3000:
-            blocks.append(SectionBlock(text="\n".join(chunk)))
-            chunk = []
-        chunk.append(t.truncate(line, 3000))
-    blocks.append(SectionBlock(text="\n".join(chunk)))
-    return blocks[:50]
+    return _sections(f"Open incidents ({len(incidents)})", lines, "No open incidents. :tada:")
 
 
-def severity_option(severity: Severity) -> Option:
-    return Option(value=severity.value, text=f"{SEVERITY_EMOJI[severity]} {severity.label}")
+def timeline(incident: Incident) -> list[Block]:
+    lines = [
+        f"{t.date_token(e.at, '{date_short} {time_secs}')} · *{e.kind}* · {t.user(e.actor)}: {t.escape(e.text)}"
+        + (f" (<{e.permalink}|message>)" if e.permalink else "")
+        for e in incident.timeline
+    ]
+    return _sections(f"{incident.ref} timeline", lines, f"{incident.ref} has no timeline yet.")
 
 
-def declare_modal(
-    metadata: DeclareMetadata, *, title: str = "", severity: Severity = DEFAULT_SEVERITY, description: str = ""
-) -> View:
-    return View(
-        type="modal",
-        callback_id=ViewId.DECLARE,
-        title="Declare an incident",
-        submit="Declare",
-        close="Cancel",
-        private_metadata=metadata.model_dump_json(exclude_none=True),
-        blocks=[
-            InputBlock(
-                block_id=DeclareBlock.TITLE,
-                label="Title",
-                element=PlainTextInputElement(
-                    action_id=INPUT_ACTION, initial_value=t.truncate(title, MAX_TITLE) or None,
-                    max_length=MAX_TITLE, placeholder="What is broken, for whom?",
-                ),
-            ),
-            InputBlock(
-                block_id=DeclareBlock.SEVERITY,
-                label="Severity",
-                element=StaticSelectElement(
-                    action_id=INPUT_ACTION,
-                    options=[severity_option(s) for s in Severity],
-                    initial_option=severity_option(severity),
-                ),
-            ),
-            InputBlock(
-                block_id=DeclareBlock.DESCRIPTION,
-                label="Description",
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=INPUT_ACTION, multiline=True, max_length=MAX_DESCRIPTION,
-                    initial_value=t.truncate(description, MAX_DESCRIPTION) or None,
-                ),
-            ),
-        ],
-    )
+def home_view(incidents: Sequence[Incident]) -> View:
+    """The App Home tab: how to use Firebell, and what is open right now."""
+    return View(type="home", blocks=[*incident_list(incidents)[:45], SectionBlock(text=HELP)])
 
 
 def declared_message(incident: Incident, problems: Sequence[str]) -> str:

@@ -1,0 +1,131 @@
+"""`firebell demo`: a scripted incident against the local Slack stand-in, printed as a transcript."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bot.config import FirebellConfig, Settings
+from bot.runtime import build
+from bot.sandbox import SlackDriver, SlackStandIn
+
+PEOPLE = {"U0ALICE": "alice", "U0BOB": "bob"}
+BROADCAST = "C0INCIDENTS"
+
+
+class Transcript:
+    """Slack's markup made readable in a terminal: names for ids, fallbacks for date tokens."""
+
+    def __init__(self, slack: SlackStandIn) -> None:
+        self.slack = slack
+        self._seen: set[tuple[str, str]] = set()
+
+    def plain(self, text: str) -> str:
+        text = re.sub(r"<!date\^\d+\^[^|>]*\|([^>]*)>", r"\1", text)
+        text = re.sub(r"<@(\w+)>", lambda m: "@" + PEOPLE.get(m.group(1), m.group(1)), text)
+        text = re.sub(r"<#(\w+)>", lambda m: "#" + self._channel_name(m.group(1)), text)
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+    def _channel_name(self, channel_id: str) -> str:
+        try:
+            return self.slack.channel(channel_id).name
+        except KeyError:
+            return channel_id
+
+    def blocks(self, blocks: list[dict[str, Any]] | None, indent: str = "    │ ") -> list[str]:
+        lines: list[str] = []
+        for block in blocks or []:
+            kind = block["type"]
+            if kind == "header":
+                lines.append(block["text"]["text"].upper())
+            elif kind == "section":
+                if block.get("text"):
+                    lines.extend(self.plain(block["text"]["text"]).splitlines())
+                fields = [self.plain(f["text"]).replace("\n", ": ", 1) for f in block.get("fields", [])]
+                lines.extend(" · ".join(fields[i:i + 2]) for i in range(0, len(fields), 2))
+            elif kind == "context":
+                lines.append(" ".join(self.plain(e.get("text", "")) for e in block["elements"]))
+            elif kind == "actions":
+                lines.append("  ".join(f"[ {e['text']['text']} ]" for e in block["elements"]))
+        return [indent + line for line in lines]
+
+    def new_messages(self) -> None:
+        """Print each channel message not printed yet (and edits to the pinned card)."""
+        for channel in self.slack.channels:
+            for message in self.slack.messages(channel.id):
+                key = (message.ts, str(message.edits))
+                if (channel.id, message.ts + "/" + key[1]) in self._seen:
+                    continue
+                self._seen.add((channel.id, message.ts + "/" + key[1]))
+                who = "Firebell" if message.bot else PEOPLE.get(message.user or "", message.user)
+                pinned = " (pinned)" if message.ts in channel.pins else ""
+                edited = " (card updated)" if message.edits else ""
+                print(f"  #{channel.name} · {who}{pinned}{edited}:")
+                if message.blocks:
+                    print("\n".join(self.blocks(message.blocks)))
+                else:
+                    print(f"    │ {self.plain(message.text)}")
+
+
+def say(text: str) -> None:
+    print(f"\n▶ {text}")
+
+
+def run_demo() -> int:
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp, SlackStandIn() as slack:
+        for user_id, name in PEOPLE.items():
+            slack.add_user(user_id, name)
+        slack.add_channel("incidents", channel_id=BROADCAST, members=list(PEOPLE))
+        slack.add_channel("general", channel_id="C0GENERAL", members=list(PEOPLE))
+        secret = secrets.token_hex(16)
+        settings = Settings(slack_bot_token=slack.token, slack_signing_secret=secret, slack_api_url=slack.api_url,
+                            database_url=f"sqlite:///{Path(tmp) / 'demo.db'}", _env_file=None)
+        firebell = build(settings, FirebellConfig(broadcast_channel=BROADCAST))
+        server = firebell.server("127.0.0.1", 0).start()
+        driver = SlackDriver(f"{server.url}/slack/events", secret, slack)
+        transcript = Transcript(slack)
+        print(f"Firebell demo: a Slack stand-in at {slack.base_url}, Firebell at {server.url}, SQLite in {tmp}")
+        try:
+            play(driver, slack, transcript)
+        finally:
+            server.stop()
+            firebell.close()
+    return 0
+
+
+def play(driver: SlackDriver, slack: SlackStandIn, transcript: Transcript) -> None:
+    say("alice types in #general: /incident declare sev2 Checkout returns 500s for EU customers")
+    answer = driver.slash_command("U0ALICE", "declare sev2 Checkout returns 500s for EU customers",
+                                  channel_id="C0GENERAL").json()
+    print(f"  (only alice sees) Firebell: {answer['text']}")
+    channel = slack.wait_for(lambda: next((c for c in slack.channels if c.name.startswith("inc-1-")), None))
+    slack.wait_for(lambda: slack.channel(channel.id).pins and slack.messages(BROADCAST))
+    reply = slack.wait_for(lambda: slack.response_posts())[0]
+    print(f"  (only alice sees) Firebell: {transcript.plain(reply['text'])}")
+    members = ", ".join("@" + PEOPLE.get(m, m) for m in sorted(slack.channel(channel.id).members) if m in PEOPLE)
+    print(f"  Slack: channel #{channel.name} created; members: {members}; topic: {slack.channel(channel.id).topic}")
+    transcript.new_messages()
+
+    card_ts = slack.channel(channel.id).pins[0]
+    say(f"bob clicks [ Acknowledge ] on the card in #{channel.name}")
+    driver.click("U0BOB", channel_id=channel.id, message_ts=card_ts, action_id="incident_acknowledge")
+    slack.wait_for(lambda: slack.message(channel.id, card_ts).edits and len(slack.messages(channel.id)) > 1)
+    print(f"  Slack: topic is now: {slack.channel(channel.id).topic}")
+    transcript.new_messages()
+
+    say("alice types: /incident list")
+    listing = driver.slash_command("U0ALICE", "list", channel_id="C0GENERAL").json()
+    print("  (only alice sees) Firebell:")
+    print("\n".join(transcript.blocks(listing.get("blocks"))))
+
+    say("bob types: /incident declare sev9 Oops")
+    mistake = driver.slash_command("U0BOB", "declare sev9 Oops", channel_id="C0GENERAL").json()
+    print(f"  (only bob sees) Firebell: {mistake['text']}")
+
+    print("\nThe incident is stored; `firebell export --json` prints it with its timeline. "
+          "Resolve, paging and SLA clocks come with later issues.")

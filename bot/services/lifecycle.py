@@ -1,0 +1,191 @@
+"""Running an incident: acknowledge, status, severity, roles, updates, notes, resolve, reopen.
+
+Each use case decides inside one transaction that holds the incident's row lock (so two people acting
+at once queue, and the second sees the first's result), then hands the Slack messages the change
+implies to `cards.publish`, which sends them after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.domain import lifecycle, permissions, report, rules
+from bot.domain.errors import InvalidInput
+from bot.domain.model import Incident, Role, Severity, Status
+from bot.domain.permissions import Restricted
+from bot.services.cards import Upload, publish
+from bot.services.incidents import Target, changing
+from bot.slack import render
+from bot.slack.text import escape
+from storage import repositories as repo
+from storage.models import IncidentRow
+
+MAX_UPDATE = 3000
+
+
+def _on_call(session: Session, row: IncidentRow) -> set[str]:
+    """Members of the tiers paged for this incident (paging is a later issue: none yet)."""
+    return set()
+
+
+def _check(deps: Deps, session: Session, row: IncidentRow, actor: str, action: Restricted) -> None:
+    permissions.check_allowed(action, actor, ref=f"INC-{row.number}", commander=row.commander,
+                              on_call=_on_call(session, row), admins=deps.config.admins)
+
+
+def _event(session: Session, row: IncidentRow, deps: Deps, kind: str, actor: str | None, text: str,
+           *, at: datetime | None = None, permalink: str | None = None) -> datetime:
+    now = at or deps.clock()
+    repo.add_timeline_event(session, row, at=now, kind=kind, actor=actor, text=text, permalink=permalink)
+    return now
+
+
+def _text(text: str, field: str, what: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput(field, f"{what} cannot be empty.")
+    if len(text) > MAX_UPDATE:
+        raise InvalidInput(field, f"{what} is over {MAX_UPDATE:,} characters; shorten it.")
+    return text
+
+
+def acknowledge(deps: Deps, target: Target, actor: str) -> Incident:
+    with changing(deps, target) as (session, row):
+        ref = f"INC-{row.number}"
+        status = lifecycle.status_after_ack(Status(row.status), row.acknowledged_by, ref)
+        now = _event(session, row, deps, "acknowledged", actor, f"Acknowledged; status {status.label}")
+        row.status, row.acknowledged_at, row.acknowledged_by = status.value, now, actor
+        incident = repo.to_domain(row, with_timeline=False)
+    publish(deps, incident, say=f"<@{actor}> acknowledged {incident.ref}; status is now *{status.label}*.")
+    return incident
+
+
+def set_status(deps: Deps, target: Target, actor: str, status: Status, text: str = "") -> Incident:
+    with changing(deps, target) as (session, row):
+        old = Status(row.status)
+        new = lifecycle.change_status(old, status, f"INC-{row.number}")
+        note = _text(text, "text", "The status text") if text.strip() else ""
+        now = _event(session, row, deps, "status", actor, f"Status {old.label} → {new.label}" + (f": {note}" if note
+                                                                                                 else ""))
+        row.status = new.value
+        if row.acknowledged_by is None:  # someone moving the incident on is working on it
+            row.acknowledged_at, row.acknowledged_by = now, actor
+        incident = repo.to_domain(row, with_timeline=False)
+    blocks = render.update_blocks(incident, actor, note or f"Status is now *{new.label}*.")
+    publish(deps, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
+    return incident
+
+
+def set_severity(deps: Deps, target: Target, actor: str, severity: Severity) -> Incident:
+    with changing(deps, target) as (session, row):
+        ref, old = f"INC-{row.number}", Severity(row.severity)
+        _check(deps, session, row, actor, Restricted.SEVERITY)
+        if Status(row.status) is Status.RESOLVED:
+            raise lifecycle.InvalidTransition(f"{ref} is resolved; reopen it to change its severity.")
+        if severity is old:
+            raise lifecycle.InvalidTransition(f"{ref} is already {old.label}.")
+        _event(session, row, deps, "severity", actor, f"Severity {old.label} → {severity.label}")
+        row.severity = severity.value
+        incident = repo.to_domain(row, with_timeline=False)
+    direction = "raised" if severity.rank < old.rank else "lowered"
+    blocks = render.update_blocks(incident, actor, f"Severity {direction} from {old.label} to *{severity.label}*.")
+    publish(deps, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
+    return incident
+
+
+def assign_role(deps: Deps, target: Target, actor: str, role: Role, user_id: str) -> Incident:
+    if user_id == deps.bot_user_id:
+        raise InvalidInput("user", "Firebell cannot hold a role; name a person.")
+    with changing(deps, target) as (session, row):
+        ref = f"INC-{row.number}"
+        _check(deps, session, row, actor, Restricted.ROLES)
+        if getattr(row, role.value) == user_id:
+            raise lifecycle.InvalidTransition(f"<@{user_id}> is already {role.value} of {ref}.")
+        _event(session, row, deps, "role", actor, f"<@{user_id}> is now {role.value}")
+        setattr(row, role.value, user_id)
+        incident = repo.to_domain(row, with_timeline=False)
+    publish(deps, incident, invite=[user_id], say=f"<@{actor}> made <@{user_id}> *{role.value}* of {ref}.")
+    return incident
+
+
+def post_update(deps: Deps, target: Target, actor: str, text: str, status: Status | None = None) -> Incident:
+    text = _text(text, "text", "An update")
+    with changing(deps, target) as (session, row):
+        old = Status(row.status)
+        if old is Status.RESOLVED:
+            raise lifecycle.InvalidTransition(f"INC-{row.number} is resolved; reopen it to post updates.")
+        if status is not None and status is not old:
+            row.status = lifecycle.change_status(old, status, f"INC-{row.number}").value
+            _event(session, row, deps, "status", actor, f"Status {old.label} → {status.label}")
+        _event(session, row, deps, "update", actor, text)
+        incident = repo.to_domain(row, with_timeline=False)
+    blocks = render.update_blocks(incident, actor, escape(text))
+    publish(deps, incident, refresh=status is not None, say=render.incident_summary(incident), say_blocks=blocks,
+            announce=blocks)
+    return incident
+
+
+def add_note(deps: Deps, target: Target, actor: str, text: str, *, author: str | None = None,
+             at: datetime | None = None, permalink: str | None = None) -> Incident:
+    """A timeline entry. From the message shortcut it keeps the message's author, time and permalink."""
+    text = _text(text, "text", "A note")
+    with changing(deps, target) as (session, row):
+        _event(session, row, deps, "message" if permalink else "note", author or actor,
+               text if author is None or author == actor else f"{text} (added by <@{actor}>)",
+               at=at, permalink=permalink)
+        return repo.to_domain(row, with_timeline=False)
+
+
+def check_can_resolve(deps: Deps, target: Target, actor: str) -> Incident:
+    """Before opening the resolve form: may this person resolve it, and is it still open?"""
+    with changing(deps, target) as (session, row):
+        _check(deps, session, row, actor, Restricted.RESOLVE)
+        _check_open(row)
+        return repo.to_domain(row, with_timeline=False)
+
+
+def _check_open(row: IncidentRow) -> None:
+    resolved = next((e for e in reversed(row.timeline) if e.kind == "resolved"), None)
+    lifecycle.check_resolvable(Status(row.status), f"INC-{row.number}", resolved.actor if resolved else None)
+
+
+def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause: str, resolution: str,
+            follow_ups: Sequence[str] = ()) -> Incident:
+    if category not in deps.config.root_cause_categories:
+        raise InvalidInput("root_cause_category", "Pick one of: " + ", ".join(deps.config.root_cause_categories))
+    root_cause = _text(root_cause, "root_cause", "The root cause")
+    resolution = _text(resolution, "resolution", "What fixed it")
+    items = [rules.clean_description(line)[:500] for line in follow_ups if line.strip()]
+    with changing(deps, target) as (session, row):
+        _check(deps, session, row, actor, Restricted.RESOLVE)
+        _check_open(row)
+        now = _event(session, row, deps, "resolved", actor, f"Resolved ({category}): {root_cause}")
+        row.status, row.resolved_at = Status.RESOLVED.value, now
+        row.root_cause_category, row.root_cause, row.resolution = category, root_cause, resolution
+        repo.add_follow_ups(session, row, items, by=actor, at=now)
+        session.refresh(row)
+        incident = repo.to_domain(row)
+    blocks = render.resolution_blocks(incident, actor)
+    publish(deps, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks,
+            upload=Upload(filename=f"{incident.ref}-postmortem.md", title=f"{incident.ref} post-incident report",
+                          content=report.postmortem(incident),
+                          comment=f"The post-incident report for {incident.ref}; "
+                                  f"`firebell postmortem {incident.ref}` prints it too."))
+    return incident
+
+
+def reopen(deps: Deps, target: Target, actor: str, reason: str) -> Incident:
+    reason = _text(reason, "reason", "The reason to reopen")
+    with changing(deps, target) as (session, row):
+        _check(deps, session, row, actor, Restricted.REOPEN)
+        lifecycle.check_reopenable(Status(row.status), f"INC-{row.number}")
+        _event(session, row, deps, "reopened", actor, reason)
+        row.status, row.resolved_at = Status.INVESTIGATING.value, None
+        incident = repo.to_domain(row, with_timeline=False)
+    blocks = render.update_blocks(incident, actor, f"Reopened: {escape(reason)}")
+    publish(deps, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
+    return incident

@@ -1,0 +1,21 @@
+"""Events API listeners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from bot.services import incidents
+from bot.slack import render
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(handle_app_home_opened_event)
+
+
+def handle_app_home_opened_event(event: dict[str, Any], deps: Deps) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    deps.slack.publish_home(event["user"], render.home_view(incidents.open_incidents(deps, deps.team_id)))

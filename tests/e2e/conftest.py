@@ -1,0 +1,91 @@
+"""The served app over real HTTP, against the Slack stand-in, on each database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.config import FirebellConfig, Settings
+from bot.runtime import Firebell, build
+from bot.sandbox import SlackDriver, SlackStandIn
+from bot.server import HttpServer
+from storage import repositories as repo
+
+SIGNING_SECRET = "e2e-signing-secret"
+BROADCAST = "C0INCIDENTS"
+ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def slack(standin: SlackStandIn) -> SlackStandIn:
+    standin.reset()
+    for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")):
+        standin.add_user(user_id, name)
+    standin.add_channel("incidents", channel_id=BROADCAST, members=[ALICE, BOB, CAROL])
+    standin.add_channel("general", channel_id="C0GENERAL", members=[ALICE, BOB, CAROL])
+    return standin
+
+
+@dataclass
+class Running:
+    firebell: Firebell
+    server: HttpServer
+    driver: SlackDriver
+    slack: SlackStandIn
+
+    @property
+    def db(self):
+        return self.firebell.deps.db
+
+    def incidents(self):
+        with self.db.read() as session:
+            return repo.incidents_since(session, None)
+
+    def incident_channel(self, number: int):
+        return self.slack.wait_for(lambda: next((c for c in self.slack.channels if c.name.startswith(f"inc-{number}-")
+                                                 or c.name == f"inc-{number}"), None))
+
+    def card(self, channel_id: str):
+        """The pinned card, once it is there."""
+        def pinned():
+            channel = self.slack.channel(channel_id)
+            return self.slack.message(channel_id, channel.pins[0]) if channel.pins else None
+        return self.slack.wait_for(pinned)
+
+
+def settings_for(slack: SlackStandIn, database_url: str) -> Settings:
+    return Settings(slack_bot_token=slack.token, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url,
+                    database_url=database_url, _env_file=None)
+
+
+def e2e_config(**overrides) -> FirebellConfig:
+    return FirebellConfig.model_validate({"broadcast_channel": BROADCAST, **overrides})
+
+
+@pytest.fixture
+def running(slack: SlackStandIn, database_url: str) -> Iterator[Running]:
+    firebell = build(settings_for(slack, database_url), e2e_config())
+    server = firebell.server("127.0.0.1", 0).start()
+    try:
+        yield Running(firebell, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack)
+    finally:
+        server.stop()
+        firebell.close()
+
+
+def answer(response) -> str:
+    """What the person sees of an ack: Bolt answers a text-only ack as plain text, richer ones as JSON."""
+    assert response.status == 200, (response.status, response.text)
+    if response.headers.get("content-type", "").startswith("application/json"):
+        body = response.json()
+        return body.get("text", "") + json.dumps(body.get("blocks", []), ensure_ascii=False)
+    return response.text
