@@ -26,11 +26,10 @@ HEALTH_PATH = "/healthz"
 LISTENER_THREADS = 32
 
 
-def build_bolt_app(deps: Deps, *, token: str, signing_secret: str, client: WebClient) -> App:
+def build_bolt_app(deps: Deps, *, signing_secret: str, client: WebClient) -> App:
     app = App(
-        token=token,
         signing_secret=signing_secret,
-        client=client,
+        client=client,  # carries the token, the API URL and slack_sdk's retry handlers
         token_verification_enabled=False,  # the composition root already called auth.test
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     )

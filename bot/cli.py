@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -13,11 +14,15 @@ from bot.config import ConfigError, Settings
 from bot.durations import parse_duration
 
 
+class CommandError(Exception):
+    """A mistake in how the command was called; printed as one line."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except ConfigError as exc:
+    except (ConfigError, CommandError) as exc:
         print(f"firebell: {exc}", file=sys.stderr)
         return 2
 
@@ -39,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--json", action="store_true", help="JSON output (the only format, for now)")
     export.add_argument("--since", type=_duration, default=None, help="only incidents declared within, e.g. 30d")
     export.set_defaults(run=_export)
+
+    postmortem = sub.add_parser("postmortem", help="print an incident's post-incident report (Markdown)")
+    postmortem.add_argument("incident", help="e.g. INC-7")
+    postmortem.add_argument("--team", default=None, help="Slack team id, when the database holds several")
+    postmortem.set_defaults(run=_postmortem)
 
     demo = sub.add_parser("demo", help="play a scripted incident against a local Slack stand-in; no Slack needed")
     demo.set_defaults(run=_demo)
@@ -91,6 +101,27 @@ def _export(args: argparse.Namespace) -> int:
         incidents = repositories.incidents_since(session, since)
     json.dump([incident_json(i) for i in incidents], sys.stdout, indent=2, ensure_ascii=False)
     print()
+    return 0
+
+
+def _postmortem(args: argparse.Namespace) -> int:
+    from bot.domain.report import postmortem
+    from bot.runtime import open_database
+    from storage import repositories
+
+    match = re.fullmatch(r"(?i)inc-?(\d+)", args.incident.strip())
+    if not match:
+        raise CommandError(f"{args.incident!r} is not an incident id; write it like INC-7")
+    db = open_database(Settings())
+    with db.read() as session:
+        found = repositories.find_incidents_by_number(session, int(match.group(1)), args.team)
+    if not found:
+        where = f" in team {args.team}" if args.team else ""
+        raise CommandError(f"there is no incident {args.incident.upper()}{where}")
+    if len(found) > 1:
+        teams = ", ".join(i.team_id for i in found)
+        raise CommandError(f"{args.incident.upper()} exists in several teams ({teams}); name one with --team")
+    sys.stdout.write(postmortem(found[0]))
     return 0
 
 

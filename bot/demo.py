@@ -101,8 +101,8 @@ def run_demo() -> int:
 def play(driver: SlackDriver, slack: SlackStandIn, transcript: Transcript) -> None:
     say("alice types in #general: /incident declare sev2 Checkout returns 500s for EU customers")
     answer = driver.slash_command("U0ALICE", "declare sev2 Checkout returns 500s for EU customers",
-                                  channel_id="C0GENERAL").json()
-    print(f"  (only alice sees) Firebell: {answer['text']}")
+                                  channel_id="C0GENERAL")
+    print(f"  (only alice sees) Firebell: {answer.text}")
     channel = slack.wait_for(lambda: next((c for c in slack.channels if c.name.startswith("inc-1-")), None))
     slack.wait_for(lambda: slack.channel(channel.id).pins and slack.messages(BROADCAST))
     reply = slack.wait_for(lambda: slack.response_posts())[0]
@@ -124,8 +124,8 @@ def play(driver: SlackDriver, slack: SlackStandIn, transcript: Transcript) -> No
     print("\n".join(transcript.blocks(listing.get("blocks"))))
 
     say("bob types: /incident declare sev9 Oops")
-    mistake = driver.slash_command("U0BOB", "declare sev9 Oops", channel_id="C0GENERAL").json()
-    print(f"  (only bob sees) Firebell: {mistake['text']}")
+    mistake = driver.slash_command("U0BOB", "declare sev9 Oops", channel_id="C0GENERAL")
+    print(f"  (only bob sees) Firebell: {mistake.text}")
 
     print("\nThe incident is stored; `firebell export --json` prints it with its timeline. "
           "Resolve, paging and SLA clocks come with later issues.")

@@ -57,7 +57,7 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     db = open_database(settings)
     deps = Deps(config=config, db=db, slack=gateway, background=Background(), team_id=identity.team_id,
                 bot_user_id=identity.bot_user_id, clock=clock)
-    bolt = build_bolt_app(deps, token=token, signing_secret=settings.slack_signing_secret.get_secret_value(),
+    bolt = build_bolt_app(deps, signing_secret=settings.slack_signing_secret.get_secret_value(),
                           client=client)
     log.info("Firebell ready for team %s (database: %s)", identity.team_id, db.dialect)
     return Firebell(deps=deps, bolt=bolt, wsgi=build_wsgi(bolt, db))

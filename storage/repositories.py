@@ -87,6 +87,14 @@ def find_by_number(session: Session, team_id: str, number: int) -> IncidentRow |
     ).scalar_one_or_none()
 
 
+def find_incidents_by_number(session: Session, number: int, team_id: str | None = None) -> list[Incident]:
+    query = select(IncidentRow).where(IncidentRow.number == number).options(
+        selectinload(IncidentRow.timeline), selectinload(IncidentRow.follow_ups))
+    if team_id is not None:
+        query = query.where(IncidentRow.team_id == team_id)
+    return [to_domain(row) for row in session.execute(query).scalars()]
+
+
 def open_incidents(session: Session, team_id: str, limit: int = 50) -> list[Incident]:
     rows = session.execute(
         select(IncidentRow)
