@@ -71,6 +71,10 @@ class Transcript:
                     print(f"    │ {self.plain(message.text)}")
 
 
+def is_json(headers: dict[str, str]) -> bool:
+    return any(k.lower() == "content-type" and v.startswith("application/json") for k, v in headers.items())
+
+
 def say(text: str) -> None:
     print(f"\n▶ {text}")
 
@@ -99,33 +103,67 @@ def run_demo() -> int:
 
 
 def play(driver: SlackDriver, slack: SlackStandIn, transcript: Transcript) -> None:
-    say("alice types in #general: /incident declare sev2 Checkout returns 500s for EU customers")
-    answer = driver.slash_command("U0ALICE", "declare sev2 Checkout returns 500s for EU customers",
-                                  channel_id="C0GENERAL")
-    print(f"  (only alice sees) Firebell: {answer.text}")
+    def command(user: str, text: str, channel: str) -> None:
+        say(f"{PEOPLE[user]} types in #{transcript._channel_name(channel)}: /incident {text}")
+        answer = driver.slash_command(user, text, channel_id=channel)
+        shown = transcript.plain(answer.text)
+        if is_json(answer.headers):
+            body = answer.json()
+            shown = "\n" + "\n".join(transcript.blocks(body["blocks"])) if body.get("blocks") else body.get("text", "")
+        if shown.strip():
+            print(f"  (only {PEOPLE[user]} sees) Firebell: {shown}")
+
+    def settle(predicate) -> None:  # noqa: ANN001 - waits for Firebell's work after its answer
+        slack.wait_for(predicate)
+        transcript.new_messages()
+
+    command("U0ALICE", "declare sev2 Checkout returns 500s for EU customers", "C0GENERAL")
     channel = slack.wait_for(lambda: next((c for c in slack.channels if c.name.startswith("inc-1-")), None))
     slack.wait_for(lambda: slack.channel(channel.id).pins and slack.messages(BROADCAST))
     reply = slack.wait_for(lambda: slack.response_posts())[0]
     print(f"  (only alice sees) Firebell: {transcript.plain(reply['text'])}")
-    members = ", ".join("@" + PEOPLE.get(m, m) for m in sorted(slack.channel(channel.id).members) if m in PEOPLE)
-    print(f"  Slack: channel #{channel.name} created; members: {members}; topic: {slack.channel(channel.id).topic}")
+    print(f"  Slack: #{channel.name} created, alice invited; topic: {slack.channel(channel.id).topic}")
     transcript.new_messages()
-
     card_ts = slack.channel(channel.id).pins[0]
+
     say(f"bob clicks [ Acknowledge ] on the card in #{channel.name}")
     driver.click("U0BOB", channel_id=channel.id, message_ts=card_ts, action_id="incident_acknowledge")
-    slack.wait_for(lambda: slack.message(channel.id, card_ts).edits and len(slack.messages(channel.id)) > 1)
-    print(f"  Slack: topic is now: {slack.channel(channel.id).topic}")
-    transcript.new_messages()
+    settle(lambda: any("acknowledged INC-1" in m.text for m in slack.messages(channel.id)))
 
-    say("alice types: /incident list")
-    listing = driver.slash_command("U0ALICE", "list", channel_id="C0GENERAL").json()
-    print("  (only alice sees) Firebell:")
-    print("\n".join(transcript.blocks(listing.get("blocks"))))
+    command("U0ALICE", "role comms <@U0BOB|bob>", channel.id)
+    settle(lambda: any("*comms*" in m.text for m in slack.messages(channel.id)))
 
-    say("bob types: /incident declare sev9 Oops")
-    mistake = driver.slash_command("U0BOB", "declare sev9 Oops", channel_id="C0GENERAL")
-    print(f"  (only bob sees) Firebell: {mistake.text}")
+    command("U0BOB", "status identified A config push sent EU traffic to a drained pool", channel.id)
+    settle(lambda: slack.channel(channel.id).topic.startswith("SEV2 · Identified"))
 
-    print("\nThe incident is stored; `firebell export --json` prints it with its timeline. "
-          "Resolve, paging and SLA clocks come with later issues.")
+    command("U0ALICE", "note Rolling back the config push", channel.id)
+
+    say("bob clicks [ Post update ] on the card and fills in the form")
+    driver.click("U0BOB", channel_id=channel.id, message_ts=card_ts, action_id="incident_post_update")
+    form = slack.wait_for(lambda: slack.open_views("U0BOB"))[-1]
+    driver.submit_view("U0BOB", form.id, {"text": {"value": "Rollback done; error rate back to normal. Watching."},
+                                          "status": {"value": "monitoring"}})
+    settle(lambda: slack.channel(channel.id).topic.startswith("SEV2 · Monitoring"))
+
+    say(f"alice types in #{channel.name}: /incident resolve, and fills in the resolve form")
+    driver.slash_command("U0ALICE", "resolve", channel_id=channel.id)
+    form = slack.wait_for(lambda: [v for v in slack.open_views("U0ALICE") if "resolve" in v.callback_id])[-1]
+    driver.submit_view("U0ALICE", form.id, {
+        "root_cause_category": {"value": "configuration"},
+        "root_cause": {"value": "A config push pointed EU checkout at a pool that had been drained."},
+        "resolution": {"value": "Rolled the config back."},
+        "follow_ups": {"value": "Validate pool targets before a push\nAlert when a pool has no healthy hosts"},
+    })
+    files = slack.wait_for(lambda: [f for f in slack.files if f.completed])
+    settle(lambda: any("is resolved" in str(m.blocks) for m in slack.messages(channel.id)))
+    print(f"  Slack: file {files[0].filename} shared in #{channel.name}:")
+    for line in (files[0].content or b"").decode().splitlines()[:14]:
+        print(f"    ┆ {line}")
+    print("    ┆ …")
+
+    command("U0ALICE", "timeline", channel.id)
+    command("U0BOB", "list", "C0GENERAL")
+    command("U0BOB", "declare sev9 Oops", "C0GENERAL")
+
+    print("\nEverything above is stored: `firebell export --json` and `firebell postmortem INC-1` print it. "
+          "Paging and SLA clocks come with later issues.")

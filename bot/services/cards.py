@@ -32,7 +32,6 @@ def post_card(deps: Deps, incident: Incident) -> str:
     ts = deps.slack.post(incident.channel_id, render.incident_summary(incident), render.incident_card(incident))
     with deps.db.transaction() as session:
         repo.incident_row(session, incident.id).card_ts = ts
-    deps.slack.pin(incident.channel_id, ts)
     return ts
 
 

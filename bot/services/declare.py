@@ -101,10 +101,12 @@ def _open_channel(deps: Deps, incident: Incident) -> list[str]:
     channel = incident.channel_id
     assert channel is not None
     broadcast = deps.config.broadcast_channel
+    card: list[str] = []  # the card's ts, once posted
     steps = [  # the topic first: nobody is in the channel yet to change the incident before it is set
         ("setting the channel topic", lambda: deps.slack.set_topic(channel, render.channel_topic(incident))),
         ("inviting you", lambda: deps.slack.invite(channel, [incident.declared_by])),
-        ("posting the incident card", lambda: cards.post_card(deps, incident)),
+        ("posting the incident card", lambda: card.append(cards.post_card(deps, incident))),
+        ("pinning the card", lambda: card and deps.slack.pin(channel, card[0])),
     ]
     if broadcast:
         steps.append((f"announcing it in {t.channel(broadcast)}", lambda: deps.slack.post(

@@ -105,7 +105,7 @@ def assign_role(deps: Deps, target: Target, actor: str, role: Role, user_id: str
         _check(deps, session, row, actor, Restricted.ROLES)
         if getattr(row, role.value) == user_id:
             raise lifecycle.InvalidTransition(f"<@{user_id}> is already {role.value} of {ref}.")
-        _event(session, row, deps, "role", actor, f"<@{user_id}> is now {role.value}")
+        _event(session, row, deps, "role", actor, f"{role.value}: {user_id}")
         setattr(row, role.value, user_id)
         incident = repo.to_domain(row, with_timeline=False)
     publish(deps, incident, invite=[user_id], say=f"<@{actor}> made <@{user_id}> *{role.value}* of {ref}.")
@@ -135,7 +135,7 @@ def add_note(deps: Deps, target: Target, actor: str, text: str, *, author: str |
     text = _text(text, "text", "A note")
     with changing(deps, target) as (session, row):
         _event(session, row, deps, "message" if permalink else "note", author or actor,
-               text if author is None or author == actor else f"{text} (added by <@{actor}>)",
+               text if author is None or author == actor else f"{text} (added by {actor})",
                at=at, permalink=permalink)
         return repo.to_domain(row, with_timeline=False)
 

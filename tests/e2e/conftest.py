@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.config import FirebellConfig, Settings
+from bot.demo import is_json
 from bot.runtime import Firebell, build
 from bot.sandbox import SlackDriver, SlackStandIn
 from bot.server import HttpServer
@@ -85,7 +86,7 @@ def running(slack: SlackStandIn, database_url: str) -> Iterator[Running]:
 def answer(response) -> str:
     """What the person sees of an ack: Bolt answers a text-only ack as plain text, richer ones as JSON."""
     assert response.status == 200, (response.status, response.text)
-    if response.headers.get("content-type", "").startswith("application/json"):
+    if is_json(response.headers):
         body = response.json()
         return body.get("text", "") + json.dumps(body.get("blocks", []), ensure_ascii=False)
     return response.text

@@ -141,7 +141,7 @@ def test_notes_and_messages_go_on_the_timeline(running: Running, incident):
     entries = running.incidents()[0].timeline
     note, first, second = entries[1], entries[2], entries[3]
     assert (note.kind, note.actor, note.text) == ("note", BOB, "Paged the DBA")
-    assert first.actor == ALICE and first.text == f"p99 back under 200ms (added by <@{BOB}>)"
+    assert first.actor == ALICE and first.text == f"p99 back under 200ms (added by {BOB})"
     assert first.permalink.endswith(ts.replace(".", "")) and int(first.at.timestamp()) == int(float(ts))
     assert second.permalink and "/archives/C0GENERAL/" in second.permalink
 
@@ -242,3 +242,23 @@ def test_reopen_needs_a_reason_and_returns_to_investigating(running: Running, in
     assert (stored.timeline[-1].kind, stored.timeline[-1].actor, stored.timeline[-1].text) == (
         "reopened", ALICE, "Errors are back")
     running.slack.wait_for(lambda: "incident_resolve" in json.dumps(running.slack.message(channel, card_ts).blocks))
+
+
+def test_postmortem_command_prints_the_report_offered_in_slack(running: Running, incident, database_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    channel, _ = incident
+    say(running, BOB, "note Paged the DBA", channel)
+    running.driver.submit_view(ALICE, resolve_form(running, ALICE, channel).id, FILLED)
+    [uploaded] = running.slack.wait_for(lambda: [f for f in running.slack.files if f.completed])
+    env = {**os.environ, "DATABASE_URL": database_url}
+    printed = subprocess.run([sys.executable, "-m", "bot", "postmortem", "INC-1"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == uploaded.content.decode()
+    assert "| note | U0BOB | Paged the DBA |" in printed.stdout and "- [ ] Alert on p99 > 1s" in printed.stdout
+    missing = subprocess.run([sys.executable, "-m", "bot", "postmortem", "INC-9"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert (missing.returncode, missing.stderr.strip()) == (2, "firebell: there is no incident INC-9")
