@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -21,7 +22,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.clocktime import BusinessHours
 from bot.domain.model import Severity
+from bot.domain.sla import Policy
 from bot.durations import format_duration, parse_duration
 
 DEFAULT_CONFIG_FILE = "firebell.yml"
@@ -40,17 +43,57 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class BusinessHoursConfig(_Strict):
+    """e.g. {timezone: Europe/Berlin, days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00",
+    holidays: [2026-12-25]}: the clocks of that severity count only these hours."""
+
+    timezone: str
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+        return name
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> BusinessHoursConfig:
+        if self.start >= self.end:
+            raise ValueError("business_hours: start must be before end")
+        return self
+
+    def to_domain(self) -> BusinessHours:
+        return BusinessHours(timezone=self.timezone, days=frozenset(WEEKDAYS.index(d) for d in self.days),
+                             start=self.start, end=self.end, holidays=frozenset(self.holidays))
+
+
 class SeverityPolicy(_Strict):
     ack: Duration
     update_every: Duration
     resolve: Duration
     page: str | None = None
+    business_hours: BusinessHoursConfig | None = None  # none: the clocks run around the clock
+
+    def sla(self) -> Policy:
+        hours = self.business_hours.to_domain() if self.business_hours else None
+        return Policy(ack=self.ack, resolve=self.resolve, update_every=self.update_every, hours=hours)
 
 
 class Tier(_Strict):
     name: str = Field(min_length=1, max_length=40)
     members: list[TierMember]
     ack_timeout: Duration | None = None
+    pager: Any = None  # TODO(pagers): PagerConfig once bot.pagers lands
 
     @field_validator("members")
     @classmethod

@@ -11,6 +11,7 @@ from bot.app import WSGIApp, build_bolt_app, build_wsgi
 from bot.background import Background
 from bot.config import ConfigError, FirebellConfig, Settings, api_url_with_slash, load_config
 from bot.deps import Clock, Deps, utc_now
+from bot.scheduling import Scheduler
 from bot.server import HttpServer
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from storage import migrate
@@ -24,11 +25,19 @@ class Firebell:
     deps: Deps
     bolt: App
     wsgi: WSGIApp
+    scheduler: Scheduler | None = None
 
     def server(self, host: str, port: int) -> HttpServer:
         return HttpServer(self.wsgi, host, port)
 
+    def start_scheduler(self) -> Scheduler:
+        self.scheduler = Scheduler(self.deps)
+        self.scheduler.start()
+        return self.scheduler
+
     def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
         self.deps.background.wait_idle(timeout=30)
         self.deps.background.shutdown()
         self.deps.db.dispose()

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
-from bot.services import incidents, lifecycle
+from bot.services import incidents, lifecycle, paging
 from bot.services.incidents import Target
 from bot.slack import modals
 from bot.slack.ids import Action
@@ -19,6 +19,8 @@ def register(app: App) -> None:
     app.action(Action.ACKNOWLEDGE.value)(handle_acknowledge_action)
     app.action(Action.POST_UPDATE.value)(handle_post_update_action)
     app.action(Action.RESOLVE.value)(handle_resolve_action)
+    app.action(Action.PAGE.value)(handle_page_action)
+    app.action(Action.PAGE_ACKNOWLEDGE.value)(handle_page_acknowledge_action)
 
 
 def _where(body: dict[str, Any], deps: Deps) -> tuple[str, str, Target]:
@@ -58,3 +60,30 @@ def handle_resolve_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
         tell_later(deps, reply, exc.message)
         return
     open_form(deps, body["trigger_id"], modals.resolve_modal(incident, deps.config.root_cause_categories), reply)
+
+
+def handle_page_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    ack()
+    user_id, channel_id, target = _where(body, deps)
+    reply = reply_in_channel(deps, channel_id, user_id)
+    try:
+        incident = incidents.get(deps, target)
+    except FirebellError as exc:
+        tell_later(deps, reply, exc.message)
+        return
+    if not deps.config.tiers:
+        tell_later(deps, reply, "No on-call tiers are configured (`tiers` in firebell.yml).")
+        return
+    open_form(deps, body["trigger_id"], modals.page_modal(incident, [t.name for t in deps.config.tiers]), reply)
+
+
+def handle_page_acknowledge_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    """The Acknowledge button in a page's DM; its value is the page id."""
+    ack()
+    user_id, channel_id = body["user"]["id"], body["channel"]["id"]
+    page_id = int(body["actions"][0]["value"])
+
+    def acknowledge() -> None:
+        paging.acknowledge_page(deps, page_id, user_id)
+
+    after_ack(deps, acknowledge, reply_in_channel(deps, channel_id, user_id))

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
 from bot.services import declare as declaring
-from bot.services import incidents, lifecycle
+from bot.services import incidents, lifecycle, paging, sla
 from bot.services.incidents import Target
 from bot.slack import modals, render
 from bot.slack.commands import (
@@ -21,11 +21,15 @@ from bot.slack.commands import (
     Help,
     ListOpen,
     OnIncident,
+    PageTier,
+    PauseSla,
     PostUpdate,
     Reopen,
     Resolve,
+    ResumeSla,
     SetSeverity,
     SetStatus,
+    ShowSla,
     ShowTimeline,
     parse_command,
 )
@@ -95,6 +99,18 @@ def run(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> None:
                       reply)
         case Reopen(reason=reason):
             lifecycle.reopen(deps, target, user, reason)
+            ack()
+        case PageTier(tier=tier, message=message):
+            paging.page(deps, target, user, tier, message)
+            ack()
+        case ShowSla():
+            incident = incidents.get(deps, target)
+            ack(text=f"{incident.ref} SLA clocks", blocks=render.sla_view(incident, deps.clock()))
+        case PauseSla(reason=reason):
+            sla.pause_clock(deps, target, user, reason)
+            ack()
+        case ResumeSla():
+            sla.resume_clock(deps, target, user)
             ack()
 
 

@@ -12,7 +12,7 @@ from bot.domain.errors import FirebellError, InvalidInput
 from bot.domain.model import Status
 from bot.domain.rules import parse_severity
 from bot.services import declare as declaring
-from bot.services import incidents, lifecycle
+from bot.services import incidents, lifecycle, paging
 from bot.services.incidents import Target
 from bot.slack import render
 from bot.slack.ids import (
@@ -20,6 +20,7 @@ from bot.slack.ids import (
     DeclareMetadata,
     IncidentMetadata,
     MessageMetadata,
+    PageBlock,
     ResolveBlock,
     TimelineBlock,
     UpdateBlock,
@@ -34,6 +35,7 @@ def register(app: App) -> None:
     app.view(ViewId.UPDATE.value)(handle_update_submission)
     app.view(ViewId.RESOLVE.value)(handle_resolve_submission)
     app.view(ViewId.ADD_TO_TIMELINE.value)(handle_add_to_timeline_submission)
+    app.view(ViewId.PAGE.value)(handle_page_submission)
 
 
 def _refuse(ack: Ack, exc: FirebellError, default_block: str) -> None:
@@ -121,3 +123,14 @@ def add_message(deps: Deps, target: Target, user_id: str, message: MessageMetada
         at=datetime.fromtimestamp(float(message.message_ts), UTC), permalink=permalink,
     )
     return f"Added the message to {incident.ref}'s timeline."
+
+
+def handle_page_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    values = flatten_state(view)
+    try:
+        paging.page(deps, _target(deps, view), body["user"]["id"], values.get(PageBlock.TIER) or "",
+                    values.get(PageBlock.MESSAGE) or "")
+    except FirebellError as exc:
+        _refuse(ack, exc, PageBlock.TIER)
+        return
+    ack()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -61,6 +61,8 @@ class IncidentRow(Base):
     root_cause_category: Mapped[str | None] = mapped_column(String(75))
     root_cause: Mapped[str | None] = mapped_column(Text)
     resolution: Mapped[str | None] = mapped_column(Text)
+    last_update_at: Mapped[datetime | None]  # the last status update: the update-cadence clock restarts there
+    reopened_at: Mapped[datetime | None]  # the resolve and update clocks restart there
 
     timeline: Mapped[list[TimelineEventRow]] = relationship(
         back_populates="incident", order_by="(TimelineEventRow.at, TimelineEventRow.id)",
@@ -69,6 +71,9 @@ class IncidentRow(Base):
     follow_ups: Mapped[list[FollowUpRow]] = relationship(
         order_by="FollowUpRow.id", cascade="all, delete-orphan",
     )
+    pages: Mapped[list[PageRow]] = relationship(order_by="(PageRow.paged_at, PageRow.id)", viewonly=True)
+    clock_runs: Mapped[list[SlaClockRow]] = relationship(
+        order_by="(SlaClockRow.started_at, SlaClockRow.id)", viewonly=True)
 
 
 class TimelineEventRow(Base):
@@ -95,6 +100,99 @@ class FollowUpRow(Base):
     text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+
+
+class PageRow(Base):
+    """One page of one tier for one incident; an escalation is a new page that points at the one before."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    tier: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    paged_at: Mapped[datetime]
+    paged_by: Mapped[str | None] = mapped_column(String(32))  # None: Firebell (policy or escalation)
+    status: Mapped[str] = mapped_column(String(16))  # active, acknowledged, escalated, stopped
+    escalated_from: Mapped[int | None] = mapped_column(ForeignKey("pages.id"))
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(32))
+    escalated_at: Mapped[datetime | None]
+    renotified_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+
+    notices: Mapped[list[PageNoticeRow]] = relationship(order_by="PageNoticeRow.id", cascade="all, delete-orphan")
+
+
+class PageNoticeRow(Base):
+    """The DM a paged person got: kept so it can be edited to show who acknowledged."""
+
+    __tablename__ = "page_notices"
+    __table_args__ = (UniqueConstraint("page_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class SlaPauseRow(Base):
+    __tablename__ = "sla_pauses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class SlaClockRow(Base):
+    """One run of one SLA clock (ack, resolve, or one update-cadence cycle): when it was due and when it stopped."""
+
+    __tablename__ = "sla_clocks"
+    __table_args__ = (UniqueConstraint("incident_id", "clock", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    clock: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    target_seconds: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime | None]  # None while paused
+    stopped_at: Mapped[datetime | None]
+
+
+class DeadlineRow(Base):
+    """Scheduled work with a due time: an SLA reminder or breach notice, or a page's escalation.
+
+    The database is the source of truth. A tick claims due rows (claimed_at/claimed_by, a lease), does the
+    work, then sets sent_at; a claim that was never completed is visible and is taken again when its lease runs
+    out. A row is never done twice once sent_at is set."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "key"),
+        Index("ix_deadlines_pending_due", "due_at",
+              postgresql_where=text("sent_at IS NULL AND cancelled_at IS NULL"),
+              sqlite_where=text("sent_at IS NULL AND cancelled_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(120))  # e.g. "sla:ack:2026-11-24T10:00:00+00:00:0.5", "page:12"
+    kind: Mapped[str] = mapped_column(String(16))  # "sla" or "page"
+    clock: Mapped[str | None] = mapped_column(String(16))
+    fraction: Mapped[float | None] = mapped_column(Float)
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
 
 
 class RequestClaim(Base):

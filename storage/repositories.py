@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from bot.domain.model import OPEN_STATUSES, Incident, Severity, Status, TimelineEntry
-from storage.models import FollowUpRow, IncidentCounter, IncidentRow, RequestClaim, TimelineEventRow
+from bot.domain.model import OPEN_STATUSES, ClockView, Incident, PageView, Severity, Status, TimelineEntry
+from storage.models import (
+    FollowUpRow,
+    IncidentCounter,
+    IncidentRow,
+    PageRow,
+    RequestClaim,
+    TimelineEventRow,
+)
+
+FULL = (selectinload(IncidentRow.timeline), selectinload(IncidentRow.follow_ups),
+        selectinload(IncidentRow.pages).selectinload(PageRow.notices), selectinload(IncidentRow.clock_runs))
 
 
 def _insert_ignoring_conflicts(session: Session, table: Table, values: dict[str, Any]) -> int:
@@ -88,8 +98,7 @@ def find_by_number(session: Session, team_id: str, number: int) -> IncidentRow |
 
 
 def find_incidents_by_number(session: Session, number: int, team_id: str | None = None) -> list[Incident]:
-    query = select(IncidentRow).where(IncidentRow.number == number).options(
-        selectinload(IncidentRow.timeline), selectinload(IncidentRow.follow_ups))
+    query = select(IncidentRow).where(IncidentRow.number == number).options(*FULL)
     if team_id is not None:
         query = query.where(IncidentRow.team_id == team_id)
     return [to_domain(row) for row in session.execute(query).scalars()]
@@ -99,6 +108,7 @@ def open_incidents(session: Session, team_id: str, limit: int = 50) -> list[Inci
     rows = session.execute(
         select(IncidentRow)
         .where(IncidentRow.team_id == team_id, IncidentRow.status.in_([s.value for s in OPEN_STATUSES]))
+        .options(selectinload(IncidentRow.clock_runs))
         .order_by(IncidentRow.number.desc())
         .limit(limit)
     ).scalars()
@@ -106,9 +116,7 @@ def open_incidents(session: Session, team_id: str, limit: int = 50) -> list[Inci
 
 
 def incidents_since(session: Session, since: datetime | None) -> list[Incident]:
-    query = select(IncidentRow).options(
-        selectinload(IncidentRow.timeline), selectinload(IncidentRow.follow_ups)
-    ).order_by(
+    query = select(IncidentRow).options(*FULL).order_by(
         IncidentRow.team_id, IncidentRow.number
     )
     if since is not None:
@@ -145,4 +153,13 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
             for e in timeline
         ),
         follow_ups=tuple(f.text for f in row.follow_ups) if with_timeline else (),
+        pages=tuple(
+            PageView(id=p.id, tier=p.tier, reason=p.reason, paged_at=p.paged_at, paged_by=p.paged_by, status=p.status,
+                     acknowledged_at=p.acknowledged_at, acknowledged_by=p.acknowledged_by,
+                     escalated_at=p.escalated_at, renotified_at=p.renotified_at,
+                     notified=tuple(n.user_id for n in p.notices))
+            for p in row.pages
+        ) if with_timeline else (),
+        clocks=tuple(ClockView(clock=r.clock, started_at=r.started_at, target=timedelta(seconds=r.target_seconds),
+                               due_at=r.due_at, stopped_at=r.stopped_at) for r in row.clock_runs),
     )

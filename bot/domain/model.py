@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -50,6 +50,39 @@ def incident_ref(number: int) -> str:
 
 
 @dataclass(frozen=True)
+class PageView:
+    id: int
+    tier: str
+    reason: str
+    paged_at: datetime
+    paged_by: str | None  # None: Firebell paged (severity policy or escalation)
+    status: str  # active, acknowledged, escalated, stopped
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    escalated_at: datetime | None = None
+    renotified_at: datetime | None = None
+    notified: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """One run of an SLA clock as recorded: its target, due time (None while paused) and when it stopped."""
+
+    clock: str
+    started_at: datetime
+    target: timedelta
+    due_at: datetime | None
+    stopped_at: datetime | None
+
+    def outcome(self) -> tuple[str, timedelta] | None:
+        """("met" | "breached", by how much) once stopped; None while running."""
+        if self.stopped_at is None or self.due_at is None:
+            return None
+        return ("met", self.due_at - self.stopped_at) if self.stopped_at <= self.due_at else (
+            "breached", self.stopped_at - self.due_at)
+
+
+@dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
     kind: str
@@ -91,6 +124,8 @@ class Incident:
     resolution: str | None = None
     timeline: tuple[TimelineEntry, ...] = field(default=())
     follow_ups: tuple[str, ...] = field(default=())
+    pages: tuple[PageView, ...] = field(default=())
+    clocks: tuple[ClockView, ...] = field(default=())  # every run of every SLA clock, oldest first
 
     @property
     def ref(self) -> str:
@@ -98,6 +133,14 @@ class Incident:
 
     def holder(self, role: Role) -> str | None:
         return {Role.COMMANDER: self.commander, Role.COMMS: self.comms, Role.SCRIBE: self.scribe}[role]
+
+    @property
+    def current_clocks(self) -> tuple[ClockView, ...]:
+        """The latest run of each clock."""
+        latest: dict[str, ClockView] = {}
+        for run in self.clocks:
+            latest[run.clock] = run
+        return tuple(latest.values())
 
     def last(self, kind: str) -> TimelineEntry | None:
         return next((e for e in reversed(self.timeline) if e.kind == kind), None)

@@ -18,6 +18,7 @@ class Restricted(StrEnum):
     ROLES = "assign roles in"
     RESOLVE = "resolve"
     REOPEN = "reopen"
+    SLA = "pause or resume the SLA clock of"
 
 
 class NotAllowed(FirebellError):

@@ -12,9 +12,12 @@ def _at(at: datetime | None) -> str:
 
 
 def span(start: datetime | None, end: datetime | None) -> str:
-    if start is None or end is None:
-        return "—"
-    seconds = int((end - start) / timedelta(seconds=1))
+    return "—" if start is None or end is None else human(end - start)
+
+
+def human(length: timedelta) -> str:
+    """``2h 15m``, ``4m 30s``: for people, not for parsing."""
+    seconds = int(length / timedelta(seconds=1))
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{seconds}s" if seconds else ""]

@@ -9,7 +9,7 @@ from bot.deps import Deps
 from bot.domain import naming, rules
 from bot.domain.errors import SlackFailure
 from bot.domain.model import Incident, Severity, Status
-from bot.services import cards
+from bot.services import cards, paging, sla
 from bot.slack import render
 from bot.slack import text as t
 from bot.slack.gateway import NameTaken, SlackCallFailed
@@ -67,12 +67,15 @@ def declare(deps: Deps, request: DeclareRequest) -> Declared:
             repo.add_timeline_event(session, row, at=now, kind="declared", actor=request.user_id,
                                     text=note + (f" (from a message: {permalink})" if permalink else ""),
                                     permalink=permalink)
+            sla.refresh(deps, session, row)
             incident = repo.to_domain(row)
     except BaseException:
         if channel_id is not None:
             _archive_quietly(deps, channel_id)
         raise
-    return Declared(incident=incident, problems=tuple(_open_channel(deps, incident)))
+    problems = tuple(_open_channel(deps, incident))
+    paging.page_by_policy(deps, incident.id, f"{request.severity.label} policy")
+    return Declared(incident=incident, problems=problems)
 
 
 def _create_channel(deps: Deps, number: int, title: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.errors import NotFound
-from bot.domain.model import Incident
+from bot.domain.model import ClockView, Incident
 from storage import repositories as repo
 from storage.models import IncidentRow
 
@@ -55,9 +55,14 @@ def locate(session: Session, target: Target, *, lock: bool = False) -> IncidentR
 
 @contextmanager
 def changing(deps: Deps, target: Target) -> Iterator[tuple[Session, IncidentRow]]:
-    """A write transaction holding the incident's row lock: concurrent changes to it queue here."""
+    """A write transaction holding the incident's row lock: concurrent changes to it queue here. Before it
+    commits, the incident's SLA clocks are re-planned from what changed."""
+    from bot.services import sla
+
     with deps.db.transaction() as session:
-        yield session, locate(session, target, lock=True)
+        row = locate(session, target, lock=True)
+        yield session, row
+        sla.refresh(deps, session, row)
 
 
 def get(deps: Deps, target: Target) -> Incident:
@@ -74,6 +79,14 @@ def export(deps: Deps, since: timedelta | None) -> list[dict[str, Any]]:
 
 def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
+
+
+def _clock_json(clock: ClockView) -> dict[str, Any]:
+    outcome = clock.outcome()
+    return {"clock": clock.clock, "started_at": _iso(clock.started_at),
+            "target_seconds": int(clock.target.total_seconds()), "due_at": _iso(clock.due_at),
+            "stopped_at": _iso(clock.stopped_at), "outcome": outcome[0] if outcome else "running",
+            "by_seconds": int(outcome[1].total_seconds()) if outcome else None}
 
 
 def incident_json(incident: Incident) -> dict[str, Any]:
@@ -98,6 +111,14 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         "root_cause": incident.root_cause,
         "resolution": incident.resolution,
         "follow_ups": list(incident.follow_ups),
+        "pages": [
+            {"id": p.id, "tier": p.tier, "reason": p.reason, "paged_at": _iso(p.paged_at), "paged_by": p.paged_by,
+             "status": p.status, "notified": list(p.notified), "acknowledged_at": _iso(p.acknowledged_at),
+             "acknowledged_by": p.acknowledged_by, "escalated_at": _iso(p.escalated_at),
+             "renotified_at": _iso(p.renotified_at)}
+            for p in incident.pages
+        ],
+        "sla": [_clock_json(c) for c in incident.clocks],
         "timeline": [
             {"at": _iso(e.at), "kind": e.kind, "actor": e.actor, "text": e.text, "permalink": e.permalink}
             for e in incident.timeline

@@ -17,19 +17,21 @@ from bot.domain import lifecycle, permissions, report, rules
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Incident, Role, Severity, Status
 from bot.domain.permissions import Restricted
+from bot.services import paging
 from bot.services.cards import Upload, publish
 from bot.services.incidents import Target, changing
 from bot.slack import render
 from bot.slack.text import escape
 from storage import repositories as repo
+from storage import schedule
 from storage.models import IncidentRow
 
 MAX_UPDATE = 3000
 
 
 def _on_call(session: Session, row: IncidentRow) -> set[str]:
-    """Members of the tiers paged for this incident (paging is a later issue: none yet)."""
-    return set()
+    """The people paged for this incident: the on-call of its paged tiers."""
+    return schedule.notified_users(session, row.id)
 
 
 def _check(deps: Deps, session: Session, row: IncidentRow, actor: str, action: Restricted) -> None:
@@ -54,13 +56,18 @@ def _text(text: str, field: str, what: str) -> str:
 
 
 def acknowledge(deps: Deps, target: Target, actor: str) -> Incident:
+    """Acknowledge the incident; from a paged person, also their page (which stops its escalation)."""
     with changing(deps, target) as (session, row):
-        ref = f"INC-{row.number}"
-        status = lifecycle.status_after_ack(Status(row.status), row.acknowledged_by, ref)
-        now = _event(session, row, deps, "acknowledged", actor, f"Acknowledged; status {status.label}")
-        row.status, row.acknowledged_at, row.acknowledged_by = status.value, now, actor
+        first = row.acknowledged_by is None
+        page_acknowledged = paging.acknowledge_pages(deps, session, row, actor)
+        if not page_acknowledged or first:
+            paging.record_incident_ack(deps, session, row, actor)  # AlreadyDone when it was acknowledged before
         incident = repo.to_domain(row, with_timeline=False)
-    publish(deps, incident, say=f"<@{actor}> acknowledged {incident.ref}; status is now *{status.label}*.")
+    if page_acknowledged:
+        paging.after_acknowledgement(deps, incident, actor)
+    if first:
+        publish(deps, incident, say=f"<@{actor}> acknowledged {incident.ref}; status is now "
+                f"*{incident.status.label}*.")
     return incident
 
 
@@ -71,7 +78,7 @@ def set_status(deps: Deps, target: Target, actor: str, status: Status, text: str
         note = _text(text, "text", "The status text") if text.strip() else ""
         now = _event(session, row, deps, "status", actor, f"Status {old.label} → {new.label}" + (f": {note}" if note
                                                                                                  else ""))
-        row.status = new.value
+        row.status, row.last_update_at = new.value, now
         if row.acknowledged_by is None:  # someone moving the incident on is working on it
             row.acknowledged_at, row.acknowledged_by = now, actor
         incident = repo.to_domain(row, with_timeline=False)
@@ -94,6 +101,8 @@ def set_severity(deps: Deps, target: Target, actor: str, severity: Severity) -> 
     direction = "raised" if severity.rank < old.rank else "lowered"
     blocks = render.update_blocks(incident, actor, f"Severity {direction} from {old.label} to *{severity.label}*.")
     publish(deps, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
+    if severity.rank < old.rank:
+        paging.page_by_policy(deps, incident.id, f"Severity raised to {severity.label}")
     return incident
 
 
@@ -121,7 +130,7 @@ def post_update(deps: Deps, target: Target, actor: str, text: str, status: Statu
         if status is not None and status is not old:
             row.status = lifecycle.change_status(old, status, f"INC-{row.number}").value
             _event(session, row, deps, "status", actor, f"Status {old.label} → {status.label}")
-        _event(session, row, deps, "update", actor, text)
+        row.last_update_at = _event(session, row, deps, "update", actor, text)
         incident = repo.to_domain(row, with_timeline=False)
     blocks = render.update_blocks(incident, actor, escape(text))
     publish(deps, incident, refresh=status is not None, say=render.incident_summary(incident), say_blocks=blocks,
@@ -165,6 +174,7 @@ def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause
         _check_open(row)
         now = _event(session, row, deps, "resolved", actor, f"Resolved ({category}): {root_cause}")
         row.status, row.resolved_at = Status.RESOLVED.value, now
+        paging.stop_for_resolve(session, row, now)
         row.root_cause_category, row.root_cause, row.resolution = category, root_cause, resolution
         repo.add_follow_ups(session, row, items, by=actor, at=now)
         session.refresh(row)
@@ -175,6 +185,7 @@ def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause
                           content=report.postmortem(incident),
                           comment=f"The post-incident report for {incident.ref}; "
                                   f"`firebell postmortem {incident.ref}` prints it too."))
+    paging.resolve_external(deps, incident)
     return incident
 
 
@@ -183,8 +194,8 @@ def reopen(deps: Deps, target: Target, actor: str, reason: str) -> Incident:
     with changing(deps, target) as (session, row):
         _check(deps, session, row, actor, Restricted.REOPEN)
         lifecycle.check_reopenable(Status(row.status), f"INC-{row.number}")
-        _event(session, row, deps, "reopened", actor, reason)
-        row.status, row.resolved_at = Status.INVESTIGATING.value, None
+        now = _event(session, row, deps, "reopened", actor, reason)
+        row.status, row.resolved_at, row.reopened_at = Status.INVESTIGATING.value, None, now
         incident = repo.to_domain(row, with_timeline=False)
     blocks = render.update_blocks(incident, actor, f"Reopened: {escape(reason)}")
     publish(deps, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)

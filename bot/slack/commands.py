@@ -93,6 +93,27 @@ class Reopen(OnIncident):
     reason: str
 
 
+@dataclass(frozen=True)
+class PageTier(OnIncident):
+    tier: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ShowSla(OnIncident):
+    pass
+
+
+@dataclass(frozen=True)
+class PauseSla(OnIncident):
+    reason: str
+
+
+@dataclass(frozen=True)
+class ResumeSla(OnIncident):
+    pass
+
+
 Command = Help | ListOpen | Declare | OnIncident
 
 USAGE = {
@@ -107,6 +128,8 @@ USAGE = {
     "timeline": "`/incident timeline`",
     "resolve": "`/incident resolve`",
     "reopen": "`/incident reopen <why>`",
+    "page": "`/incident page <tier> [message]`",
+    "sla": "`/incident sla`, `/incident sla pause <why>`, `/incident sla resume`",
     "help": "`/incident help`",
 }
 
@@ -194,7 +217,28 @@ def _text(verb: str, make: type[OnIncident], *, required: bool):  # noqa: ANN202
     return parse
 
 
+def _page(number: int | None, rest: list[str]) -> PageTier:
+    if not rest:
+        raise _usage("page", "Name the tier to page.")
+    return PageTier(number, rest[0], unescape(" ".join(rest[1:])))
+
+
+def _sla(number: int | None, rest: list[str]) -> OnIncident:
+    if not rest:
+        return ShowSla(number)
+    action = rest[0].lower()
+    if action == "pause":
+        if len(rest) < 2:
+            raise _usage("sla", "Say why the clock is paused.")
+        return PauseSla(number, unescape(" ".join(rest[1:])))
+    if action == "resume" and len(rest) == 1:
+        return ResumeSla(number)
+    raise _usage("sla", f"`{unescape(rest[0])}` is not an SLA action.")
+
+
 _ON_INCIDENT = {
+    "page": _page,
+    "sla": _sla,
     "ack": _no_args("ack", Acknowledge),
     "timeline": _no_args("timeline", ShowTimeline),
     "resolve": _no_args("resolve", Resolve),

@@ -116,6 +116,14 @@ class SlackGateway:
         return self._call("chat.postMessage", channel=channel, text=text, blocks=_blocks(blocks),
                           unfurl_links=False)["ts"]
 
+    def dm(self, user_id: str, text: str, blocks: Sequence[Block] | None = None) -> tuple[str, str]:
+        """Post in the bot's DM with a person; returns the DM channel and the message ts (to edit it later)."""
+        data = self._call("chat.postMessage", channel=user_id, text=text, blocks=_blocks(blocks), unfurl_links=False)
+        return data["channel"], data["ts"]
+
+    def usergroup_members(self, usergroup_id: str) -> list[str]:
+        return list(self._call("usergroups.users.list", usergroup=usergroup_id).get("users", []))
+
     def update(self, channel: str, ts: str, text: str, blocks: Sequence[Block] | None = None) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=_blocks(blocks))
 

@@ -20,6 +20,7 @@ class ViewId(StrEnum):
     DECLARE = "declare_incident_modal"
     UPDATE = "incident_update_modal"
     RESOLVE = "incident_resolve_modal"
+    PAGE = "incident_page_modal"
     ADD_TO_TIMELINE = "add_to_timeline_modal"
 
 
@@ -27,6 +28,8 @@ class Action(StrEnum):
     ACKNOWLEDGE = "incident_acknowledge"
     POST_UPDATE = "incident_post_update"
     RESOLVE = "incident_resolve"
+    PAGE = "incident_page"
+    PAGE_ACKNOWLEDGE = "page_acknowledge"  # the button in a page's DM
 
 
 class DeclareBlock(StrEnum):
@@ -45,6 +48,11 @@ class ResolveBlock(StrEnum):
     ROOT_CAUSE = "root_cause"
     RESOLUTION = "resolution"
     FOLLOW_UPS = "follow_ups"
+
+
+class PageBlock(StrEnum):
+    TIER = "tier"
+    MESSAGE = "message"
 
 
 class TimelineBlock(StrEnum):

@@ -17,6 +17,7 @@ from bot.slack.ids import (
     DeclareMetadata,
     IncidentMetadata,
     MessageMetadata,
+    PageBlock,
     ResolveBlock,
     TimelineBlock,
     UpdateBlock,
@@ -84,6 +85,19 @@ def resolve_modal(incident: Incident, categories: Sequence[str]) -> View:
             _text_input(ResolveBlock.ROOT_CAUSE, "Root cause", multiline=True, placeholder="Why did it happen?"),
             _text_input(ResolveBlock.RESOLUTION, "What fixed it", multiline=True),
             _text_input(ResolveBlock.FOLLOW_UPS, "Follow-up actions (one per line)", optional=True, multiline=True),
+        ],
+    )
+
+
+def page_modal(incident: Incident, tiers: Sequence[str]) -> View:
+    return View(
+        type="modal", callback_id=ViewId.PAGE, title=f"Page for {incident.ref}", submit="Page", close="Cancel",
+        private_metadata=IncidentMetadata(incident_id=incident.id).model_dump_json(),
+        blocks=[
+            InputBlock(block_id=PageBlock.TIER, label="Tier", element=StaticSelectElement(
+                action_id=INPUT_ACTION, options=[Option(value=name, text=name) for name in tiers[:100]])),
+            _text_input(PageBlock.MESSAGE, "Message", optional=True, multiline=True, max_length=1000,
+                        placeholder="What should they look at first?"),
         ],
     )
 

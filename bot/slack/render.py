@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -15,8 +16,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.model import Incident, Role, Severity, Status
-from bot.domain.report import span
+from bot.domain.model import ClockView, Incident, PageView, Role, Severity, Status
+from bot.domain.report import human, span
+from bot.domain.sla import Clock
 from bot.slack import text as t
 from bot.slack.ids import COMMAND, Action
 
@@ -42,7 +44,31 @@ def incident_summary(incident: Incident) -> str:
     )
 
 
-def incident_card(incident: Incident) -> list[Block]:
+def clock_line(clock: ClockView, now: datetime | None = None) -> str:
+    name = Clock(clock.clock).label.capitalize()
+    outcome = clock.outcome()
+    if outcome is not None:
+        verdict, by = outcome
+        return f"{'✅' if verdict == 'met' else '🚨'} {name}: {verdict} by {human(by)}"
+    if clock.due_at is None:
+        return f"⏸ {name}: paused"
+    overdue = now is not None and now > clock.due_at
+    return f"{'🚨' if overdue else '⏱'} {name}: {'was ' if overdue else ''}due {t.date_token(clock.due_at)}"
+
+
+def page_line(page: PageView) -> str:
+    who = t.user(page.paged_by) if page.paged_by else "Firebell"
+    state = {
+        "active": "waiting for an acknowledgement",
+        "acknowledged": f"acknowledged by {t.user(page.acknowledged_by)}"
+        + (f" {t.date_token(page.acknowledged_at)}" if page.acknowledged_at else ""),
+        "escalated": "escalated",
+        "stopped": "stopped",
+    }.get(page.status, page.status)
+    return f"📟 {page.tier} paged {t.date_token(page.paged_at)} by {who}: {state}"
+
+
+def incident_card(incident: Incident, now: datetime | None = None) -> list[Block]:
     fields = [
         f"*Severity*\n{SEVERITY_EMOJI[incident.severity]} {incident.severity.label}",
         f"*Status*\n{'✅ ' if incident.status is Status.RESOLVED else ''}{incident.status.label}",
@@ -65,6 +91,12 @@ def incident_card(incident: Incident) -> list[Block]:
     ]
     if incident.description:
         blocks.append(SectionBlock(block_id="card_description", text=t.truncate(t.escape(incident.description), 3000)))
+    status_lines = [page_line(p) for p in incident.pages[-5:]]
+    order = {c.value: i for i, c in enumerate(Clock)}
+    status_lines += [clock_line(c, now) for c in sorted(incident.current_clocks, key=lambda c: order.get(c.clock, 9))
+                     if incident.status is not Status.RESOLVED or c.clock != Clock.UPDATE.value]
+    if status_lines:
+        blocks.append(SectionBlock(block_id="card_status", text=t.truncate("\n".join(status_lines), 3000)))
     if incident.status is Status.RESOLVED and incident.root_cause:
         blocks.append(SectionBlock(block_id="card_root_cause", text=t.truncate(
             f"*Root cause* ({t.escape(incident.root_cause_category or '')}): {t.escape(incident.root_cause)}", 3000)))
@@ -85,6 +117,7 @@ def card_buttons(incident: Incident) -> list[ButtonElement]:
     if incident.acknowledged_at is None:
         buttons.append(ButtonElement(text="Acknowledge", action_id=Action.ACKNOWLEDGE, value=value, style="primary"))
     buttons.append(ButtonElement(text="Post update", action_id=Action.POST_UPDATE, value=value))
+    buttons.append(ButtonElement(text="Page", action_id=Action.PAGE, value=value))
     buttons.append(ButtonElement(text="Resolve", action_id=Action.RESOLVE, value=value, style="danger"))
     return buttons
 
@@ -147,9 +180,18 @@ def _sections(header: str, lines: Sequence[str], empty: str) -> list[Block]:
     return blocks
 
 
+def nearest_deadline(incident: Incident) -> str:
+    running = [c for c in incident.current_clocks if c.stopped_at is None and c.due_at is not None]
+    if not running:
+        return ""
+    soonest = min(running, key=lambda c: c.due_at)  # type: ignore[arg-type, return-value]
+    return f" · next: {Clock(soonest.clock).label} due {t.date_token(soonest.due_at)}"  # type: ignore[arg-type]
+
+
 def incident_list(incidents: Sequence[Incident]) -> list[Block]:
     lines = [
         f"{incident_summary(i)} · {t.channel(i.channel_id)} · declared {t.date_token(i.declared_at)}"
+        + nearest_deadline(i)
         for i in incidents
     ]
     return _sections(f"Open incidents ({len(incidents)})", lines, "No open incidents. :tada:")
@@ -162,6 +204,48 @@ def timeline(incident: Incident) -> list[Block]:
         for e in incident.timeline
     ]
     return _sections(f"{incident.ref} timeline", lines, f"{incident.ref} has no timeline yet.")
+
+
+def sla_view(incident: Incident, now: datetime) -> list[Block]:
+    lines = [clock_line(c, now) for c in incident.current_clocks] or ["No SLA clocks."]
+    return [SectionBlock(text=t.truncate(f"*{incident.ref} SLA clocks*\n" + "\n".join(lines), 3000))]
+
+
+def page_dm(incident: Incident, page: PageView, note: str | None = None) -> tuple[str, list[Block]]:
+    """The DM a paged person gets, with the Acknowledge button."""
+    text = f"📟 You are paged ({page.tier}) for {incident.ref} ({incident.severity.label}): {t.escape(incident.title)}"
+    lines = [f"*{text}*", f"Channel: {t.channel(incident.channel_id)}"]
+    if page.reason:
+        lines.append(f"> {t.escape(page.reason)}")
+    if note:
+        lines.append(note)
+    return text, [
+        SectionBlock(block_id="page", text=t.truncate("\n".join(lines), 3000)),
+        ActionsBlock(block_id="page_actions", elements=[ButtonElement(
+            text="Acknowledge", action_id=Action.PAGE_ACKNOWLEDGE, value=str(page.id), style="primary")]),
+    ]
+
+
+def page_dm_done(incident: Incident, page: PageView, person: str, acknowledger: str) -> tuple[str, list[Block]]:
+    """The same DM once someone acknowledged: the button is gone."""
+    done = ("✅ You acknowledged this page." if person == acknowledger
+            else f"✅ Handled: {t.user(acknowledger)} acknowledged.")
+    text = f"📟 {incident.ref} ({page.tier}): {done}"
+    return text, [SectionBlock(block_id="page", text=t.truncate(
+        f"*{incident.ref} ({incident.severity.label}): {t.escape(incident.title)}*\n"
+        f"Channel: {t.channel(incident.channel_id)}\n{done}", 3000))]
+
+
+def page_note(incident: Incident, page: PageView, people: Sequence[str], note: str | None,
+              problems: Sequence[str]) -> str:
+    by = t.user(page.paged_by) if page.paged_by else "Firebell"
+    who = ", ".join(t.user(p) for p in people) or "nobody (the tier has no members Slack knows)"
+    message = note + "\n" if note else ""
+    message += f"📟 {by} paged *{page.tier}* ({who})"
+    message += f": {t.escape(page.reason)}" if page.reason else "."
+    if problems:
+        message += "\n⚠️ " + "; ".join(problems)
+    return message
 
 
 def home_view(incidents: Sequence[Incident]) -> View:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,6 +14,7 @@ from bot.demo import is_json
 from bot.runtime import Firebell, build
 from bot.sandbox import SlackDriver, SlackStandIn
 from bot.server import HttpServer
+from bot.services import ticks
 from storage import repositories as repo
 
 SIGNING_SECRET = "e2e-signing-secret"
@@ -90,3 +92,44 @@ def answer(response) -> str:
         body = response.json()
         return body.get("text", "") + json.dumps(body.get("blocks", []), ensure_ascii=False)
     return response.text
+
+
+class FakeClock:
+    """Firebell's clock in tests: time moves only when the test says so (Slack signatures use real time)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
+
+
+@dataclass
+class Timed(Running):
+    clock: FakeClock
+
+    def tick(self, **advance: float) -> int:
+        """Move the clock, run the scheduler's tick once at that time, wait for the work it queued."""
+        if advance:
+            self.clock.advance(**advance)
+        done = ticks.run_due(self.firebell.deps, "test-owner", self.clock.now)
+        self.firebell.deps.background.wait_idle(timeout=30)
+        return done
+
+
+def start_timed(slack: SlackStandIn, database_url: str, config: FirebellConfig, clock: FakeClock) -> Timed:
+    firebell = build(settings_for(slack, database_url), config, clock=clock)
+    server = firebell.server("127.0.0.1", 0).start()
+    return Timed(firebell, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack, clock)
+
+
+def stop(running: Running) -> None:
+    running.server.stop()
+    running.firebell.close()

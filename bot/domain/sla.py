@@ -1,0 +1,131 @@
+"""SLA clocks as pure functions: which clocks run for an incident, when each notice is due, how each ended.
+
+Clocks (per severity policy): ``ack`` from declare to the first acknowledgement; ``resolve`` from declare
+(or the last reopen) to resolve, minus paused time; ``update`` from the last status update (or declare, or
+reopen) to the next one. A severity change recomputes the running clocks from their original start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.domain.clocktime import BusinessHours, Pause, counted, due_at
+
+BREACH = 1.0
+
+
+class Clock(StrEnum):
+    ACK = "ack"
+    RESOLVE = "resolve"
+    UPDATE = "update"
+
+    @property
+    def label(self) -> str:
+        return {Clock.ACK: "time to acknowledge", Clock.RESOLVE: "time to resolve",
+                Clock.UPDATE: "status update"}[self]
+
+
+@dataclass(frozen=True)
+class Policy:
+    ack: timedelta
+    resolve: timedelta
+    update_every: timedelta
+    hours: BusinessHours | None = None
+
+    def window(self, clock: Clock) -> timedelta:
+        return {Clock.ACK: self.ack, Clock.RESOLVE: self.resolve, Clock.UPDATE: self.update_every}[clock]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the clocks depend on, read off an incident."""
+
+    declared_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    reopened_at: datetime | None
+    last_update_at: datetime | None
+    pauses: tuple[Pause, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClockRun:
+    clock: Clock
+    started_at: datetime
+    target: timedelta
+    due_at: datetime | None  # None while paused
+    stopped_at: datetime | None
+    hours: BusinessHours | None
+    pauses: tuple[Pause, ...]
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None
+
+    def left(self, now: datetime) -> timedelta:
+        return self.target - counted(self.started_at, now, self.hours, self.pauses)
+
+    def outcome(self, now: datetime) -> tuple[str, timedelta]:
+        """("met" | "breached" | "running", by how much: margin left when met, overrun when breached)."""
+        end = self.stopped_at or now
+        left = self.target - counted(self.started_at, end, self.hours, self.pauses)
+        if left < timedelta(0):
+            return "breached", -left
+        return ("met" if self.stopped_at else "running"), left
+
+
+@dataclass(frozen=True)
+class Notice:
+    clock: Clock
+    started_at: datetime
+    fraction: float
+    due_at: datetime
+
+    @property
+    def key(self) -> str:
+        return f"sla:{self.clock.value}:{self.started_at.isoformat()}:{self.fraction:g}"
+
+    @property
+    def is_breach(self) -> bool:
+        return self.fraction >= BREACH
+
+
+def runs(facts: Facts, policy: Policy) -> list[ClockRun]:
+    """The current run of each clock (stopped ones included, so their outcome can be recorded)."""
+    restart = facts.reopened_at or facts.declared_at
+    resolve_pauses = tuple(p for p in facts.pauses if p[1] is None or p[1] > restart)
+    resolved = facts.resolved_at if facts.resolved_at and facts.resolved_at >= restart else None
+    last_update = max((t for t in (facts.last_update_at, restart) if t is not None), default=restart)
+    starts = {
+        Clock.ACK: (facts.declared_at, facts.acknowledged_at or facts.resolved_at, ()),
+        Clock.RESOLVE: (restart, resolved, resolve_pauses),
+        Clock.UPDATE: (last_update, resolved, ()),
+    }
+    result = []
+    for clock, (start, stopped, pauses) in starts.items():
+        target = policy.window(clock)
+        result.append(ClockRun(clock=clock, started_at=start, target=target,
+                               due_at=due_at(start, target, policy.hours, pauses), stopped_at=stopped,
+                               hours=policy.hours, pauses=tuple(pauses)))
+    return result
+
+
+def notices(clock_runs: Sequence[ClockRun], fractions: Sequence[float]) -> list[Notice]:
+    """Every notice the running clocks call for: a reminder at each fraction, the breach at 100%."""
+    planned = []
+    for run in clock_runs:
+        if not run.running:
+            continue
+        for fraction in (*fractions, BREACH):
+            due = due_at(run.started_at, run.target * fraction, run.hours, run.pauses)
+            if due is not None:
+                planned.append(Notice(run.clock, run.started_at, fraction, due))
+    return planned
+
+
+def nearest(clock_runs: Sequence[ClockRun]) -> ClockRun | None:
+    running = [r for r in clock_runs if r.running and r.due_at is not None]
+    return min(running, key=lambda r: r.due_at) if running else None  # type: ignore[arg-type, return-value]

@@ -1,0 +1,83 @@
+"""The one idempotent tick: claim what is due in the database, act on it, mark it done.
+
+Run by APScheduler every half second in each process (bot/scheduling.py); tests call `run_due` with an explicit
+`now`. Several replicas on one PostgreSQL database claim disjoint rows (FOR UPDATE SKIP LOCKED), so each notice and
+escalation happens once; a claim whose work failed is released and retried; a claim whose process died is taken
+again when its lease runs out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+
+from bot.deps import Deps
+from bot.domain import sla as domain_sla
+from bot.domain.model import Status
+from bot.services import cards, paging, sla
+from bot.slack.gateway import SlackCallFailed
+from storage import repositories as repo
+from storage import schedule
+from storage.models import DeadlineRow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+BATCH = 200
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def run_due(deps: Deps, owner: str, now: datetime | None = None) -> int:
+    """Do everything due at ``now``; returns how many deadlines were handled."""
+    now = now or deps.clock()
+    with deps.db.transaction() as session:
+        claimed = [(d.id, d.kind, d.page_id) for d in schedule.claim_due(session, now, owner, lease=LEASE,
+                                                                         limit=BATCH)]
+    for deadline_id, kind, page_id in claimed:
+        try:
+            if kind == "page" and page_id is not None:
+                paging.escalate(deps, page_id, now)
+            else:
+                send_sla_notice(deps, deadline_id, now)
+        except (SlackCallFailed, OSError) as exc:
+            log.warning("deadline %s failed, will retry: %s", deadline_id, exc)
+            with deps.db.transaction() as session:
+                schedule.release(session, deadline_id, owner, str(exc))
+            continue
+        with deps.db.transaction() as session:
+            schedule.complete(session, deadline_id, owner, now)
+    return len(claimed)
+
+
+def send_sla_notice(deps: Deps, deadline_id: int, now: datetime) -> None:
+    with deps.db.read() as session:
+        deadline = session.get(DeadlineRow, deadline_id)
+        assert deadline is not None
+        if deadline.cancelled_at is not None:  # the clock stopped after the claim
+            return
+        row = repo.incident_row(session, deadline.incident_id)
+        if Status(row.status) is Status.RESOLVED:
+            return
+        incident = repo.to_domain(row)
+        runs = domain_sla.runs(sla.facts(session, row), sla.policy(deps, row.severity))
+        run = next((r for r in runs if r.clock.value == deadline.clock), None)
+        active = [p for p in incident.pages if p.status == "active"]
+        detached = DeadlineRow(id=deadline.id, incident_id=deadline.incident_id, key=deadline.key, kind=deadline.kind,
+                               clock=deadline.clock, fraction=deadline.fraction, due_at=deadline.due_at)
+    clock = domain_sla.Clock(detached.clock)
+    act = [u for p in active for u in p.notified] if clock is domain_sla.Clock.ACK and active else [incident.commander]
+    message, breach = sla.notice_text(incident, detached, run, list(dict.fromkeys(act)), now)
+    if incident.channel_id:
+        deps.slack.post(incident.channel_id, message)
+    if breach and deps.config.broadcast_channel:
+        deps.slack.post(deps.config.broadcast_channel, message + f" Channel: <#{incident.channel_id}>")
+    cards.publish(deps, incident)  # the card shows the clock's new state
+    if breach and clock is domain_sla.Clock.ACK:
+        for page in active:  # an ack breach escalates at once
+            paging.escalate(deps, page.id, now, why="the time-to-acknowledge SLA is breached")

@@ -1,0 +1,156 @@
+"""Deadlines, SLA clock runs, pauses and pages: the rows behind scheduled work. Callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.domain.sla import ClockRun, Notice
+from storage.models import DeadlineRow, IncidentRow, PageNoticeRow, PageRow, SlaClockRow, SlaPauseRow
+
+
+def record_clock_runs(session: Session, incident: IncidentRow, clock_runs: Sequence[ClockRun]) -> None:
+    """Keep one row per clock run: its target, due time and when it stopped (the SLA record of the incident)."""
+    existing = {(row.clock, row.started_at): row for row in session.execute(
+        select(SlaClockRow).where(SlaClockRow.incident_id == incident.id)).scalars()}
+    for run in clock_runs:
+        row = existing.get((run.clock.value, run.started_at))
+        if row is None:
+            row = SlaClockRow(incident_id=incident.id, clock=run.clock.value, started_at=run.started_at,
+                              target_seconds=0)
+            session.add(row)
+        row.target_seconds = int(run.target.total_seconds())
+        row.due_at, row.stopped_at = run.due_at, run.stopped_at
+    session.flush()
+
+
+def clock_rows(session: Session, incident_ids: Sequence[int]) -> list[SlaClockRow]:
+    return list(session.execute(select(SlaClockRow).where(SlaClockRow.incident_id.in_(incident_ids))
+                                .order_by(SlaClockRow.incident_id, SlaClockRow.started_at, SlaClockRow.id)).scalars())
+
+
+def plan_sla_notices(session: Session, incident: IncidentRow, planned: Sequence[Notice], now: datetime) -> None:
+    """Make the incident's pending SLA notices exactly ``planned``: add new ones, move changed due times,
+    cancel those no longer wanted. A notice already sent is never touched, so it is never sent again."""
+    rows = {row.key: row for row in session.execute(
+        select(DeadlineRow).where(DeadlineRow.incident_id == incident.id, DeadlineRow.kind == "sla")).scalars()}
+    wanted = {notice.key: notice for notice in planned}
+    for key, row in rows.items():
+        if row.sent_at is not None:
+            continue
+        notice = wanted.get(key)
+        if notice is None:
+            if row.cancelled_at is None:
+                row.cancelled_at = now
+            continue
+        if row.cancelled_at is not None or row.due_at != notice.due_at:
+            row.cancelled_at, row.due_at, row.claimed_at, row.claimed_by = None, notice.due_at, None, None
+    for key, notice in wanted.items():
+        if key not in rows:
+            session.add(DeadlineRow(incident_id=incident.id, key=key, kind="sla", clock=notice.clock.value,
+                                    fraction=notice.fraction, due_at=notice.due_at, attempts=0))
+    session.flush()
+
+
+def schedule_escalation(session: Session, page: PageRow, due: datetime) -> None:
+    session.add(DeadlineRow(incident_id=page.incident_id, key=f"page:{page.id}", kind="page", page_id=page.id,
+                            due_at=due, attempts=0))
+    session.flush()
+
+
+def cancel_escalations(session: Session, page_ids: Sequence[int], now: datetime) -> None:
+    if page_ids:
+        session.execute(update(DeadlineRow).where(
+            DeadlineRow.page_id.in_(page_ids), DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None)
+        ).values(cancelled_at=now))
+
+
+def claim_due(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[DeadlineRow]:
+    """Claim up to ``limit`` due deadlines for ``owner``. Rows another replica holds are skipped (SKIP LOCKED on
+    PostgreSQL; SQLite's write lock serialises the claim), and a claim older than ``lease`` counts as abandoned."""
+    due = session.execute(
+        select(DeadlineRow)
+        .where(DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None), DeadlineRow.due_at <= now,
+               or_(DeadlineRow.claimed_at.is_(None), DeadlineRow.claimed_at < now - lease))
+        .order_by(DeadlineRow.due_at, DeadlineRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).scalars().all()
+    for row in due:
+        row.claimed_at, row.claimed_by, row.attempts = now, owner, row.attempts + 1
+    session.flush()
+    return list(due)
+
+
+def complete(session: Session, deadline_id: int, owner: str, now: datetime) -> bool:
+    """Mark done; False when the claim was lost (its lease ran out and another replica took it)."""
+    result = session.execute(update(DeadlineRow).where(
+        DeadlineRow.id == deadline_id, DeadlineRow.claimed_by == owner, DeadlineRow.sent_at.is_(None)
+    ).values(sent_at=now))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def release(session: Session, deadline_id: int, owner: str, error: str) -> None:
+    """Give a failed claim back, so the next tick tries again."""
+    session.execute(update(DeadlineRow).where(DeadlineRow.id == deadline_id, DeadlineRow.claimed_by == owner)
+                    .values(claimed_at=None, claimed_by=None, last_error=error[:2000]))
+
+
+def pending(session: Session, incident_id: int | None = None) -> list[DeadlineRow]:
+    query = select(DeadlineRow).where(DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None))
+    if incident_id is not None:
+        query = query.where(DeadlineRow.incident_id == incident_id)
+    return list(session.execute(query.order_by(DeadlineRow.due_at)).scalars())
+
+
+# pauses
+
+
+def pauses(session: Session, incident_id: int) -> list[SlaPauseRow]:
+    return list(session.execute(select(SlaPauseRow).where(SlaPauseRow.incident_id == incident_id)
+                                .order_by(SlaPauseRow.started_at, SlaPauseRow.id)).scalars())
+
+
+def add_pause(session: Session, incident_id: int, *, at: datetime, by: str, reason: str) -> None:
+    session.add(SlaPauseRow(incident_id=incident_id, started_at=at, started_by=by, reason=reason))
+    session.flush()
+
+
+# pages
+
+
+def add_page(session: Session, **fields: object) -> PageRow:
+    page = PageRow(**fields)
+    session.add(page)
+    session.flush()
+    return page
+
+
+def page_row(session: Session, page_id: int, *, lock: bool = False) -> PageRow | None:
+    query = select(PageRow).where(PageRow.id == page_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.execute(query).scalar_one_or_none()
+
+
+def pages_of(session: Session, incident_ids: Sequence[int]) -> list[PageRow]:
+    return list(session.execute(select(PageRow).where(PageRow.incident_id.in_(incident_ids))
+                                .order_by(PageRow.incident_id, PageRow.paged_at, PageRow.id)).scalars())
+
+
+def active_pages(session: Session, incident_id: int) -> list[PageRow]:
+    return [p for p in pages_of(session, [incident_id]) if p.status == "active"]
+
+
+def notified_users(session: Session, incident_id: int) -> set[str]:
+    return set(session.execute(select(PageNoticeRow.user_id).join(PageRow).where(
+        PageRow.incident_id == incident_id)).scalars())
+
+
+def record_notice(session: Session, page_id: int, user_id: str, channel_id: str | None, ts: str | None) -> None:
+    session.add(PageNoticeRow(page_id=page_id, user_id=user_id, channel_id=channel_id, ts=ts))
+    session.flush()
