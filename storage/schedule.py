@@ -100,6 +100,17 @@ def release(session: Session, deadline_id: int, owner: str, error: str) -> None:
                     .values(claimed_at=None, claimed_by=None, last_error=error[:2000]))
 
 
+def superseded(session: Session, deadline: DeadlineRow, now: datetime) -> bool:
+    """Whether a later notice of the same clock run is due as well (e.g. after downtime: send the breach only)."""
+    run = deadline.key.rsplit(":", 1)[0] + ":"
+    later = session.execute(select(DeadlineRow.id).where(
+        DeadlineRow.incident_id == deadline.incident_id, DeadlineRow.kind == "sla",
+        DeadlineRow.key.startswith(run, autoescape=True), DeadlineRow.fraction > (deadline.fraction or 0),
+        DeadlineRow.due_at <= now, DeadlineRow.cancelled_at.is_(None),
+    ).limit(1)).first()
+    return later is not None
+
+
 def pending(session: Session, incident_id: int | None = None) -> list[DeadlineRow]:
     query = select(DeadlineRow).where(DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None))
     if incident_id is not None:

@@ -29,7 +29,7 @@ class Upload:
 
 def post_card(deps: Deps, incident: Incident) -> str:
     assert incident.channel_id is not None
-    ts = deps.slack.post(incident.channel_id, render.incident_summary(incident), render.incident_card(incident))
+    ts = deps.slack.post(incident.channel_id, render.incident_summary(incident), render.incident_card(incident, deps.clock()))
     with deps.db.transaction() as session:
         repo.incident_row(session, incident.id).card_ts = ts
     return ts
@@ -45,7 +45,7 @@ def refresh_card(deps: Deps, incident: Incident) -> None:
     if incident.channel_id is None or incident.card_ts is None:
         return
     deps.slack.update(incident.channel_id, incident.card_ts, render.incident_summary(incident),
-                      render.incident_card(incident))
+                      render.incident_card(incident, deps.clock()))
     deps.slack.set_topic(incident.channel_id, render.channel_topic(incident))
 
 

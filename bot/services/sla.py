@@ -41,6 +41,7 @@ def refresh(deps: Deps, session: Session, row: IncidentRow) -> list[sla.ClockRun
     schedule.record_clock_runs(session, row, runs)
     wanted = sla.notices(runs, deps.config.reminders_at) if Status(row.status) is not Status.RESOLVED else []
     schedule.plan_sla_notices(session, row, wanted, deps.clock())
+    session.expire(row, ["clock_runs"])  # read back what was just recorded
     return runs
 
 

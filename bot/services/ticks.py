@@ -61,6 +61,8 @@ def send_sla_notice(deps: Deps, deadline_id: int, now: datetime) -> None:
         assert deadline is not None
         if deadline.cancelled_at is not None:  # the clock stopped after the claim
             return
+        if schedule.superseded(session, deadline, now):  # a later notice of the same clock is due too: send that
+            return
         row = repo.incident_row(session, deadline.incident_id)
         if Status(row.status) is Status.RESOLVED:
             return

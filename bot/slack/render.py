@@ -52,7 +52,7 @@ def clock_line(clock: ClockView, now: datetime | None = None) -> str:
         return f"{'✅' if verdict == 'met' else '🚨'} {name}: {verdict} by {human(by)}"
     if clock.due_at is None:
         return f"⏸ {name}: paused"
-    overdue = now is not None and now > clock.due_at
+    overdue = now is not None and now >= clock.due_at
     return f"{'🚨' if overdue else '⏱'} {name}: {'was ' if overdue else ''}due {t.date_token(clock.due_at)}"
 
 
