@@ -29,7 +29,8 @@ class Upload:
 
 def post_card(deps: Deps, incident: Incident) -> str:
     assert incident.channel_id is not None
-    ts = deps.slack.post(incident.channel_id, render.incident_summary(incident), render.incident_card(incident, deps.clock()))
+    blocks = render.incident_card(incident, deps.clock())
+    ts = deps.slack.post(incident.channel_id, render.incident_summary(incident), blocks)
     with deps.db.transaction() as session:
         repo.incident_row(session, incident.id).card_ts = ts
     return ts
