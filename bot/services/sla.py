@@ -20,7 +20,7 @@ from storage import repositories as repo
 from storage import schedule
 from storage.models import DeadlineRow, IncidentRow
 
-LATE_AFTER = timedelta(seconds=30)  # a notice sent later than this says it is late, and by how much
+LATE_AFTER = timedelta(seconds=5)  # later than this (the tick runs every 0.5 s), a notice says it is late
 
 
 def facts(session: Session, row: IncidentRow) -> sla.Facts:

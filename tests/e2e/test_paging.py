@@ -214,3 +214,31 @@ def test_two_replicas_escalate_once(people, database_url):
     finally:
         stop(one)
         stop(two)
+
+
+def test_the_card_page_button_opens_a_tier_picker(timed: Timed):
+    channel = declare(timed)
+    card_ts = timed.incidents()[0].card_ts
+    timed.driver.click(ALICE, channel_id=channel, message_ts=card_ts, action_id="incident_page")
+    view = timed.slack.wait_for(lambda: timed.slack.open_views(ALICE))[-1]
+    options = [o["value"] for b in view.blocks if b["block_id"] == "tier" for o in b["element"]["options"]]
+    assert view.callback_id == "incident_page_modal" and options == ["L1", "L2", "L3"]
+    timed.driver.submit_view(ALICE, view.id, {"tier": {"value": "L2"}, "message": {"value": "need a DBA"}})
+    dm = page_dm(timed, TWO)
+    assert "need a DBA" in json.dumps(dm.blocks)
+    assert [(p.tier, p.paged_by) for p in pages(timed)] == [("L2", ALICE)]
+
+
+def test_a_tier_can_name_a_user_group(people, database_url):
+    people.add_usergroup("S0DBAS", "dbas", users=[TWO, THREE])
+    config = FirebellConfig.model_validate({
+        "broadcast_channel": BROADCAST, "tiers": [{"name": "DBA", "members": ["S0DBAS", ONE], "ack_timeout": "5m"}]})
+    timed = start_timed(people, database_url, config, FakeClock(T0))
+    try:
+        channel = declare(timed)
+        timed.driver.slash_command(ALICE, "page dba", channel_id=channel)
+        for person in (TWO, THREE, ONE):
+            page_dm(timed, person)
+        assert set(pages(timed)[0].notified) == {ONE, TWO, THREE}
+    finally:
+        stop(timed)
