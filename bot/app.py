@@ -11,9 +11,11 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError
 
 from bot.background import error_id
 from bot.deps import Deps
+from bot.messages import DATABASE_DOWN
 from handlers import actions, commands, events, shortcuts, views
 from storage.db import Database
 
@@ -34,9 +36,14 @@ def build_bolt_app(deps: Deps, *, signing_secret: str, client: WebClient) -> App
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     )
 
-    def attach_deps(context: dict[str, Any], next: Callable[[], None]) -> None:
+    def attach_deps(context: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        team = context.get("team_id")
+        if team and team != deps.team_id:  # signed with our secret, yet from another workspace: refuse it
+            log.warning("refused a request from team %s (this Firebell serves %s)", team, deps.team_id)
+            return BoltResponse(status=200, body="This Firebell serves another Slack workspace; nothing was done.")
         context["deps"] = deps
         next()
+        return None
 
     app.use(attach_deps)
     app.error(handle_error)
@@ -46,15 +53,28 @@ def build_bolt_app(deps: Deps, *, signing_secret: str, client: WebClient) -> App
 
 
 def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
-    """The last resort: log with an id; answer the person ephemerally, never with a traceback."""
-    ref = error_id()
-    log.error("unhandled error (error id %s) on %s", ref, body.get("type") or body.get("command"), exc_info=error)
-    return BoltResponse(
-        status=200,
-        body=json.dumps({"response_type": "ephemeral",
-                         "text": f"Firebell hit an unexpected error (error id `{ref}`); tell whoever runs Firebell."}),
-        headers={"content-type": "application/json"},
-    )
+    """The last resort before the ack: log with an id; answer the person, never with a traceback."""
+    if isinstance(error, DBAPIError):
+        log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
+        message = DATABASE_DOWN
+    else:
+        ref = error_id()
+        log.error("unhandled error (error id %s) on %s", ref, body.get("type") or body.get("command"), exc_info=error)
+        message = f"Firebell hit an unexpected error (error id `{ref}`); tell whoever runs Firebell."
+    return BoltResponse(status=200, body=json.dumps(_answer(body, message)),
+                        headers={"content-type": "application/json"})
+
+
+def _answer(body: dict[str, Any], message: str) -> dict[str, Any]:
+    """The shape of an answer Slack shows for this kind of request."""
+    if body.get("type") == "view_submission":
+        blocks = [b["block_id"] for b in body.get("view", {}).get("blocks", []) if b.get("type") == "input"]
+        if blocks:
+            return {"response_action": "errors", "errors": {blocks[0]: message}}
+        return {}
+    if body.get("command"):
+        return {"response_type": "ephemeral", "text": message}
+    return {}
 
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.models.views import View
+from sqlalchemy.exc import DBAPIError
 
 from bot.background import error_id
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
+from bot.messages import DATABASE_DOWN
 from bot.slack.gateway import SlackCallFailed
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,9 @@ def after_ack(deps: Deps, work: Callable[[], str | None], reply: Reply) -> None:
             message = work()
         except FirebellError as exc:
             message = exc.message
+        except DBAPIError as exc:
+            log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+            message = DATABASE_DOWN
         except Exception:  # answered with an id to quote, never a traceback
             ref = error_id()
             log.exception("request failed (error id %s)", ref)

@@ -15,7 +15,10 @@ def register(app: App) -> None:
     app.event("app_home_opened")(handle_app_home_opened_event)
 
 
-def handle_app_home_opened_event(event: dict[str, Any], deps: Deps) -> None:
+def handle_app_home_opened_event(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    # Slack redelivers an event it thinks was lost (X-Slack-Retry-Num); act on each event id once.
     if event.get("tab", "home") != "home":
+        return
+    if body.get("event_id") and not incidents.claim_once(deps, f"event:{body['event_id']}"):
         return
     deps.slack.publish_home(event["user"], render.home_view(incidents.open_incidents(deps, deps.team_id)))

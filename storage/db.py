@@ -10,7 +10,8 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_MS = 30_000
+SQLITE_BUSY_MS = 10_000  # "database is locked" is waited out (retried) this long, not shown to anyone
+CONNECT_TIMEOUT_S = 2  # a database that does not answer is reported within Slack's 3 seconds
 _READ_ONLY = "firebell_read_only"
 
 
@@ -30,7 +31,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=CONNECT_TIMEOUT_S,
+                         connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -90,7 +90,8 @@ def answer(response) -> str:
     assert response.status == 200, (response.status, response.text)
     if is_json(response.headers):
         body = response.json()
-        return body.get("text", "") + json.dumps(body.get("blocks", []), ensure_ascii=False)
+        blocks = body.get("blocks")
+        return body.get("text", "") + (json.dumps(blocks, ensure_ascii=False) if blocks else "")
     return response.text
 
 
