@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,11 +31,11 @@ MAX_RESPONSE = 64 * 1024
 MAX_MESSAGE = 300
 
 
-
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is an answer, not a hop: following one could carry the key to another host."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> None:
         return None
 
 
@@ -63,7 +64,7 @@ def post_json(
         delay = BACKOFF * 2 ** (attempt - 1)
         try:
             status, raw, retry_after = _send(request, timeout)
-        except (OSError, ValueError) as exc:  # URLError, timeouts, resets; ValueError: a garbled status line
+        except (OSError, HTTPException) as exc:  # URLError, timeouts, resets, a garbled or cut answer
             problem = _clean(f"could not reach {urlsplit(url).netloc}: {_reason(exc)}", hidden)
         else:
             if 200 <= status < 300:

@@ -1,0 +1,1 @@
+"""Tests of the external pager clients and their HTTP stand-ins."""
