@@ -26,6 +26,7 @@ from bot.domain.clocktime import BusinessHours
 from bot.domain.model import Severity
 from bot.domain.sla import Policy
 from bot.durations import format_duration, parse_duration
+from bot.pagers.model import PagerConfig
 
 DEFAULT_CONFIG_FILE = "firebell.yml"
 SLACK_API_URL = "https://slack.com/api/"
@@ -93,7 +94,7 @@ class Tier(_Strict):
     name: str = Field(min_length=1, max_length=40)
     members: list[TierMember]
     ack_timeout: Duration | None = None
-    pager: Any = None  # TODO(pagers): PagerConfig once bot.pagers lands
+    pager: PagerConfig | None = None  # also send this tier's pages to PagerDuty or Opsgenie
 
     @field_validator("members")
     @classmethod

@@ -27,3 +27,4 @@ class Deps:
     team_id: str
     bot_user_id: str
     clock: Clock = utc_now
+    wake: Callable[[], None] = lambda: None  # tells the outbox delivery there is new work (set by the runtime)

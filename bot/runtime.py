@@ -10,6 +10,7 @@ from slack_bolt import App
 from bot.app import WSGIApp, build_bolt_app, build_wsgi
 from bot.background import Background
 from bot.config import ConfigError, FirebellConfig, Settings, api_url_with_slash, load_config
+from bot.delivery import Delivery
 from bot.deps import Clock, Deps, utc_now
 from bot.scheduling import Scheduler
 from bot.server import HttpServer
@@ -25,6 +26,7 @@ class Firebell:
     deps: Deps
     bolt: App
     wsgi: WSGIApp
+    delivery: Delivery
     scheduler: Scheduler | None = None
 
     def server(self, host: str, port: int) -> HttpServer:
@@ -35,10 +37,16 @@ class Firebell:
         self.scheduler.start()
         return self.scheduler
 
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait until the work after the acks and the outbox are both done (tests, the demo)."""
+        return self.deps.background.wait_idle(timeout=timeout) and self.delivery.wait_idle(timeout=timeout) and \
+            self.deps.background.wait_idle(timeout=timeout)
+
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self.deps.background.wait_idle(timeout=30)
+        self.delivery.stop()
         self.deps.background.shutdown()
         self.deps.db.dispose()
 
@@ -68,5 +76,7 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
                 bot_user_id=identity.bot_user_id, clock=clock)
     bolt = build_bolt_app(deps, signing_secret=settings.slack_signing_secret.get_secret_value(),
                           client=client)
+    delivery = Delivery(deps).start()  # delivers what an earlier run left in the outbox, then what comes
+    deps.wake = delivery.wake
     log.info("Firebell ready for team %s (database: %s)", identity.team_id, db.dialect)
-    return Firebell(deps=deps, bolt=bolt, wsgi=build_wsgi(bolt, db))
+    return Firebell(deps=deps, bolt=bolt, wsgi=build_wsgi(bolt, db), delivery=delivery)

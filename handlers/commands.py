@@ -116,4 +116,4 @@ def run(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> None:
 
 def _declare(deps: Deps, request: declaring.DeclareRequest) -> str:
     result = declaring.declare(deps, request)
-    return render.declared_message(result.incident, result.problems)
+    return render.declared_message(result.incident)

@@ -14,7 +14,6 @@ from bot.domain.rules import parse_severity
 from bot.services import declare as declaring
 from bot.services import incidents, lifecycle, paging
 from bot.services.incidents import Target
-from bot.slack import render
 from bot.slack.ids import (
     DeclareBlock,
     DeclareMetadata,
@@ -65,10 +64,9 @@ def handle_declare_submission(ack: Ack, body: dict[str, Any], view: dict[str, An
     after_ack(deps, lambda: _declare(deps, request), reply_by_dm(deps, user_id))
 
 
-def _declare(deps: Deps, request: declaring.DeclareRequest) -> str | None:
-    result = declaring.declare(deps, request)
-    # The reporter is invited to the new channel and sees it; a DM only when something went wrong.
-    return render.declared_message(result.incident, result.problems) if result.problems else None
+def _declare(deps: Deps, request: declaring.DeclareRequest) -> None:
+    # The reporter is invited to the new channel and sees it there; a DM only when something went wrong.
+    declaring.declare(deps, request)
 
 
 def _target(deps: Deps, view: dict[str, Any]) -> Target:

@@ -195,6 +195,32 @@ class DeadlineRow(Base):
     cancelled_at: Mapped[datetime | None]
 
 
+class OutboxRow(Base):
+    """Slack work a committed change implies (a post, a card edit, an invite, a DM…), written in the change's own
+    transaction and delivered from here: in order per lane (one lane per incident), retried with backoff, marked
+    delivered or failed for good."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending_lane", "lane", "id",
+              postgresql_where=text("delivered_at IS NULL AND failed_at IS NULL"),
+              sqlite_where=text("delivered_at IS NULL AND failed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lane: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class RequestClaim(Base):
     """One row per request that must take effect once (a modal's view id, an event id, a click)."""
 

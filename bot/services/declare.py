@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from bot.deps import Deps
 from bot.domain import naming, rules
 from bot.domain.errors import SlackFailure
 from bot.domain.model import Incident, Severity, Status
-from bot.services import cards, paging, sla
+from bot.services import effects, paging, sla
 from bot.slack import render
-from bot.slack import text as t
 from bot.slack.gateway import NameTaken, SlackCallFailed
 from storage import repositories as repo
 
@@ -34,7 +35,6 @@ class DeclareRequest:
 @dataclass(frozen=True)
 class Declared:
     incident: Incident
-    problems: tuple[str, ...]  # Slack steps after the incident existed that failed (card, pin, announce…)
 
 
 def validate(request: DeclareRequest) -> DeclareRequest:
@@ -69,13 +69,14 @@ def declare(deps: Deps, request: DeclareRequest) -> Declared:
                                     permalink=permalink)
             sla.refresh(deps, session, row)
             incident = repo.to_domain(row)
+            _open_channel(deps, session, incident)
     except BaseException:
         if channel_id is not None:
             _archive_quietly(deps, channel_id)
         raise
-    problems = tuple(_open_channel(deps, incident))
+    deps.wake()
     paging.page_by_policy(deps, incident.id, f"{request.severity.label} policy")
-    return Declared(incident=incident, problems=problems)
+    return Declared(incident=incident)
 
 
 def _create_channel(deps: Deps, number: int, title: str) -> tuple[str, str]:
@@ -99,26 +100,15 @@ def _archive_quietly(deps: Deps, channel_id: str) -> None:
         log.error("could not archive channel %s of a declare that failed: %s", channel_id, exc.error)
 
 
-def _open_channel(deps: Deps, incident: Incident) -> list[str]:
-    """Invite the reporter, post and pin the card, set the topic, announce. Each step is tried."""
+def _open_channel(deps: Deps, session: Session, incident: Incident) -> None:
+    """In the declare transaction: the topic (first, before anyone can act in the channel), the reporter's invite,
+    the card, the announcement. Delivered from the outbox; a step Slack refuses for good is said in the channel."""
     channel = incident.channel_id
     assert channel is not None
-    broadcast = deps.config.broadcast_channel
-    card: list[str] = []  # the card's ts, once posted
-    steps = [  # the topic first: nobody is in the channel yet to change the incident before it is set
-        ("setting the channel topic", lambda: deps.slack.set_topic(channel, render.channel_topic(incident))),
-        ("inviting you", lambda: deps.slack.invite(channel, [incident.declared_by])),
-        ("posting the incident card", lambda: card.append(cards.post_card(deps, incident))),
-        ("pinning the card", lambda: card and deps.slack.pin(channel, card[0])),
-    ]
-    if broadcast:
-        steps.append((f"announcing it in {t.channel(broadcast)}", lambda: deps.slack.post(
-            broadcast, render.incident_summary(incident), render.announcement(incident))))
-    problems = []
-    for what, step in steps:
-        try:
-            step()
-        except SlackCallFailed as exc:
-            log.error("%s: %s failed: %s", incident.ref, what, exc.error)
-            problems.append(f"{what} ({exc.error})")
-    return problems
+    effects.enqueue(deps, session, incident.id, "topic", channel=channel, topic=render.channel_topic(incident))
+    effects.enqueue(deps, session, incident.id, "invite", channel=channel, users=[incident.declared_by])
+    effects.enqueue(deps, session, incident.id, "post_card", incident_id=incident.id)
+    if deps.config.broadcast_channel:
+        effects.enqueue(deps, session, incident.id, "post", channel=deps.config.broadcast_channel,
+                        text=render.incident_summary(incident),
+                        blocks=[b.to_dict() for b in render.announcement(incident)])

@@ -63,6 +63,7 @@ def changing(deps: Deps, target: Target) -> Iterator[tuple[Session, IncidentRow]
         row = locate(session, target, lock=True)
         yield session, row
         sla.refresh(deps, session, row)
+    deps.wake()
 
 
 def get(deps: Deps, target: Target) -> Incident:

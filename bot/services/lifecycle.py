@@ -1,8 +1,8 @@
 """Running an incident: acknowledge, status, severity, roles, updates, notes, resolve, reopen.
 
 Each use case decides inside one transaction that holds the incident's row lock (so two people acting
-at once queue, and the second sees the first's result), then hands the Slack messages the change
-implies to `cards.publish`, which sends them after the commit.
+at once queue, and the second sees the first's result), and writes the Slack messages the change implies
+to the outbox in that same transaction (`effects.publish`): the change and its messages commit together.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.model import Incident, Role, Severity, Status
 from bot.domain.permissions import Restricted
 from bot.services import paging
-from bot.services.cards import Upload, publish
+from bot.services.effects import publish
 from bot.services.incidents import Target, changing
 from bot.slack import render
 from bot.slack.text import escape
@@ -63,11 +63,11 @@ def acknowledge(deps: Deps, target: Target, actor: str) -> Incident:
         if not page_acknowledged or first:
             paging.record_incident_ack(deps, session, row, actor)  # AlreadyDone when it was acknowledged before
         incident = repo.to_domain(row, with_timeline=False)
-    if page_acknowledged:
-        paging.after_acknowledgement(deps, incident, actor)
-    if first:
-        publish(deps, incident, say=f"<@{actor}> acknowledged {incident.ref}; status is now "
-                f"*{incident.status.label}*.")
+        if page_acknowledged:
+            paging.after_acknowledgement(deps, session, incident, actor)
+        if first:
+            publish(deps, session, incident, say=f"<@{actor}> acknowledged {incident.ref}; status is now "
+                    f"*{incident.status.label}*.")
     return incident
 
 
@@ -82,8 +82,8 @@ def set_status(deps: Deps, target: Target, actor: str, status: Status, text: str
         if row.acknowledged_by is None:  # someone moving the incident on is working on it
             row.acknowledged_at, row.acknowledged_by = now, actor
         incident = repo.to_domain(row, with_timeline=False)
-    blocks = render.update_blocks(incident, actor, note or f"Status is now *{new.label}*.")
-    publish(deps, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
+        blocks = render.update_blocks(incident, actor, note or f"Status is now *{new.label}*.")
+        publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
     return incident
 
 
@@ -98,9 +98,10 @@ def set_severity(deps: Deps, target: Target, actor: str, severity: Severity) -> 
         _event(session, row, deps, "severity", actor, f"Severity {old.label} → {severity.label}")
         row.severity = severity.value
         incident = repo.to_domain(row, with_timeline=False)
-    direction = "raised" if severity.rank < old.rank else "lowered"
-    blocks = render.update_blocks(incident, actor, f"Severity {direction} from {old.label} to *{severity.label}*.")
-    publish(deps, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
+        direction = "raised" if severity.rank < old.rank else "lowered"
+        blocks = render.update_blocks(incident, actor, f"Severity {direction} from {old.label} to "
+                                                       f"*{severity.label}*.")
+        publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
     if severity.rank < old.rank:
         paging.page_by_policy(deps, incident.id, f"Severity raised to {severity.label}")
     return incident
@@ -117,7 +118,8 @@ def assign_role(deps: Deps, target: Target, actor: str, role: Role, user_id: str
         _event(session, row, deps, "role", actor, f"{role.value}: {user_id}")
         setattr(row, role.value, user_id)
         incident = repo.to_domain(row, with_timeline=False)
-    publish(deps, incident, invite=[user_id], say=f"<@{actor}> made <@{user_id}> *{role.value}* of {ref}.")
+        publish(deps, session, incident, invite=[user_id],
+                say=f"<@{actor}> made <@{user_id}> *{role.value}* of {ref}.")
     return incident
 
 
@@ -132,9 +134,9 @@ def post_update(deps: Deps, target: Target, actor: str, text: str, status: Statu
             _event(session, row, deps, "status", actor, f"Status {old.label} → {status.label}")
         row.last_update_at = _event(session, row, deps, "update", actor, text)
         incident = repo.to_domain(row, with_timeline=False)
-    blocks = render.update_blocks(incident, actor, escape(text))
-    publish(deps, incident, refresh=status is not None, say=render.incident_summary(incident), say_blocks=blocks,
-            announce=blocks)
+        blocks = render.update_blocks(incident, actor, escape(text))
+        publish(deps, session, incident, refresh=status is not None, say=render.incident_summary(incident),
+                say_blocks=blocks, announce=blocks)
     return incident
 
 
@@ -179,13 +181,13 @@ def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause
         repo.add_follow_ups(session, row, items, by=actor, at=now)
         session.refresh(row)
         incident = repo.to_domain(row)
-    blocks = render.resolution_blocks(incident, actor)
-    publish(deps, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks,
-            upload=Upload(filename=f"{incident.ref}-postmortem.md", title=f"{incident.ref} post-incident report",
-                          content=report.postmortem(incident),
-                          comment=f"The post-incident report for {incident.ref}; "
-                                  f"`firebell postmortem {incident.ref}` prints it too."))
-    paging.resolve_external(deps, incident)
+        blocks = render.resolution_blocks(incident, actor)
+        publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks,
+                upload={"filename": f"{incident.ref}-postmortem.md", "title": f"{incident.ref} post-incident report",
+                        "content": report.postmortem(incident),
+                        "comment": f"The post-incident report for {incident.ref}; "
+                                   f"`firebell postmortem {incident.ref}` prints it too."})
+        paging.resolve_external(deps, session, incident)
     return incident
 
 
@@ -197,6 +199,6 @@ def reopen(deps: Deps, target: Target, actor: str, reason: str) -> Incident:
         now = _event(session, row, deps, "reopened", actor, reason)
         row.status, row.resolved_at, row.reopened_at = Status.INVESTIGATING.value, None, now
         incident = repo.to_domain(row, with_timeline=False)
-    blocks = render.update_blocks(incident, actor, f"Reopened: {escape(reason)}")
-    publish(deps, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
+        blocks = render.update_blocks(incident, actor, f"Reopened: {escape(reason)}")
+        publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
     return incident

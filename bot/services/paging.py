@@ -18,10 +18,10 @@ from bot.domain import lifecycle
 from bot.domain.errors import AlreadyDone, InvalidInput, NotFound
 from bot.domain.model import Incident, Status
 from bot.domain.permissions import NotAllowed
-from bot.services import cards
+from bot.services import effects
 from bot.services.incidents import Target, changing
 from bot.slack import render
-from bot.slack.gateway import SlackCallFailed
+from bot.slack.gateway import SlackCallFailed, will_heal
 from storage import repositories as repo
 from storage import schedule
 from storage.models import IncidentRow, PageRow
@@ -59,7 +59,7 @@ def page(deps: Deps, target: Target, actor: str | None, tier_name: str, message:
         reason = message.strip() or ("paged by hand" if actor else "")
         new = _open_page(session, row, tier, now, actor, reason)
         incident = repo.to_domain(row, with_timeline=False)
-    _deliver(deps, incident, new.id, tier, note=None)
+        effects.enqueue(deps, session, incident.id, "page_notify", page_id=new.id, tier=tier.name, note=None)
     return incident
 
 
@@ -114,7 +114,7 @@ def acknowledge_page(deps: Deps, page_id: int, user_id: str) -> Incident:
         if row.acknowledged_by is None:
             record_incident_ack(deps, session, row, user_id)
         incident = repo.to_domain(row, with_timeline=False)
-    after_acknowledgement(deps, incident, user_id)
+        after_acknowledgement(deps, session, incident, user_id)
     return incident
 
 
@@ -148,24 +148,27 @@ def record_incident_ack(deps: Deps, session: Session, row: IncidentRow, user_id:
     row.status, row.acknowledged_at, row.acknowledged_by = status.value, now, user_id
 
 
-def after_acknowledgement(deps: Deps, incident: Incident, user_id: str) -> None:
-    """Edit every page DM of the incident to say who acknowledged; tell the channel and the external pagers."""
+def after_acknowledgement(deps: Deps, session: Session, incident: Incident, user_id: str) -> None:
+    """Within the transaction: the page DMs will say who acknowledged; the channel and external pagers hear."""
+    effects.enqueue(deps, session, incident.id, "page_acknowledged", incident_id=incident.id, user_id=user_id)
+    effects.enqueue(deps, session, incident.id, "card", incident_id=incident.id)
 
-    def work() -> None:
-        current = cards.load(deps, incident.id)
-        for page_view in current.pages:
-            with deps.db.read() as session:
-                notices = [(n.user_id, n.channel_id, n.ts) for n in schedule.page_row(session, page_view.id).notices]
-            for person, channel, ts in notices:
-                if channel and ts:
-                    text, blocks = render.page_dm_done(current, page_view, person, user_id)
-                    _quietly(lambda c=channel, t=ts, x=text, b=blocks: deps.slack.update(c, t, x, b))
-            _external(deps, current, page_view.tier, "acknowledge")
-        cards.refresh_card(deps, current)
-        if current.channel_id:
-            deps.slack.post(current.channel_id, f"📟 <@{user_id}> acknowledged the page for {current.ref}.")
 
-    deps.background.submit(work, key=("incident", incident.id))
+def tell_acknowledged(deps: Deps, incident_id: int, user_id: str) -> None:
+    """Outbox executor: edit every page DM to show who acknowledged (idempotent edits), tell the channel."""
+    current = effects.load(deps, incident_id)
+    for page_view in current.pages:
+        with deps.db.read() as session:
+            found = schedule.page_row(session, page_view.id)
+            notices = [(n.user_id, n.channel_id, n.ts) for n in found.notices] if found else []
+        for person, channel, ts in notices:
+            if channel and ts:
+                text, blocks = render.page_dm_done(current, page_view, person, user_id)
+                _quietly(lambda c=channel, t=ts, x=text, b=blocks: deps.slack.update(c, t, x, b))
+    for tier in dict.fromkeys(p.tier for p in current.pages):
+        _external(deps, current, tier, "acknowledge")
+    if current.channel_id:
+        deps.slack.post(current.channel_id, f"📟 <@{user_id}> acknowledged the page for {current.ref}.")
 
 
 def escalate(deps: Deps, page_id: int, now: datetime, *, why: str | None = None) -> None:
@@ -191,21 +194,13 @@ def escalate(deps: Deps, page_id: int, now: datetime, *, why: str | None = None)
                              escalated_from=page_row.id)
             repo.add_timeline_event(session, row, at=now, kind="escalated", actor=None,
                                     text=f"Escalated {page_row.tier} → {nxt.name}: {waited}")
-            incident = repo.to_domain(row, with_timeline=False)
-            note = f"⏫ Escalated to {nxt.name}: {waited}."
-            deliver = (new.id, nxt, note)
+            effects.enqueue(deps, session, row.id, "page_notify", page_id=new.id, tier=nxt.name,
+                            note=f"⏫ Escalated to {nxt.name}: {waited}.")
         elif page_row.renotified_at is None:
             page_row.renotified_at = now
             repo.add_timeline_event(session, row, at=now, kind="renotified", actor=None,
                                     text=f"{page_row.tier} re-notified with the commander: {waited}")
-            incident = repo.to_domain(row, with_timeline=False)
-            deliver = None
-        else:
-            return
-    if deliver is not None:
-        _deliver(deps, incident, deliver[0], deliver[1], note=deliver[2])
-    else:
-        _renotify(deps, incident, page_id, waited)
+            effects.enqueue(deps, session, row.id, "page_renotify", page_id=page_id, waited=waited)
 
 
 def _fmt(value: timedelta | None) -> str:
@@ -227,64 +222,79 @@ def _members(deps: Deps, tier: Tier) -> list[str]:
     return list(dict.fromkeys(people))
 
 
-def _deliver(deps: Deps, incident: Incident, page_id: int, tier: Tier, note: str | None) -> None:
-    """DM each member with an Acknowledge button, invite them, say so in the channel, tell the external pager."""
-
-    def work() -> None:
-        current = cards.load(deps, incident.id)
-        page_view = next(p for p in current.pages if p.id == page_id)
-        people = _members(deps, tier)
-        problems = []
-        if current.channel_id and people:
-            try:
-                deps.slack.invite(current.channel_id, people)
-            except SlackCallFailed as exc:
-                problems.append(f"inviting them failed ({exc.error})")
-        for person in people:
-            try:
-                channel, ts = deps.slack.dm(person, *render.page_dm(current, page_view, note))
-            except SlackCallFailed as exc:
-                problems.append(f"the DM to <@{person}> failed ({exc.error})")
-                channel = ts = None
-            with deps.db.transaction() as session:
-                schedule.record_notice(session, page_id, person, channel, ts)
-        error = _external(deps, current, tier.name, "trigger")
-        if error:
-            problems.append(error)
-        cards.refresh_card(deps, cards.load(deps, incident.id))
-        if current.channel_id:
-            deps.slack.post(current.channel_id, render.page_note(current, page_view, people, note, problems))
-
-    deps.background.submit(work, key=("incident", incident.id))
-
-
-def _renotify(deps: Deps, incident: Incident, page_id: int, waited: str) -> None:
-    def work() -> None:
-        current = cards.load(deps, incident.id)
-        page_view = next(p for p in current.pages if p.id == page_id)
-        tier = deps.config.tier(page_view.tier)
-        people = list(dict.fromkeys([*(_members(deps, tier) if tier else []), current.commander]))
-        note = f"🔁 Still nobody has acknowledged: {waited}. This is the last tier; paging it once more."
-        for person in people:
-            _quietly(lambda person=person: deps.slack.dm(person, *render.page_dm(current, page_view, note)))
-        if current.channel_id:
-            deps.slack.post(current.channel_id, f"🔁 {current.ref}: {waited}. {page_view.tier} is the last tier: "
-                            "re-notified " + ", ".join(f"<@{p}>" for p in people) + " once.")
-
-    deps.background.submit(work, key=("incident", incident.id))
+def notify_page(deps: Deps, page_id: int, tier: str, note: str | None) -> None:
+    """Outbox executor: DM each member with an Acknowledge button (once: people already reached are skipped on a
+    retry), invite them, tell the external pager, and say in the channel who was paged."""
+    incident = _incident_of_page(deps, page_id)
+    page_view = next(p for p in incident.pages if p.id == page_id)
+    config = deps.config.tier(tier)
+    people = _members(deps, config) if config else []
+    problems = []
+    if incident.channel_id and people:
+        try:
+            deps.slack.invite(incident.channel_id, people)
+        except SlackCallFailed as exc:
+            problems.append(f"inviting them failed ({exc.error})")
+    with deps.db.read() as session:
+        found = schedule.page_row(session, page_id)
+        reached = {n.user_id for n in found.notices if n.ts} if found else set()
+    for person in people:
+        if person in reached:
+            continue
+        try:
+            channel, ts = deps.slack.dm(person, *render.page_dm(incident, page_view, note))
+        except SlackCallFailed as exc:
+            if will_heal(exc.error):
+                raise
+            problems.append(f"the DM to <@{person}> failed ({exc.error})")
+            channel = ts = None
+        with deps.db.transaction() as session:
+            schedule.record_notice(session, page_id, person, channel, ts)
+    error = _external(deps, incident, tier, "trigger")
+    if error:
+        problems.append(error)
+    if incident.channel_id:
+        deps.slack.post(incident.channel_id, render.page_note(incident, page_view, people, note, problems))
+    _refresh(deps, incident.id)
 
 
-def resolve_external(deps: Deps, incident: Incident) -> None:
-    """Resolve the incident's alerts in the external pagers (after the incident is resolved)."""
+def _incident_of_page(deps: Deps, page_id: int) -> Incident:
+    with deps.db.read() as session:
+        found = schedule.page_row(session, page_id)
+        assert found is not None
+        return repo.to_domain(repo.incident_row(session, found.incident_id))
 
-    def work() -> None:
-        current = cards.load(deps, incident.id)
-        for tier in dict.fromkeys(p.tier for p in current.pages):
-            error = _external(deps, current, tier, "resolve")
-            if error and current.channel_id:
-                deps.slack.post(current.channel_id, f"⚠️ {error}")
 
-    deps.background.submit(work, key=("incident", incident.id))
+def _refresh(deps: Deps, incident_id: int) -> None:
+    effects.execute(deps, "card", {"incident_id": incident_id})
+
+
+def renotify_page(deps: Deps, page_id: int, waited: str) -> None:
+    """Outbox executor: the last tier and the commander, paged once more."""
+    incident = _incident_of_page(deps, page_id)
+    page_view = next(p for p in incident.pages if p.id == page_id)
+    tier = deps.config.tier(page_view.tier)
+    people = list(dict.fromkeys([*(_members(deps, tier) if tier else []), incident.commander]))
+    note = f"🔁 Still nobody has acknowledged: {waited}. This is the last tier; paging it once more."
+    for person in people:
+        _quietly(lambda person=person: deps.slack.dm(person, *render.page_dm(incident, page_view, note)))
+    if incident.channel_id:
+        deps.slack.post(incident.channel_id, f"🔁 {incident.ref}: {waited}. {page_view.tier} is the last tier: "
+                        "re-notified " + ", ".join(f"<@{p}>" for p in people) + " once.")
+
+
+def resolve_external(deps: Deps, session: Session, incident: Incident) -> None:
+    """Within the resolve transaction: the external pagers' alerts will be resolved."""
+    for tier in dict.fromkeys(p.tier for p in schedule.pages_of(session, [incident.id])):
+        effects.enqueue(deps, session, incident.id, "external", incident_id=incident.id, tier=tier, action="resolve")
+
+
+def tell_external(deps: Deps, incident_id: int, tier: str, action: str) -> None:
+    """Outbox executor: an acknowledge or resolve for the tier's external pager; a failure is said in the channel."""
+    incident = effects.load(deps, incident_id)
+    error = _external(deps, incident, tier, action)
+    if error and incident.channel_id:
+        deps.slack.post(incident.channel_id, f"⚠️ {error}")
 
 
 def _external(deps: Deps, incident: Incident, tier_name: str, action: str) -> str | None:

@@ -13,7 +13,7 @@ from bot.domain.lifecycle import InvalidTransition
 from bot.domain.model import Incident, Severity, Status
 from bot.domain.permissions import Restricted
 from bot.domain.report import human
-from bot.services.cards import publish
+from bot.services.effects import publish
 from bot.services.incidents import Target, changing
 from bot.slack import text as t
 from storage import repositories as repo
@@ -94,7 +94,8 @@ def pause_clock(deps: Deps, target: Target, actor: str, reason: str) -> Incident
         pause(deps, session, row, actor, reason)
         repo.add_timeline_event(session, row, at=deps.clock(), kind="sla paused", actor=actor, text=reason.strip())
         incident = repo.to_domain(row, with_timeline=False)
-    publish(deps, incident, say=f"⏸ <@{actor}> paused the resolve clock of {incident.ref}: {t.escape(reason.strip())}")
+        publish(deps, session, incident,
+                say=f"⏸ <@{actor}> paused the resolve clock of {incident.ref}: {t.escape(reason.strip())}")
     return incident
 
 
@@ -105,8 +106,8 @@ def resume_clock(deps: Deps, target: Target, actor: str) -> Incident:
         repo.add_timeline_event(session, row, at=deps.clock(), kind="sla resumed", actor=actor,
                                 text=f"Resumed after {human(paused_for)}")
         incident = repo.to_domain(row, with_timeline=False)
-    publish(deps, incident, say=f"▶️ <@{actor}> resumed the resolve clock of {incident.ref} "
-                                f"(paused {human(paused_for)}, not counted).")
+        publish(deps, session, incident, say=f"▶️ <@{actor}> resumed the resolve clock of {incident.ref} "
+                                             f"(paused {human(paused_for)}, not counted).")
     return incident
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from bot.deps import Deps
 from bot.domain import sla as domain_sla
 from bot.domain.model import Status
-from bot.services import cards, paging, sla
+from bot.services import effects, paging, sla
 from bot.slack.gateway import SlackCallFailed
 from storage import repositories as repo
 from storage import schedule
@@ -79,7 +79,9 @@ def send_sla_notice(deps: Deps, deadline_id: int, now: datetime) -> None:
         deps.slack.post(incident.channel_id, message)
     if breach and deps.config.broadcast_channel:
         deps.slack.post(deps.config.broadcast_channel, message + f" Channel: <#{incident.channel_id}>")
-    cards.publish(deps, incident)  # the card shows the clock's new state
+    with deps.db.transaction() as session:  # the card shows the clock's new state
+        effects.enqueue(deps, session, incident.id, "card", incident_id=incident.id)
+    deps.wake()
     if breach and clock is domain_sla.Clock.ACK:
         for page in active:  # an ack breach escalates at once
             paging.escalate(deps, page.id, now, why="the time-to-acknowledge SLA is breached")

@@ -25,6 +25,16 @@ TOPIC_LIMIT = 250
 INVITE_BATCH = 100
 
 
+# Slack errors that may go away by themselves; every other error code will not (channel_not_found, invalid_auth…)
+TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
+                    "team_added_to_org"}
+
+
+def will_heal(error: str) -> bool:
+    """Worth retrying later: a transient Slack error, an HTTP 5xx/429, a timeout or a connection failure."""
+    return error in TRANSIENT_ERRORS or error.startswith(("http_", "connection failed"))
+
+
 class SlackCallFailed(Exception):
     """A Web API call failed for good (after slack_sdk's retries); ``error`` is Slack's code."""
 
@@ -123,6 +133,10 @@ class SlackGateway:
 
     def usergroup_members(self, usergroup_id: str) -> list[str]:
         return list(self._call("usergroups.users.list", usergroup=usergroup_id).get("users", []))
+
+    def post_raw(self, channel: str, text: str, blocks: list[dict] | None = None) -> str:
+        """Post blocks already serialised (from the outbox)."""
+        return self._call("chat.postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False)["ts"]
 
     def update(self, channel: str, ts: str, text: str, blocks: Sequence[Block] | None = None) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=_blocks(blocks))

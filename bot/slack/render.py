@@ -253,8 +253,5 @@ def home_view(incidents: Sequence[Incident]) -> View:
     return View(type="home", blocks=[*incident_list(incidents)[:45], SectionBlock(text=HELP)])
 
 
-def declared_message(incident: Incident, problems: Sequence[str]) -> str:
-    message = f"{incident_summary(incident)} is declared: {t.channel(incident.channel_id)}"
-    if problems:
-        message += "\n:warning: Slack refused some steps: " + "; ".join(problems) + "."
-    return message
+def declared_message(incident: Incident) -> str:
+    return f"{incident_summary(incident)} is declared: {t.channel(incident.channel_id)}"

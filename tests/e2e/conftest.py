@@ -121,7 +121,7 @@ class Timed(Running):
         if advance:
             self.clock.advance(**advance)
         done = ticks.run_due(self.firebell.deps, "test-owner", self.clock.now)
-        self.firebell.deps.background.wait_idle(timeout=30)
+        self.firebell.settle(30)
         return done
 
 

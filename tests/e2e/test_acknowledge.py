@@ -46,6 +46,7 @@ def test_a_double_click_acknowledges_once(running: Running):
     [incident] = running.incidents()
     assert incident.acknowledged_by == BOB
     assert [e.kind for e in incident.timeline].count("acknowledged") == 1
+    running.firebell.settle()
     assert len([m for m in slack.messages(channel.id) if "acknowledged INC-1" in m.text]) == 1
 
 

@@ -211,12 +211,15 @@ def test_concurrent_declares_get_distinct_numbers_and_channels(running: Running)
     assert len({i.channel_id for i in incidents}) == 10
 
 
-def test_when_a_later_step_fails_the_incident_stands_and_the_user_hears_what_failed(running: Running):
+def test_when_a_later_step_fails_for_good_the_incident_stands_and_the_channel_says_what_failed(running: Running):
     slack = running.slack
     slack.fail("pins.add", error="restricted_action")
     running.driver.slash_command(ALICE, "declare sev2 Half made", channel_id="C0GENERAL")
     reply = slack.wait_for(lambda: slack.response_posts())[0]
-    assert "INC-1" in reply["text"] and "Slack refused some steps: pinning the card (restricted_action)" in reply["text"]
+    assert "INC-1" in reply["text"] and "is declared" in reply["text"]
     channel = running.incident_channel(1)
+    said = slack.wait_for(lambda: [m.text for m in slack.messages(channel.id) if m.text.startswith("⚠️")])
+    assert said == ["⚠️ Firebell could not post and pin the incident card for INC-1: Slack said `restricted_action`."]
     assert running.incidents()[0].card_ts == slack.messages(channel.id)[0].ts
-    assert slack.messages(BROADCAST)  # the announcement still went out
+    slack.wait_for(lambda: slack.messages(BROADCAST))  # the announcement after it still went out
+    assert running.firebell.delivery.failed_for_good == 1

@@ -46,7 +46,7 @@ def declare(timed: Timed, text: str = "declare sev2 Orders stuck") -> str:
     timed.driver.slash_command(ALICE, text, channel_id="C0GENERAL")
     channel = timed.incident_channel(1)
     timed.card(channel.id)
-    timed.firebell.deps.background.wait_idle(timeout=30)
+    timed.firebell.settle(30)
     return channel.id
 
 
@@ -206,8 +206,8 @@ def test_two_replicas_escalate_once(people, database_url):
             thread.start()
         for thread in threads:
             thread.join()
-        one.firebell.deps.background.wait_idle(timeout=30)
-        two.firebell.deps.background.wait_idle(timeout=30)
+        one.firebell.settle(30)
+        two.firebell.settle(30)
         assert sorted(done) == [0, 1]
         assert [p.tier for p in pages(one)] == ["L1", "L2"]
         assert len([m for m in people.dms(TWO) if "You are paged" in m.text]) == 1

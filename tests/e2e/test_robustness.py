@@ -49,7 +49,7 @@ def test_a_redelivered_event_has_one_effect(running: Running):
     assert running.driver.send_event(event, event_id="Ev0001").status == 200
     assert running.driver.send_event(event, event_id="Ev0001", retry_num=1).status == 200
     running.slack.wait_for(lambda: running.slack.calls_to("views.publish"))
-    running.firebell.deps.background.wait_idle(timeout=10)
+    running.firebell.settle(10)
     assert len(running.slack.calls_to("views.publish")) == 1
 
 
@@ -67,7 +67,7 @@ def test_secrets_never_reach_logs_errors_or_exports(running: Running, caplog):
     driver.submit_view(ALICE, view.id, {"root_cause_category": {"value": "security"}, "root_cause": {"value": "x"},
                                         "resolution": {"value": "y"}})
     slack.wait_for(lambda: running.incidents()[0].status.value == "resolved")
-    running.firebell.deps.background.wait_idle(timeout=10)
+    running.firebell.settle(10)
     captured = caplog.text + json.dumps(export(running.firebell.deps, None))
     assert len(caplog.records) > 20
     assert slack.token not in captured and SIGNING_SECRET not in captured
@@ -106,7 +106,7 @@ def test_arbitrary_command_text_and_payloads_always_get_an_answer(running: Runni
         assert response.status == 200
 
     click()
-    running.firebell.deps.background.wait_idle(timeout=30)
+    running.firebell.settle(30)
     assert running.slack.problems == []
     assert running.incidents()[0].status.value in ("declared", "investigating")
 

@@ -32,7 +32,7 @@ def declare(timed: Timed, text: str = "declare sev1 Payments down") -> str:
     timed.driver.slash_command(ALICE, text, channel_id="C0GENERAL")
     channel = timed.incident_channel(1)
     timed.card(channel.id)
-    timed.firebell.deps.background.wait_idle(timeout=30)
+    timed.firebell.settle(30)
     return channel.id
 
 

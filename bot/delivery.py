@@ -1,0 +1,130 @@
+"""Delivers the outbox: lane heads claimed from the database, sent through the Slack gateway, marked done.
+
+A failure that may heal (rate limit, 5xx, timeout, connection) is retried with exponential backoff; one that will
+not (`channel_not_found`, `not_in_channel`, `is_archived`, `invalid_auth`…) fails for good at once: it is logged,
+counted, and said in the incident's channel when that is possible. A restart delivers what was pending; several
+replicas deliver each item once (the claim). Stopping waits for the items in hand.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from bot.deps import Deps
+from bot.services import effects
+from bot.services.ticks import owner_id
+from bot.slack.gateway import SlackCallFailed, will_heal
+from storage import outbox
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=120)
+BATCH = 16
+POLL_SECONDS = 0.1
+MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 300))
+
+
+class Delivery:
+    def __init__(self, deps: Deps, *, workers: int = 8) -> None:
+        self.deps = deps
+        self.owner = owner_id()
+        self.failed_for_good = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="firebell-deliver")
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Delivery:
+        self._thread = threading.Thread(target=self._loop, name="firebell-delivery", daemon=True)
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the items in hand; what is still queued stays in the database for the next start."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        self._pool.shutdown(wait=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:  # the database may be away; try again shortly
+                log.exception("outbox delivery failed; retrying")
+                worked = 0
+            if not worked:
+                self._wake.wait(POLL_SECONDS)
+                self._wake.clear()
+
+    def run_once(self) -> int:
+        """Claim the lane heads that are due and deliver them (different lanes in parallel)."""
+        with self.deps.db.transaction() as session:
+            items = [(row.id, row.kind, row.payload, row.attempts, row.lane)
+                     for row in outbox.claim(session, self.deps.clock(), self.owner, lease=LEASE, limit=BATCH)]
+        list(self._pool.map(lambda item: self._deliver(*item), items))
+        return len(items)
+
+    def _deliver(self, item_id: int, kind: str, payload: str, attempts: int, lane: str) -> None:
+        try:
+            effects.execute(self.deps, kind, json.loads(payload))
+        except SlackCallFailed as exc:
+            self._failed(item_id, kind, lane, attempts, exc.error)
+            return
+        except Exception as exc:  # a bug or the database: retry later rather than lose the work
+            log.exception("outbox item %s (%s) raised", item_id, kind)
+            self._failed(item_id, kind, lane, attempts, f"{type(exc).__name__}")
+            return
+        with self.deps.db.transaction() as session:
+            outbox.delivered(session, item_id, self.deps.clock())
+
+    def _failed(self, item_id: int, kind: str, lane: str, attempts: int, error: str) -> None:
+        now = self.deps.clock()
+        if will_heal(error) and attempts < MAX_ATTEMPTS:
+            log.warning("outbox item %s (%s) failed (%s); retry %s in %s", item_id, kind, error, attempts,
+                        backoff(attempts))
+            with self.deps.db.transaction() as session:
+                outbox.retry_later(session, item_id, now + backoff(attempts), error)
+            self._wake.set()
+            return
+        self.failed_for_good += 1
+        log.error("outbox item %s (%s) failed for good: %s", item_id, kind, error)
+        with self.deps.db.transaction() as session:
+            outbox.failed(session, item_id, now, error)
+        self._say_in_channel(lane, kind, error)
+
+    def _say_in_channel(self, lane: str, kind: str, error: str) -> None:
+        """Tell the incident's channel what did not happen, unless the channel itself is what failed."""
+        if error in ("channel_not_found", "is_archived", "invalid_auth", "not_authed", "token_revoked",
+                     "account_inactive") or not lane.startswith("incident:"):
+            return
+        try:
+            incident = effects.load(self.deps, int(lane.split(":", 1)[1]))
+            if incident.channel_id:
+                self.deps.slack.post(incident.channel_id, f"⚠️ Firebell could not {effects.DESCRIBE.get(kind, kind)} "
+                                     f"for {incident.ref}: Slack said `{error}`.")
+        except (SlackCallFailed, LookupError) as exc:
+            log.error("could not report the failure in the channel: %s", exc)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Until nothing is left to deliver (tests, the demo, shutdown)."""
+        done = threading.Event()
+        end = time.monotonic() + timeout  # real time: the wait must end even when the clock is a test's
+        while time.monotonic() < end:
+            with self.deps.db.read() as session:
+                if outbox.undelivered(session) == 0:
+                    return True
+            self._wake.set()
+            done.wait(0.02)
+        return False

@@ -1,0 +1,129 @@
+"""The Slack work a change implies, as data: enqueued in the change's transaction, delivered by bot/delivery.py.
+
+Each kind has an executor that is safe to run again after a failure: card edits and invites are idempotent, the
+card is posted only while the incident has none, a page DM goes only to people not yet reached.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.domain.model import Incident
+from bot.slack import render
+from storage import outbox
+from storage import repositories as repo
+
+log = logging.getLogger(__name__)
+
+
+def lane(incident_id: int) -> str:
+    return f"incident:{incident_id}"
+
+
+def _blocks(blocks: Sequence[Block] | None) -> list[dict] | None:
+    return [b.to_dict() for b in blocks] if blocks else None
+
+
+def enqueue(deps: Deps, session: Session, for_incident: int, kind: str, /, **payload: Any) -> None:
+    """Queue ``kind`` in the lane of incident ``for_incident`` (its items are delivered in order)."""
+    outbox.enqueue(session, lane(for_incident), kind, payload, deps.clock())
+
+
+def publish(
+    deps: Deps, session: Session, incident: Incident, *, say: str | None = None,
+    say_blocks: Sequence[Block] | None = None, announce: Sequence[Block] | None = None,
+    invite: Sequence[str] | None = None, refresh: bool = True, upload: dict[str, str] | None = None,
+) -> None:
+    """Within the change's transaction: refresh the card, tell the channel (and the broadcast channel)."""
+    channel = incident.channel_id
+    if channel is None:
+        return
+    if invite:
+        enqueue(deps, session, incident.id, "invite", channel=channel, users=list(invite))
+    if refresh:
+        enqueue(deps, session, incident.id, "card", incident_id=incident.id)
+    if say:
+        enqueue(deps, session, incident.id, "post", channel=channel, text=say, blocks=_blocks(say_blocks))
+    if announce and deps.config.broadcast_channel:
+        enqueue(deps, session, incident.id, "post", channel=deps.config.broadcast_channel,
+                text=render.incident_summary(incident), blocks=_blocks(announce))
+    if upload:
+        enqueue(deps, session, incident.id, "upload", channel=channel, **upload)
+
+
+# executors
+
+
+def load(deps: Deps, incident_id: int) -> Incident:
+    with deps.db.read() as session:
+        return repo.to_domain(repo.incident_row(session, incident_id))
+
+
+def _card(deps: Deps, incident_id: int) -> None:
+    """Make the card and the topic true: rendered from the database as it is now, so it is never stale."""
+    incident = load(deps, incident_id)
+    if incident.channel_id is None or incident.card_ts is None:
+        return
+    deps.slack.update(incident.channel_id, incident.card_ts, render.incident_summary(incident),
+                      render.incident_card(incident, deps.clock()))
+    deps.slack.set_topic(incident.channel_id, render.channel_topic(incident))
+
+
+def _post_card(deps: Deps, incident_id: int) -> None:
+    incident = load(deps, incident_id)
+    assert incident.channel_id is not None
+    if incident.card_ts is None:  # posted once: a retry after success finds the ts recorded
+        ts = deps.slack.post(incident.channel_id, render.incident_summary(incident),
+                             render.incident_card(incident, deps.clock()))
+        with deps.db.transaction() as session:
+            repo.incident_row(session, incident_id).card_ts = ts
+        incident = load(deps, incident_id)
+    deps.slack.pin(incident.channel_id, incident.card_ts)
+
+
+def _post(deps: Deps, channel: str, text: str, blocks: list[dict] | None = None) -> None:
+    deps.slack.post_raw(channel, text, blocks)
+
+
+def _upload(deps: Deps, channel: str, filename: str, title: str, content: str, comment: str) -> None:
+    deps.slack.upload(channel, filename, content, title=title, comment=comment)
+
+
+def _paging(name: str) -> Callable[..., None]:
+    def run(deps: Deps, **payload: Any) -> None:
+        from bot.services import paging  # paging enqueues effects too
+
+        getattr(paging, name)(deps, **payload)
+
+    return run
+
+
+EXECUTORS: dict[str, Callable[..., None]] = {
+    "card": lambda deps, incident_id: _card(deps, incident_id),
+    "post_card": lambda deps, incident_id: _post_card(deps, incident_id),
+    "post": _post,
+    "topic": lambda deps, channel, topic: deps.slack.set_topic(channel, topic),
+    "invite": lambda deps, channel, users: deps.slack.invite(channel, users),
+    "upload": _upload,
+    "page_notify": _paging("notify_page"),
+    "page_renotify": _paging("renotify_page"),
+    "page_acknowledged": _paging("tell_acknowledged"),
+    "external": _paging("tell_external"),
+}
+
+DESCRIBE = {
+    "card": "update the incident card", "post_card": "post and pin the incident card", "post": "post a message",
+    "topic": "set the channel topic", "invite": "invite people to the channel", "upload": "share a file",
+    "page_notify": "send a page", "page_renotify": "re-send a page", "page_acknowledged": "update the page DMs",
+    "external": "reach the external pager",
+}
+
+
+def execute(deps: Deps, kind: str, payload: dict[str, Any]) -> None:
+    EXECUTORS[kind](deps, **payload)

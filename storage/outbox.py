@@ -1,0 +1,66 @@
+"""The outbox: Slack work written with the change that implies it, delivered in order per lane."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import OutboxRow
+
+
+def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now: datetime) -> None:
+    session.add(OutboxRow(lane=lane, kind=kind, payload=json.dumps(payload), created_at=now, next_attempt_at=now,
+                          attempts=0))
+
+
+def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[OutboxRow]:
+    """The first undone item of each lane, when it is due and nobody holds it: one lane's items go one at a time,
+    oldest first; other lanes go alongside. Replicas skip what another has locked (SKIP LOCKED on PostgreSQL)."""
+    first = aliased(OutboxRow)
+    head = (select(func.min(first.id)).where(first.lane == OutboxRow.lane, first.delivered_at.is_(None),
+                                             first.failed_at.is_(None)).scalar_subquery())
+    rows = session.execute(
+        select(OutboxRow)
+        .where(OutboxRow.id == head, OutboxRow.next_attempt_at <= now,
+               (OutboxRow.claimed_at.is_(None)) | (OutboxRow.claimed_at < now - lease))
+        .order_by(OutboxRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).scalars().all()
+    for row in rows:
+        row.claimed_at, row.claimed_by, row.attempts = now, owner, row.attempts + 1
+    session.flush()
+    return list(rows)
+
+
+def delivered(session: Session, item_id: int, now: datetime) -> None:
+    session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(delivered_at=now, last_error=None))
+
+
+def retry_later(session: Session, item_id: int, at: datetime, error: str) -> None:
+    session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(
+        next_attempt_at=at, claimed_at=None, claimed_by=None, last_error=error[:2000]))
+
+
+def failed(session: Session, item_id: int, now: datetime, error: str) -> None:
+    session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(failed_at=now, last_error=error[:2000]))
+
+
+def undelivered(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(OutboxRow).where(
+        OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))).scalar_one()
+
+
+def next_due(session: Session) -> datetime | None:
+    return session.execute(select(func.min(OutboxRow.next_attempt_at)).where(
+        OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))).scalar_one()
+
+
+def failures(session: Session) -> list[OutboxRow]:
+    return list(session.execute(select(OutboxRow).where(OutboxRow.failed_at.is_not(None))
+                                .order_by(OutboxRow.id)).scalars())
