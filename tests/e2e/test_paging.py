@@ -242,3 +242,68 @@ def test_a_tier_can_name_a_user_group(people, database_url):
         assert set(pages(timed)[0].notified) == {ONE, TWO, THREE}
     finally:
         stop(timed)
+
+
+PD_KEY = "0123456789abcdef0123456789abcdef"
+OG_KEY = "b0c1d2e3-f4a5-4b6c-8d7e-9f0a1b2c3d4e"
+
+
+def test_external_pagers_get_trigger_acknowledge_and_resolve(people, database_url, monkeypatch):
+    from bot.pagers.standins import OpsgenieStandIn, PagerDutyStandIn
+
+    monkeypatch.setenv("FIREBELL_TEST_PD_KEY", PD_KEY)
+    monkeypatch.setenv("FIREBELL_TEST_OG_KEY", OG_KEY)
+    with PagerDutyStandIn([PD_KEY]) as pagerduty, OpsgenieStandIn([OG_KEY]) as opsgenie:
+        config = FirebellConfig.model_validate({"broadcast_channel": BROADCAST, "tiers": [
+            {"name": "L1", "members": [ONE], "ack_timeout": "10m",
+             "pager": {"type": "pagerduty", "key_env": "FIREBELL_TEST_PD_KEY", "url": pagerduty.url}},
+            {"name": "L2", "members": [TWO],
+             "pager": {"type": "opsgenie", "key_env": "FIREBELL_TEST_OG_KEY", "url": opsgenie.url}}]})
+        timed = start_timed(people, database_url, config, FakeClock(T0))
+        try:
+            channel = declare(timed, "declare sev1 Payments down")
+            timed.driver.slash_command(ALICE, "page L1 look at payments", channel_id=channel)
+            page_dm(timed, ONE)
+            timed.tick(minutes=10)  # escalates to L2, which goes to Opsgenie
+            page_dm(timed, TWO)
+            dm = page_dm(timed, TWO)
+            timed.driver.click(TWO, channel_id=dm.channel, message_ts=dm.ts, action_id="page_acknowledge")
+            timed.slack.wait_for(lambda: pages(timed)[-1].acknowledged_by == TWO)
+            timed.driver.slash_command(ALICE, "resolve", channel_id=channel)
+            view = timed.slack.wait_for(lambda: timed.slack.open_views(ALICE))[-1]
+            timed.driver.submit_view(ALICE, view.id, {"root_cause_category": {"value": "dependency"},
+                                                      "root_cause": {"value": "x"}, "resolution": {"value": "y"}})
+            timed.slack.wait_for(lambda: timed.incidents()[0].status.value == "resolved")
+            timed.firebell.settle()
+            key = f"firebell-{people.team_id}-INC-1-L1"
+            assert [(e["event_action"], e["dedup_key"]) for e in pagerduty.events] == [
+                ("trigger", key), ("acknowledge", key), ("resolve", key)]
+            trigger = pagerduty.events[0]
+            assert trigger["payload"]["severity"] == "critical" and "INC-1 (SEV1): Payments down" in \
+                trigger["payload"]["summary"]
+            assert pagerduty.alerts() == {key: "resolved"}
+            assert opsgenie.alerts() == {f"firebell-{people.team_id}-INC-1-L2": "closed"}
+            assert pagerduty.rejected == [] and opsgenie.rejected == []
+        finally:
+            stop(timed)
+
+
+def test_a_failing_pager_does_not_stop_the_slack_page(people, database_url, monkeypatch):
+    from bot.pagers.standins import PagerDutyStandIn
+
+    monkeypatch.setenv("FIREBELL_TEST_PD_KEY", PD_KEY)
+    with PagerDutyStandIn([PD_KEY]) as pagerduty:
+        pagerduty.fail(status=500, times=10)
+        config = FirebellConfig.model_validate({"broadcast_channel": BROADCAST, "tiers": [
+            {"name": "L1", "members": [ONE], "pager": {"type": "pagerduty", "key_env": "FIREBELL_TEST_PD_KEY",
+                                                        "url": pagerduty.url}}]})
+        timed = start_timed(people, database_url, config, FakeClock(T0))
+        try:
+            channel = declare(timed)
+            timed.driver.slash_command(ALICE, "page L1", channel_id=channel)
+            page_dm(timed, ONE)
+            note = timed.slack.wait_for(lambda: [m.text for m in timed.slack.messages(channel) if "paged *L1*" in m.text])
+            assert "pagerduty did not take the trigger for L1" in note[0] and PD_KEY not in note[0]
+            assert pagerduty.events == []
+        finally:
+            stop(timed)
