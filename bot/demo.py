@@ -13,7 +13,7 @@ from bot.config import FirebellConfig, Settings
 from bot.runtime import build
 from bot.sandbox import SlackDriver, SlackStandIn
 
-PEOPLE = {"U0ALICE": "alice", "U0BOB": "bob"}
+PEOPLE = {"U0ALICE": "alice", "U0BOB": "bob", "U0CAROL": "carol"}
 BROADCAST = "C0INCIDENTS"
 
 
@@ -89,7 +89,10 @@ def run_demo() -> int:
         secret = secrets.token_hex(16)
         settings = Settings(slack_bot_token=slack.token, slack_signing_secret=secret, slack_api_url=slack.api_url,
                             database_url=f"sqlite:///{Path(tmp) / 'demo.db'}", _env_file=None)
-        firebell = build(settings, FirebellConfig(broadcast_channel=BROADCAST))
+        firebell = build(settings, FirebellConfig.model_validate({
+            "broadcast_channel": BROADCAST,
+            "tiers": [{"name": "L1", "members": ["U0CAROL"], "ack_timeout": "10m"}],
+            "severities": {"sev2": {"ack": "15m", "update_every": "1h", "resolve": "8h", "page": "L1"}}}))
         server = firebell.server("127.0.0.1", 0).start()
         driver = SlackDriver(f"{server.url}/slack/events", secret, slack)
         transcript = Transcript(slack)
@@ -126,9 +129,16 @@ def play(driver: SlackDriver, slack: SlackStandIn, transcript: Transcript) -> No
     transcript.new_messages()
     card_ts = slack.channel(channel.id).pins[0]
 
-    say(f"bob clicks [ Acknowledge ] on the card in #{channel.name}")
-    driver.click("U0BOB", channel_id=channel.id, message_ts=card_ts, action_id="incident_acknowledge")
-    settle(lambda: any("acknowledged INC-1" in m.text for m in slack.messages(channel.id)))
+    page = slack.wait_for(lambda: [m for m in slack.dms("U0CAROL") if "You are paged" in m.text])[0]
+    print("  Slack: SEV2 pages tier L1 (firebell.yml), so carol gets a DM:")
+    print("\n".join(transcript.blocks(page.blocks)))
+    transcript.new_messages()
+    say("carol clicks [ Acknowledge ] in her DM")
+    driver.click("U0CAROL", channel_id=page.channel, message_ts=page.ts, action_id="page_acknowledge")
+    settle(lambda: any("acknowledged the page" in m.text for m in slack.messages(channel.id)))
+    print("  Slack: carol's DM now reads: " + transcript.plain(slack.message(page.channel, page.ts).text))
+
+    command("U0ALICE", "sla", channel.id)
 
     command("U0ALICE", "role comms <@U0BOB|bob>", channel.id)
     settle(lambda: any("*comms*" in m.text for m in slack.messages(channel.id)))
@@ -166,4 +176,4 @@ def play(driver: SlackDriver, slack: SlackStandIn, transcript: Transcript) -> No
     command("U0BOB", "declare sev9 Oops", "C0GENERAL")
 
     print("\nEverything above is stored: `firebell export --json` and `firebell postmortem INC-1` print it. "
-          "Paging and SLA clocks come with later issues.")
+          "SLA reminders and escalations run on Firebell's scheduler while `firebell serve` runs.")

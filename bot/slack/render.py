@@ -33,6 +33,7 @@ In an incident's channel (elsewhere, name it: `{COMMAND} INC-7 <command>`):
 • `update [text]`: a status update for the channel and stakeholders (no text: a form)
 • `note <text>`: add to the timeline · `timeline`: show it
 • `sev 1…4` · `role commander|comms|scribe @person` · `resolve` · `reopen <why>`
+• `page <tier> [message]`: page an on-call tier · `sla`: the SLA clocks · `sla pause <why>` · `sla resume`
 Shortcuts: *Declare incident* (anywhere, or on a message), *Add to incident timeline* (on a message)."""
 
 
