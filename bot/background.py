@@ -71,3 +71,15 @@ class Background:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+class KeyedLocks:
+    """One lock per key (a Slack team), made on first use."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[Hashable, threading.Lock] = {}
+
+    def hold(self, key: Hashable) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())

@@ -73,21 +73,24 @@ class Delivery:
         with self.deps.db.transaction() as session:
             items = [(row.id, row.kind, row.payload, row.attempts, row.lane)
                      for row in outbox.claim(session, self.deps.clock(), self.owner, lease=LEASE, limit=BATCH)]
-        list(self._pool.map(lambda item: self._deliver(*item), items))
+        done = [item[0] for item, ok in zip(items, self._pool.map(lambda item: self._deliver(*item), items),
+                                            strict=True) if ok]
+        if done:  # one write for the whole batch: SQLite has a single writer to share with everyone else
+            with self.deps.db.transaction() as session:
+                outbox.delivered(session, done, self.deps.clock())
         return len(items)
 
-    def _deliver(self, item_id: int, kind: str, payload: str, attempts: int, lane: str) -> None:
+    def _deliver(self, item_id: int, kind: str, payload: str, attempts: int, lane: str) -> bool:
         try:
             effects.execute(self.deps, kind, json.loads(payload))
         except SlackCallFailed as exc:
             self._failed(item_id, kind, lane, attempts, exc.error)
-            return
+            return False
         except Exception as exc:  # a bug or the database: retry later rather than lose the work
             log.exception("outbox item %s (%s) raised", item_id, kind)
             self._failed(item_id, kind, lane, attempts, f"{type(exc).__name__}")
-            return
-        with self.deps.db.transaction() as session:
-            outbox.delivered(session, item_id, self.deps.clock())
+            return False
+        return True
 
     def _failed(self, item_id: int, kind: str, lane: str, attempts: int, error: str) -> None:
         now = self.deps.clock()

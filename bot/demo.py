@@ -6,6 +6,7 @@ import logging
 import re
 import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,14 +99,14 @@ def run_demo() -> int:
         transcript = Transcript(slack)
         print(f"Firebell demo: a Slack stand-in at {slack.base_url}, Firebell at {server.url}, SQLite in {tmp}")
         try:
-            play(driver, slack, transcript)
+            play(driver, slack, transcript, firebell.settle)
         finally:
             server.stop()
             firebell.close()
     return 0
 
 
-def play(driver: SlackDriver, slack: SlackStandIn, transcript: Transcript) -> None:
+def play(driver: SlackDriver, slack: SlackStandIn, transcript: Transcript, quiet: Callable[[], object]) -> None:
     def command(user: str, text: str, channel: str) -> None:
         say(f"{PEOPLE[user]} types in #{transcript._channel_name(channel)}: /incident {text}")
         answer = driver.slash_command(user, text, channel_id=channel)
@@ -118,6 +119,7 @@ def play(driver: SlackDriver, slack: SlackStandIn, transcript: Transcript) -> No
 
     def settle(predicate) -> None:  # noqa: ANN001 - waits for Firebell's work after its answer
         slack.wait_for(predicate)
+        quiet()  # and for everything it queued, so the transcript reads in a stable order
         transcript.new_messages()
 
     command("U0ALICE", "declare sev2 Checkout returns 500s for EU customers", "C0GENERAL")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.background import Background
+from bot.background import Background, KeyedLocks
 from bot.config import FirebellConfig
 from bot.slack.gateway import SlackGateway
 from storage.db import Database
@@ -28,3 +28,4 @@ class Deps:
     bot_user_id: str
     clock: Clock = utc_now
     wake: Callable[[], None] = lambda: None  # tells the outbox delivery there is new work (set by the runtime)
+    declare_locks: KeyedLocks = field(default_factory=KeyedLocks)

@@ -25,7 +25,8 @@ def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limi
                                              first.failed_at.is_(None)).scalar_subquery())
     rows = session.execute(
         select(OutboxRow)
-        .where(OutboxRow.id == head, OutboxRow.next_attempt_at <= now,
+        .where(OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None),  # ix_outbox_pending_lane
+               OutboxRow.id == head, OutboxRow.next_attempt_at <= now,
                (OutboxRow.claimed_at.is_(None)) | (OutboxRow.claimed_at < now - lease))
         .order_by(OutboxRow.id)
         .limit(limit)
@@ -38,8 +39,8 @@ def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limi
     return list(rows)
 
 
-def delivered(session: Session, item_id: int, now: datetime) -> None:
-    session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(delivered_at=now, last_error=None))
+def delivered(session: Session, item_ids: list[int], now: datetime) -> None:
+    session.execute(update(OutboxRow).where(OutboxRow.id.in_(item_ids)).values(delivered_at=now, last_error=None))
 
 
 def retry_later(session: Session, item_id: int, at: datetime, error: str) -> None:

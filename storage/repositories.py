@@ -10,7 +10,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from bot.domain.model import OPEN_STATUSES, ClockView, Incident, PageView, Severity, Status, TimelineEntry
+from bot.domain.model import ClockView, Incident, PageView, Severity, Status, TimelineEntry
 from storage.models import (
     FollowUpRow,
     IncidentCounter,
@@ -41,6 +41,12 @@ def take_incident_number(session: Session, team_id: str) -> int:
     ).scalar_one()
     session.execute(update(IncidentCounter).where(IncidentCounter.team_id == team_id).values(last_number=last + 1))
     return last + 1
+
+
+def next_incident_number(session: Session, team_id: str) -> int:
+    """The number the team's next incident would get (without taking it)."""
+    last = session.execute(select(IncidentCounter.last_number).where(IncidentCounter.team_id == team_id)).scalar()
+    return (last or 0) + 1
 
 
 def claim_request(session: Session, key: str, now: datetime) -> bool:
@@ -78,6 +84,18 @@ def incident_row(session: Session, incident_id: int, *, lock: bool = False) -> I
     return session.execute(query).scalar_one()
 
 
+def set_card_ts(session: Session, incident_id: int, ts: str) -> None:
+    session.execute(update(IncidentRow).where(IncidentRow.id == incident_id).values(card_ts=ts))
+
+
+def card_view(session: Session, incident_id: int) -> Incident:
+    """What the card shows (pages, clocks), in three queries; without the timeline."""
+    row = session.execute(select(IncidentRow).where(IncidentRow.id == incident_id).options(
+        selectinload(IncidentRow.pages).selectinload(PageRow.notices), selectinload(IncidentRow.clock_runs),
+    )).scalar_one()
+    return to_domain(row, with_timeline=False)
+
+
 def find_by_id(session: Session, incident_id: int) -> IncidentRow | None:
     return session.get(IncidentRow, incident_id)
 
@@ -107,7 +125,7 @@ def find_incidents_by_number(session: Session, number: int, team_id: str | None 
 def open_incidents(session: Session, team_id: str, limit: int = 50) -> list[Incident]:
     rows = session.execute(
         select(IncidentRow)
-        .where(IncidentRow.team_id == team_id, IncidentRow.status.in_([s.value for s in OPEN_STATUSES]))
+        .where(IncidentRow.team_id == team_id, IncidentRow.status != Status.RESOLVED.value)  # ix_incidents_open
         .options(selectinload(IncidentRow.clock_runs))
         .order_by(IncidentRow.number.desc())
         .limit(limit)
@@ -159,7 +177,7 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
                      escalated_at=p.escalated_at, renotified_at=p.renotified_at,
                      notified=tuple(n.user_id for n in p.notices))
             for p in row.pages
-        ) if with_timeline else (),
+        ),
         clocks=tuple(ClockView(clock=r.clock, started_at=r.started_at, target=timedelta(seconds=r.target_seconds),
                                due_at=r.due_at, stopped_at=r.stopped_at) for r in row.clock_runs),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -45,38 +46,62 @@ def validate(request: DeclareRequest) -> DeclareRequest:
 
 
 def declare(deps: Deps, request: DeclareRequest) -> Declared:
-    """Create the incident and its channel together: if either fails, neither remains."""
+    """Create the incident and its channel together: if either fails, neither remains, and no number is used up."""
     title = rules.clean_title(request.title)
     description = rules.clean_description(request.description)
     permalink = deps.slack.permalink(request.origin_channel, request.origin_ts) if request.origin_ts else None
-    channel_id: str | None = None
+    made: list[str] = []  # the channel, once Slack created it (archived again if the declare fails)
+
+    def store(session: Session, number: int) -> Incident:
+        channel_id, channel_name = made if made else _create_channel(deps, number, title)
+        made[:] = [channel_id, channel_name]
+        now = deps.clock()
+        row = repo.add_incident(
+            session, team_id=request.team_id, number=number, title=title, description=description,
+            severity=request.severity.value, status=Status.DECLARED.value, channel_id=channel_id,
+            channel_name=channel_name, declared_by=request.user_id, commander=request.user_id, declared_at=now,
+        )
+        note = f"Declared {request.severity.label}: {title}"
+        repo.add_timeline_event(session, row, at=now, kind="declared", actor=request.user_id,
+                                text=note + (f" (from a message: {permalink})" if permalink else ""),
+                                permalink=permalink)
+        sla.refresh(deps, session, row)
+        incident = repo.to_domain(row)
+        _open_channel(deps, session, incident)
+        return incident
+
     try:
-        with deps.db.transaction() as session:
-            # The counter row stays locked while Slack creates the channel, so a failure rolls the
-            # number back and concurrent declares queue here instead of leaving gaps.
-            number = repo.take_incident_number(session, request.team_id)
-            channel_id, channel_name = _create_channel(deps, number, title)
-            now = deps.clock()
-            row = repo.add_incident(
-                session, team_id=request.team_id, number=number, title=title, description=description,
-                severity=request.severity.value, status=Status.DECLARED.value, channel_id=channel_id,
-                channel_name=channel_name, declared_by=request.user_id, commander=request.user_id,
-                declared_at=now,
-            )
-            note = f"Declared {request.severity.label}: {title}"
-            repo.add_timeline_event(session, row, at=now, kind="declared", actor=request.user_id,
-                                    text=note + (f" (from a message: {permalink})" if permalink else ""),
-                                    permalink=permalink)
-            sla.refresh(deps, session, row)
-            incident = repo.to_domain(row)
-            _open_channel(deps, session, incident)
+        if deps.db.dialect == "sqlite":
+            incident = _declare_on_sqlite(deps, request.team_id, store, made, title)
+        else:
+            # PostgreSQL: the team's counter row stays locked (FOR UPDATE) while Slack creates the channel. Only
+            # this team's declares wait on it, across every replica; a failure rolls the number back.
+            with deps.db.transaction() as session:
+                incident = store(session, repo.take_incident_number(session, request.team_id))
     except BaseException:
-        if channel_id is not None:
-            _archive_quietly(deps, channel_id)
+        if made:
+            _archive_quietly(deps, made[0])
         raise
     deps.wake()
     paging.page_by_policy(deps, incident.id, f"{request.severity.label} policy")
     return Declared(incident=incident)
+
+
+def _declare_on_sqlite(deps: Deps, team_id: str, store: Callable[[Session, int], Incident], made: list[str],
+                       title: str) -> Incident:
+    """SQLite has one writer for the whole database, so its lock is not held across the Slack call. One process
+    serves a SQLite database: a lock per team in this process orders declares, the channel is created first, and
+    the number is taken (and checked still free) in the short transaction that stores the incident."""
+    with deps.declare_locks.hold(team_id):
+        with deps.db.read() as session:
+            number = repo.next_incident_number(session, team_id)
+        made[:] = list(_create_channel(deps, number, title))
+        with deps.db.transaction() as session:
+            taken = repo.take_incident_number(session, team_id)
+            if taken != number:  # another process declared meanwhile: not how SQLite is meant to be run
+                raise SlackFailure("Another Firebell process declared an incident at the same moment; try again. "
+                                   "(Several replicas need PostgreSQL.)")
+            return store(session, number)
 
 
 def _create_channel(deps: Deps, number: int, title: str) -> tuple[str, str]:

@@ -65,9 +65,14 @@ def load(deps: Deps, incident_id: int) -> Incident:
         return repo.to_domain(repo.incident_row(session, incident_id))
 
 
+def load_card(deps: Deps, incident_id: int) -> Incident:
+    with deps.db.read() as session:
+        return repo.card_view(session, incident_id)
+
+
 def _card(deps: Deps, incident_id: int) -> None:
     """Make the card and the topic true: rendered from the database as it is now, so it is never stale."""
-    incident = load(deps, incident_id)
+    incident = load_card(deps, incident_id)
     if incident.channel_id is None or incident.card_ts is None:
         return
     deps.slack.update(incident.channel_id, incident.card_ts, render.incident_summary(incident),
@@ -76,15 +81,15 @@ def _card(deps: Deps, incident_id: int) -> None:
 
 
 def _post_card(deps: Deps, incident_id: int) -> None:
-    incident = load(deps, incident_id)
+    incident = load_card(deps, incident_id)
     assert incident.channel_id is not None
-    if incident.card_ts is None:  # posted once: a retry after success finds the ts recorded
+    ts = incident.card_ts
+    if ts is None:  # posted once: a retry after success finds the ts recorded
         ts = deps.slack.post(incident.channel_id, render.incident_summary(incident),
                              render.incident_card(incident, deps.clock()))
         with deps.db.transaction() as session:
-            repo.incident_row(session, incident_id).card_ts = ts
-        incident = load(deps, incident_id)
-    deps.slack.pin(incident.channel_id, incident.card_ts)
+            repo.set_card_ts(session, incident_id, ts)
+    deps.slack.pin(incident.channel_id, ts)
 
 
 def _post(deps: Deps, channel: str, text: str, blocks: list[dict] | None = None) -> None:

@@ -13,8 +13,8 @@ def test_demo_prints_the_incident_from_declare_to_postmortem(tmp_path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     steps = ["/incident declare sev2 Checkout returns 500s", "is declared: #inc-1-checkout-returns-500s",
-             "[ Acknowledge ]", "carol gets a DM", "@carol acknowledged the page for INC-1",
-             "Time to acknowledge: met by", "made @bob *comms*", "Status*: Identified",
+             "[ Acknowledge ]", "carol gets a DM", "Time to acknowledge: met by",
+             "@carol acknowledged the page for INC-1", "made @bob *comms*", "Status*: Identified",
              "Noted on INC-1's timeline", "Status*: Monitoring", "INC-1 is resolved* by @alice",
              "file INC-1-postmortem.md shared", "INC-1 TIMELINE", "No open incidents", "is not a severity"]
     positions = [out.find(step) for step in steps]

@@ -1,0 +1,263 @@
+"""Firebell's benchmark suite: `python bench/run.py` prints one table (about four minutes on two cores).
+
+Every figure is measured in this run beside its floor, so machine noise shows in both:
+- answer latency of signed `/incident help` and `/incident list` at concurrency 1 and 10, against a bare Bolt app
+  with a no-op listener served by the same HTTP server (bench/bare_app.py);
+- declare end to end (request → channel, pinned card and announcement at the Slack stand-in), SQLite and PostgreSQL;
+- declares per second sustained for 30 s, and the peak RSS of `firebell serve` after it;
+- notice lateness with 1,000 open incidents (bench/notice_lateness.py);
+- history scale: `/incident list`, `export --since 30d` and the post-incident report at 1,000 and 100,000 incidents.
+Options: --quick (shorter runs), --postgres URL (default postgresql://postgres@127.0.0.1:5432/test; "" to skip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from history import measure_history  # noqa: E402
+from notice_lateness import scratch_database  # noqa: E402
+
+from bot.sandbox import SlackStandIn  # noqa: E402
+
+SECRET = "bench-signing-secret"
+ROOT = Path(__file__).resolve().parents[1]
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class Served:
+    """A server process: `firebell serve` or the bare app, against the stand-in."""
+
+    def __init__(self, args: list[str], slack: SlackStandIn, database_url: str, workdir: Path, config: str = ""):
+        self.port = free_port()
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "firebell.yml").write_text(config)
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        env.update(SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url,
+                   DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
+        argv = [sys.executable, *[str(self.port) if a == "PORT" else a for a in args]]
+        self.process = subprocess.Popen(argv, cwd=ROOT if args[0].startswith("bench/") else workdir, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{self.port}/slack/events"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                command(self.url, "help", slack.team_id)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{args} did not start")
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+def command(url: str, text: str, team_id: str, user: str = "U0BENCH", channel: str = "C0GENERAL",
+            response_url: str = "http://127.0.0.1:9/none") -> float:
+    """One signed slash command; returns the seconds until its answer (raises on a non-200)."""
+    body = urlencode({"command": "/incident", "text": text, "user_id": user, "user_name": "bench",
+                      "channel_id": channel, "team_id": team_id, "response_url": response_url,
+                      "trigger_id": "bench"}).encode()
+    stamp = str(int(time.time()))
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature})
+    began = time.perf_counter()
+    with OPENER.open(request, timeout=30) as answer:
+        answer.read()
+        if answer.status != 200:
+            raise OSError(f"HTTP {answer.status}")
+    return time.perf_counter() - began
+
+
+def load(call: Callable[[], float], concurrency: int, requests: int) -> list[float]:
+    timings: list[float] = []
+    lock = threading.Lock()
+    left = [requests]
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if left[0] <= 0:
+                    return
+                left[0] -= 1
+            took = call()
+            with lock:
+                timings.append(took)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return timings
+
+
+def setup_standin() -> SlackStandIn:
+    slack = SlackStandIn().start()
+    slack.add_user("U0BENCH", "bench")
+    slack.add_channel("general", channel_id="C0GENERAL", members=["U0BENCH"])
+    slack.add_channel("incidents", channel_id="C0INCIDENTS", members=["U0BENCH"])
+    return slack
+
+
+CONFIG = "broadcast_channel: C0INCIDENTS\n"
+
+
+def answer_latency(rows: list[str], slack: SlackStandIn, tmp: Path, requests: int) -> None:
+    bare = Served(["bench/bare_app.py", "PORT"], slack, f"sqlite:///{tmp}/bare.db", tmp / "bare")
+    firebell = Served(["-m", "bot", "serve", "--host", "127.0.0.1", "--port", "PORT"], slack,
+                      f"sqlite:///{tmp}/answers.db", tmp / "answers", CONFIG)
+    try:
+        for i in range(20):  # some open incidents, so `list` has something to list
+            command(firebell.url, f"declare sev3 Listed incident {i}", slack.team_id,
+                    response_url=slack.new_response_url())
+        time.sleep(2)
+        for concurrency in (1, 10):
+            floor = load(lambda: command(bare.url, "help", slack.team_id), concurrency, requests)
+            for text in ("help", "list"):
+                ours = load(lambda text=text: command(firebell.url, text, slack.team_id), concurrency, requests)
+                ratio = pct(ours, 99) / pct(floor, 99)
+                rows.append(row(f"/incident {text} c={concurrency}", ours, floor,
+                                f"p99 {ratio:.2f}x bare" + (" (target 1.5x)" if concurrency == 10 else "")))
+    finally:
+        bare.stop()
+        firebell.stop()
+
+
+def row(name: str, ours: list[float], floor: list[float] | None, note: str) -> str:
+    ms = lambda v: f"{v * 1000:8.1f}"  # noqa: E731
+    floor_part = f"{ms(pct(floor, 50))}{ms(pct(floor, 99))}" if floor else f"{'':8}{'':8}"
+    return f"{name:34}{ms(pct(ours, 50))}{ms(pct(ours, 99))}{floor_part}  {note}"
+
+
+def declare_end_to_end(rows: list[str], slack: SlackStandIn, database_url: str, kind: str, tmp: Path,
+                       count: int) -> None:
+    firebell = Served(["-m", "bot", "serve", "--host", "127.0.0.1", "--port", "PORT"], slack, database_url,
+                      tmp / f"declare-{kind}", CONFIG)
+    floor = [command(firebell.url, "help", slack.team_id) for _ in range(30)]
+    timings = []
+    try:
+        for i in range(count):
+            title = f"e2e {kind} {i} {time.monotonic_ns()}"
+            began = time.perf_counter()
+            command(firebell.url, f"declare sev3 {title}", slack.team_id, response_url=slack.new_response_url())
+            name = None
+            while time.perf_counter() - began < 30:
+                channel = next((c for c in slack.channels if c.name.endswith(title.replace(" ", "-").lower())), None)
+                if channel and channel.pins and any(f"<#{channel.id}>" in str(m.blocks)
+                                                    for m in slack.messages("C0INCIDENTS")[-20:]):
+                    name = channel.name
+                    break
+                time.sleep(0.002)
+            if name is None:
+                raise RuntimeError("a declare did not complete within 30 s")
+            timings.append(time.perf_counter() - began)
+    finally:
+        firebell.stop()
+    rows.append(row(f"declare end to end ({kind})", timings, floor,
+                    f"floor: /incident help; target p50 < 150 ms, p99 < 500 ms ({count} declares)"))
+
+
+def throughput(rows: list[str], slack: SlackStandIn, database_url: str, kind: str, tmp: Path, seconds: float) -> None:
+    firebell = Served(["-m", "bot", "serve", "--host", "127.0.0.1", "--port", "PORT"], slack, database_url,
+                      tmp / f"throughput-{kind}", CONFIG)
+    errors: list[str] = []
+    sent = [0]
+    stop_at = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        i = 0
+        while time.monotonic() < stop_at:
+            i += 1
+            try:
+                command(firebell.url, f"declare sev4 load {n} {i}", slack.team_id,
+                        response_url=slack.new_response_url())
+                with lock:
+                    sent[0] += 1
+            except OSError as exc:
+                errors.append(str(exc))
+
+    before = len([c for c in slack.calls_to("pins.add") if c.ok])
+    began = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len([c for c in slack.calls_to("pins.add") if c.ok]) - before < sent[0]:
+        time.sleep(0.1)
+    elapsed = time.monotonic() - began
+    done = len([c for c in slack.calls_to("pins.add") if c.ok]) - before
+    rss = firebell.peak_rss_mb()
+    firebell.stop()
+    rows.append(f"{'declares/s, 30 s (' + kind + ')':34}{done / elapsed:8.1f}{'':24}  "
+                f"{done} complete of {sent[0]} accepted, {len(errors)} errors; target >= 50/s")
+    rows.append(f"{'peak RSS of serve (' + kind + '), MB':34}{rss:8.1f}{'':24}  "
+                "after the throughput run; target < 150 MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    requests, declares, seconds, history = (200, 30, 10, 20_000) if args.quick else (500, 100, 30, 100_000)
+    rows = [f"{'':34}{'p50 ms':>8}{'p99 ms':>8}{'floor50':>8}{'floor99':>8}  note"]
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        slack = setup_standin()
+        try:
+            answer_latency(rows, slack, tmp, requests)
+            databases = [("sqlite", f"sqlite:///{tmp}/e2e.db")]
+            with scratch_database(args.postgres or None) as pg:
+                if pg:
+                    databases.append(("postgresql", pg))
+                for kind, url in databases:
+                    declare_end_to_end(rows, slack, url, kind, tmp, declares)
+                for kind, url in databases:
+                    throughput(rows, slack, url.replace("e2e.db", "load.db"), kind, tmp, seconds)
+        finally:
+            slack.stop()
+        subprocess.run([sys.executable, str(ROOT / "bench" / "notice_lateness.py")], check=True)
+        rows.extend(measure_history(history))
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
