@@ -81,7 +81,11 @@ class Served:
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(timeout=60)
+        try:
+            self.process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            print(f"warning: {self.process.args[1:3]} did not stop within 90 s of SIGTERM", flush=True)
 
 
 def command(url: str, text: str, team_id: str, user: str = "U0BENCH", channel: str = "C0GENERAL",
@@ -159,9 +163,12 @@ def answer_latency(rows: list[str], slack: SlackStandIn, tmp: Path, requests: in
 
 
 def row(name: str, ours: list[float], floor: list[float] | None, note: str) -> str:
+    """One line of the table (also printed at once, so a long run shows its progress)."""
     ms = lambda v: f"{v * 1000:8.1f}"  # noqa: E731
     floor_part = f"{ms(pct(floor, 50))}{ms(pct(floor, 99))}" if floor else f"{'':8}{'':8}"
-    return f"{name:34}{ms(pct(ours, 50))}{ms(pct(ours, 99))}{floor_part}  {note}"
+    line = f"{name:34}{ms(pct(ours, 50))}{ms(pct(ours, 99))}{floor_part}  {note}"
+    print(line, flush=True)
+    return line
 
 
 def declare_end_to_end(rows: list[str], slack: SlackStandIn, database_url: str, kind: str, tmp: Path,
@@ -201,14 +208,20 @@ def throughput(rows: list[str], slack: SlackStandIn, database_url: str, kind: st
     lock = threading.Lock()
 
     def worker(n: int) -> None:
+        """A closed loop: the next declare goes when the previous one's reply has come back."""
         i = 0
         while time.monotonic() < stop_at:
             i += 1
+            reply_to = slack.new_response_url()
             try:
-                command(firebell.url, f"declare sev4 load {n} {i}", slack.team_id,
-                        response_url=slack.new_response_url())
+                command(firebell.url, f"declare sev4 load {n} {i}", slack.team_id, response_url=reply_to)
                 with lock:
                     sent[0] += 1
+                waited = time.monotonic() + 30
+                while not slack.response_posts(reply_to) and time.monotonic() < waited:
+                    time.sleep(0.005)
+                if not any("is declared" in p.get("text", "") for p in slack.response_posts(reply_to)):
+                    errors.append(f"no declare reply: {slack.response_posts(reply_to)}")
             except OSError as exc:
                 errors.append(str(exc))
 

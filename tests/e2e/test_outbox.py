@@ -1,0 +1,77 @@
+"""The outbox: what a change implies is delivered after a restart, once with two replicas, and in order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.runtime import build
+from storage import outbox
+from tests.e2e.conftest import ALICE, BROADCAST, Running, e2e_config, settings_for
+
+
+def test_work_queued_before_a_restart_is_delivered_after_it_once(running: Running, slack, database_url):
+    running.firebell.delivery.stop()  # the process is going down: nothing more leaves it
+    running.driver.slash_command(ALICE, "declare sev2 Survives a restart", channel_id="C0GENERAL")
+    reply = slack.wait_for(lambda: slack.response_posts())[0]
+    assert "is declared" in reply["text"]
+    channel = running.incident_channel(1)
+    assert slack.messages(channel.id) == [] and slack.messages(BROADCAST) == []  # card and announcement pending
+    with running.db.read() as session:
+        assert outbox.undelivered(session) >= 4
+    running.server.stop()
+    running.firebell.close()
+
+    restarted = build(settings_for(slack, database_url), e2e_config())
+    try:
+        assert restarted.settle()
+        card = slack.message(channel.id, slack.channel(channel.id).pins[0])
+        assert "Survives a restart" in json.dumps(card.blocks)
+        assert len(slack.messages(BROADCAST)) == 1 and len(slack.messages(channel.id)) == 1
+        assert slack.channel(channel.id).topic.startswith("SEV2 · Declared")
+    finally:
+        restarted.close()
+
+
+def test_two_replicas_deliver_each_item_once_and_in_order(running: Running, slack, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several replicas run on PostgreSQL")
+    other = build(settings_for(slack, database_url), e2e_config())
+    try:
+        running.driver.slash_command(ALICE, "declare sev2 Two replicas", channel_id="C0GENERAL")
+        channel = running.incident_channel(1).id
+        running.card(channel)
+        for i in range(20):
+            running.driver.slash_command(ALICE, f"update step {i}", channel_id=channel)
+        assert running.firebell.settle() and other.settle()
+        updates = [m for m in slack.messages(channel) if "Update on INC-1" in json.dumps(m.blocks)]
+        assert [json.dumps(m.blocks).count(f"step {i}") for i, m in enumerate(updates)] == [1] * 20
+        assert len([m for m in slack.messages(BROADCAST) if "Update on INC-1" in json.dumps(m.blocks)]) == 20
+    finally:
+        other.close()
+
+
+def test_rate_limits_and_server_errors_on_every_method_still_give_the_same_incident(running: Running, slack):
+    for method in ("conversations.create", "conversations.invite", "conversations.setTopic", "chat.postMessage",
+                   "chat.update", "pins.add", "views.open", "chat.getPermalink"):
+        slack.fail(method, status=429, times=1, retry_after=1)
+        slack.fail(method, status=500, times=1)
+    driver = running.driver
+    driver.slash_command(ALICE, "declare sev2 Under fire", channel_id="C0GENERAL")
+    slack.wait_for(lambda: slack.response_posts(), timeout=60)
+    assert running.firebell.settle(90)  # every 429 costs its Retry-After
+    channel = running.incident_channel(1).id
+    card = running.card(channel)
+    driver.slash_command(ALICE, "update holding up", channel_id=channel)
+    driver.click(ALICE, channel_id=channel, message_ts=card.ts, action_id="incident_acknowledge")
+    assert running.firebell.settle(60)
+    [incident] = running.incidents()
+    assert incident.status.value == "investigating" and incident.acknowledged_by == ALICE
+    channel_texts = [m.text for m in slack.messages(channel)]
+    assert len([t for t in channel_texts if "INC-1" in t and "acknowledged" in t]) == 1
+    assert len([m for m in slack.messages(channel) if "Update on INC-1" in json.dumps(m.blocks)]) == 1
+    assert len(slack.messages(BROADCAST)) == 2  # the announcement and the update, once each
+    assert slack.channel(channel).pins == [card.ts]
+    assert "Investigating" in json.dumps(slack.message(channel, card.ts).blocks)
+    assert running.firebell.delivery.failed_for_good == 0
