@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Hashable
@@ -83,3 +84,32 @@ class KeyedLocks:
     def hold(self, key: Hashable) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
+
+
+class Recent:
+    """A value kept for ``ttl`` seconds and dropped at once when this process changes anything it depends on.
+
+    Other replicas' changes reach it within ``ttl`` (one second for the open-incident list)."""
+
+    def __init__(self, ttl: float = 1.0) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._version = 0
+        self._values: dict[Hashable, tuple[int, float, object]] = {}
+
+    def changed(self) -> None:
+        with self._lock:
+            self._version += 1
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            version = self._version
+            hit = self._values.get(key)
+            if hit is not None and hit[0] == version and now - hit[1] < self.ttl:
+                return hit[2]
+        value = make()
+        with self._lock:
+            if self._version == version:
+                self._values[key] = (version, now, value)
+        return value

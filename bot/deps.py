@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.background import Background, KeyedLocks
+from bot.background import Background, KeyedLocks, Recent
 from bot.config import FirebellConfig
 from bot.slack.gateway import SlackGateway
 from storage.db import Database
@@ -29,3 +29,4 @@ class Deps:
     clock: Clock = utc_now
     wake: Callable[[], None] = lambda: None  # tells the outbox delivery there is new work (set by the runtime)
     declare_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    recent: Recent = field(default_factory=Recent)  # the open-incident list, between changes

@@ -126,7 +126,7 @@ def open_incidents(session: Session, team_id: str, limit: int = 50) -> list[Inci
     rows = session.execute(
         select(IncidentRow)
         .where(IncidentRow.team_id == team_id, IncidentRow.status != Status.RESOLVED.value)  # ix_incidents_open
-        .options(selectinload(IncidentRow.clock_runs))
+        .options(selectinload(IncidentRow.clock_runs), selectinload(IncidentRow.pages).selectinload(PageRow.notices))
         .order_by(IncidentRow.number.desc())
         .limit(limit)
     ).scalars()

@@ -82,6 +82,7 @@ def declare(deps: Deps, request: DeclareRequest) -> Declared:
         if made:
             _archive_quietly(deps, made[0])
         raise
+    deps.recent.changed()
     deps.wake()
     paging.page_by_policy(deps, incident.id, f"{request.severity.label} policy")
     return Declared(incident=incident)

@@ -34,8 +34,13 @@ def claim_once(deps: Deps, key: str) -> bool:
 
 
 def open_incidents(deps: Deps, team_id: str) -> list[Incident]:
-    with deps.db.read() as session:
-        return repo.open_incidents(session, team_id)
+    """Read for `/incident list` and App Home; kept a second between changes, as many people ask at once."""
+
+    def read() -> list[Incident]:
+        with deps.db.read() as session:
+            return repo.open_incidents(session, team_id)
+
+    return deps.recent.get(("open", team_id), read)
 
 
 def locate(session: Session, target: Target, *, lock: bool = False) -> IncidentRow:
@@ -63,6 +68,7 @@ def changing(deps: Deps, target: Target) -> Iterator[tuple[Session, IncidentRow]
         row = locate(session, target, lock=True)
         yield session, row
         sla.refresh(deps, session, row)
+    deps.recent.changed()
     deps.wake()
 
 
