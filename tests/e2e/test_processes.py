@@ -103,3 +103,23 @@ def test_two_replicas_send_each_notice_once(slack, database_url, tmp_path):
     finally:
         for bot in replicas:
             bot.stop()
+
+
+def test_sigterm_finishes_what_was_accepted_and_loses_nothing(slack, database_url, tmp_path):
+    bot = Bot(slack, database_url, tmp_path)
+    for i in range(5):
+        assert bot.driver.slash_command(ALICE, f"declare sev3 Before shutdown {i}", channel_id="C0GENERAL").status == 200
+    output = bot.stop()  # SIGTERM right after the acks: accepted work is finished or left in the database
+    assert "Traceback" not in output
+    restarted = Bot(slack, database_url, tmp_path)  # delivers whatever the first process left queued
+    try:
+        for i in range(5):
+            channel = slack.wait_for(lambda i=i: next((c for c in slack.channels
+                                                       if c.name.endswith(f"before-shutdown-{i}")), None), timeout=30)
+            slack.wait_for(lambda channel=channel: slack.channel(channel.id).pins, timeout=30)
+        time.sleep(1)
+        announcements = [m for m in slack.messages("C0INCIDENTS") if "Before shutdown" in m.text]
+        assert len(announcements) == 5 and len({m.text for m in announcements}) == 5
+        assert all(len(slack.channel(c.id).pins) == 1 for c in slack.channels if "before-shutdown" in c.name)
+    finally:
+        restarted.stop()
