@@ -130,3 +130,37 @@ def test_fifty_concurrent_declares(running: Running):
     assert sorted(i.number for i in incidents) == list(range(1, 51))
     assert len({i.channel_id for i in incidents}) == 50
     assert all("is declared" in p["text"] for p in running.slack.response_posts())
+
+
+def test_arbitrary_modal_states_always_get_an_answer(running: Running):
+    driver, slack = running.driver, running.slack
+    driver.slash_command(ALICE, "declare sev2 Forms", channel_id="C0GENERAL")
+    channel = running.incident_channel(1).id
+    running.card(channel)
+    driver.slash_command(ALICE, "resolve", channel_id=channel)
+    resolve_view = slack.wait_for(lambda: slack.open_views(ALICE))[-1]
+    base = driver.submit_view(ALICE, resolve_view.id, {"root_cause_category": {"value": "unknown"},
+                                                       "root_cause": {"value": " "}, "resolution": {"value": "x"}}).sent
+    text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3100)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(text, text, text, st.sampled_from(["unknown", "nonsense", "", "software-bug"]),
+           st.sampled_from(["incident_resolve_modal", "declare_incident_modal", "incident_update_modal"]))
+    def submit(root_cause, resolution, follow_ups, category, callback_id):
+        forged = json.loads(json.dumps(base))
+        forged["view"]["callback_id"] = callback_id
+        values = forged["view"]["state"]["values"]
+        values["root_cause"]["value"]["value"] = root_cause
+        values["resolution"]["value"]["value"] = resolution
+        values.setdefault("follow_ups", {"value": {"type": "plain_text_input"}})["value"]["value"] = follow_ups
+        values["root_cause_category"]["value"]["selected_option"] = {"value": category, "text": {
+            "type": "plain_text", "text": category or "-"}}
+        response = driver.raw(urlencode({"payload": json.dumps(forged)}).encode(), "application/x-www-form-urlencoded")
+        assert response.status == 200
+        body = response.json()
+        assert body is None or set(body) <= {"response_action", "errors"}
+
+    submit()
+    running.firebell.settle(30)
+    assert running.slack.problems == []
+    assert len([e for e in running.incidents()[0].timeline if e.kind == "resolved"]) <= 1
