@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk.models.views import View
 
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
@@ -38,43 +40,37 @@ def handle_acknowledge_action(ack: Ack, body: dict[str, Any], deps: Deps) -> Non
     after_ack(deps, acknowledge, reply_in_channel(deps, channel_id, user_id))
 
 
-def handle_post_update_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+def _open_incident_form(ack: Ack, body: dict[str, Any], deps: Deps,
+                        form: Callable[[Target, str], View]) -> None:
+    """Ack, then open the form ``form`` builds for this card's incident (it raises to refuse, e.g. no right)."""
     ack()
     user_id, channel_id, target = _where(body, deps)
     reply = reply_in_channel(deps, channel_id, user_id)
     try:
-        incident = incidents.get(deps, target)
+        view = form(target, user_id)
     except FirebellError as exc:
         tell_later(deps, reply, exc.message)
         return
-    open_form(deps, body["trigger_id"], modals.update_modal(incident), reply)
+    open_form(deps, body["trigger_id"], view, reply)
+
+
+def handle_post_update_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    _open_incident_form(ack, body, deps, lambda target, _user: modals.update_modal(incidents.get(deps, target)))
 
 
 def handle_resolve_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
-    ack()
-    user_id, channel_id, target = _where(body, deps)
-    reply = reply_in_channel(deps, channel_id, user_id)
-    try:
-        incident = lifecycle.check_can_resolve(deps, target, user_id)
-    except FirebellError as exc:
-        tell_later(deps, reply, exc.message)
-        return
-    open_form(deps, body["trigger_id"], modals.resolve_modal(incident, deps.config.root_cause_categories), reply)
+    _open_incident_form(ack, body, deps, lambda target, user: modals.resolve_modal(
+        lifecycle.check_can_resolve(deps, target, user), deps.config.root_cause_categories))
 
 
 def handle_page_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
-    ack()
-    user_id, channel_id, target = _where(body, deps)
-    reply = reply_in_channel(deps, channel_id, user_id)
-    try:
+    def form(target: Target, _user: str) -> View:
         incident = incidents.get(deps, target)
-    except FirebellError as exc:
-        tell_later(deps, reply, exc.message)
-        return
-    if not deps.config.tiers:
-        tell_later(deps, reply, "No on-call tiers are configured (`tiers` in firebell.yml).")
-        return
-    open_form(deps, body["trigger_id"], modals.page_modal(incident, [t.name for t in deps.config.tiers]), reply)
+        if not deps.config.tiers:
+            raise FirebellError("No on-call tiers are configured (`tiers` in firebell.yml).")
+        return modals.page_modal(incident, [t.name for t in deps.config.tiers])
+
+    _open_incident_form(ack, body, deps, form)
 
 
 def handle_page_acknowledge_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:

@@ -134,3 +134,12 @@ def start_timed(slack: SlackStandIn, database_url: str, config: FirebellConfig, 
 def stop(running: Running) -> None:
     running.server.stop()
     running.firebell.close()
+
+
+def declare_and_settle(running: Running, text: str) -> str:
+    """Declare INC-1 by command; return its channel once the card is up and queued work is done."""
+    running.driver.slash_command(ALICE, text, channel_id="C0GENERAL")
+    channel = running.incident_channel(1)
+    running.card(channel.id)
+    running.firebell.settle(30)
+    return channel.id

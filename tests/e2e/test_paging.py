@@ -12,7 +12,7 @@ from bot.config import FirebellConfig
 from bot.services import ticks
 from bot.services.incidents import export
 from storage import schedule
-from tests.e2e.conftest import ALICE, BROADCAST, T0, FakeClock, Timed, answer, start_timed, stop
+from tests.e2e.conftest import ALICE, BROADCAST, T0, FakeClock, Timed, answer, declare_and_settle, start_timed, stop
 
 ONE, ONE_B, TWO, THREE = "U0ONE", "U0ONEB", "U0TWO", "U0THREE"
 
@@ -43,11 +43,7 @@ def timed(people, database_url):
 
 
 def declare(timed: Timed, text: str = "declare sev2 Orders stuck") -> str:
-    timed.driver.slash_command(ALICE, text, channel_id="C0GENERAL")
-    channel = timed.incident_channel(1)
-    timed.card(channel.id)
-    timed.firebell.settle(30)
-    return channel.id
+    return declare_and_settle(timed, text)
 
 
 def page_dm(timed: Timed, user: str, *, index: int = -1):

@@ -8,7 +8,18 @@ import pytest
 
 from bot.config import FirebellConfig
 from bot.services.incidents import export
-from tests.e2e.conftest import ALICE, BOB, BROADCAST, T0, FakeClock, Timed, answer, start_timed, stop
+from tests.e2e.conftest import (
+    ALICE,
+    BOB,
+    BROADCAST,
+    T0,
+    FakeClock,
+    Timed,
+    answer,
+    declare_and_settle,
+    start_timed,
+    stop,
+)
 
 
 def sla_config(**extra) -> FirebellConfig:
@@ -29,11 +40,7 @@ def timed(slack, database_url):
 
 
 def declare(timed: Timed, text: str = "declare sev1 Payments down") -> str:
-    timed.driver.slash_command(ALICE, text, channel_id="C0GENERAL")
-    channel = timed.incident_channel(1)
-    timed.card(channel.id)
-    timed.firebell.settle(30)
-    return channel.id
+    return declare_and_settle(timed, text)
 
 
 def notices(timed: Timed, channel: str, marker: str = "") -> list[str]:
