@@ -213,6 +213,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'firebell.db'}")
     firebell_config: Path | None = None
     port: int = 3000
+    slack_timeout: int = 10  # seconds a Web API call may take before it counts as failed (and maybe done)
 
     def config_path(self) -> Path | None:
         if self.firebell_config is not None:

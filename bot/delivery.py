@@ -71,7 +71,8 @@ class Delivery:
     def run_once(self) -> int:
         """Claim the lane heads that are due and deliver them (different lanes in parallel)."""
         with self.deps.db.transaction() as session:
-            items = [(row.id, row.kind, row.payload, row.attempts, row.lane)
+            items = [(row.id, row.kind, row.payload, row.attempts, row.lane,
+                      effects.Attempt(row.id, row.created_at, unsure=(row.last_error or "").startswith("connection")))
                      for row in outbox.claim(session, self.deps.clock(), self.owner, lease=LEASE, limit=BATCH)]
         done = [item[0] for item, ok in zip(items, self._pool.map(lambda item: self._deliver(*item), items),
                                             strict=True) if ok]
@@ -80,9 +81,10 @@ class Delivery:
                 outbox.delivered(session, done, self.deps.clock())
         return len(items)
 
-    def _deliver(self, item_id: int, kind: str, payload: str, attempts: int, lane: str) -> bool:
+    def _deliver(self, item_id: int, kind: str, payload: str, attempts: int, lane: str,
+                 attempt: effects.Attempt) -> bool:
         try:
-            effects.execute(self.deps, kind, json.loads(payload))
+            effects.execute(self.deps, kind, json.loads(payload), attempt)
         except SlackCallFailed as exc:
             self._failed(item_id, kind, lane, attempts, exc.error)
             return False

@@ -64,7 +64,7 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
     config = config if config is not None else load_config(settings.config_path())
     token = settings.slack_bot_token.get_secret_value()
-    client = make_client(token, api_url_with_slash(settings.slack_api_url))
+    client = make_client(token, api_url_with_slash(settings.slack_api_url), timeout=settings.slack_timeout)
     gateway = SlackGateway(client)
     try:
         identity = gateway.identity()

@@ -52,6 +52,12 @@ def chat_post_message(ws: Workspace, args: Args) -> dict[str, Any]:
     _writable(ws, channel)
     text, blocks = _content(ws, args, MAX_POST_TEXT)
     message = ws.post(channel, ws.bot_user_id, text or "", blocks, thread_ts=args.opt("thread_ts"))
+    if args.opt("metadata"):
+        metadata = args.json("metadata", error="invalid_metadata_format")
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("event_type"), str) or \
+                not isinstance(metadata.get("event_payload"), dict):
+            raise ApiError("invalid_metadata_format")
+        message.metadata = metadata
     return {"channel": channel.id, "ts": message.ts, "message": ws.message_json(message)}
 
 

@@ -169,6 +169,25 @@ def conversations_members(ws: Workspace, args: Args) -> dict[str, Any]:
     return {"members": members, "response_metadata": meta}
 
 
+def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
+    """Newest first; `oldest`/`latest` bound it (exclusive), `limit` (default 100, at most 999) pages it; message
+    metadata only with `include_all_metadata`. Thread replies are not listed, as in Slack."""
+    channel = ws.conversation(args.opt("channel"), visible=True)
+    if channel.is_private and ws.bot_user_id not in channel.members:
+        raise ApiError("not_in_channel")
+    oldest, latest = float(args.opt("oldest") or 0), float(args.opt("latest") or "inf")
+    limit = min(int(args.opt("limit") or 100), 999)
+    messages = [m for m in reversed(ws.messages.get(channel.id, []))
+                if not m.deleted and (not m.thread_ts or m.thread_ts == m.ts) and oldest < float(m.ts) < latest]
+    shown = []
+    for message in messages[:limit]:
+        body = ws.message_json(message)
+        if not args.flag("include_all_metadata"):
+            body.pop("metadata", None)
+        shown.append(body)
+    return {"messages": shown, "has_more": len(messages) > limit}
+
+
 def conversations_open(ws: Workspace, args: Args) -> dict[str, Any]:
     if "channel" in args:
         channel = ws.conversation(args.opt("channel"), visible=True)
@@ -319,6 +338,7 @@ METHODS: dict[str, Method] = {
     "conversations.info": conversations_info,
     "conversations.archive": conversations_archive,
     "conversations.members": conversations_members,
+    "conversations.history": conversations_history,
     "conversations.open": conversations_open,
     "users.info": users_info,
     "users.list": users_list,

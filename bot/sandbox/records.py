@@ -62,6 +62,7 @@ class Message:
     reactions: dict[str, list[str]] = field(default_factory=dict)  # emoji name -> user ids
     files: list[str] = field(default_factory=list)  # file ids shared with the message
     deleted: bool = False
+    metadata: dict[str, Any] | None = None  # chat.postMessage `metadata`: {event_type, event_payload}
 
 
 @dataclass

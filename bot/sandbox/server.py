@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
+import time
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,7 +60,7 @@ def parse_body(content_type: str, body: bytes, query: str) -> tuple[dict[str, An
 
 def _fault_answer(ws: Workspace, method: str) -> tuple[Answer, str] | None:
     faults = ws.faults.get(method)
-    if not faults:
+    if not faults or faults[0].late_by:
         return None
     fault = faults[0]
     fault.remaining -= 1
@@ -87,15 +89,30 @@ def handle_api(ws: Workspace, method: str, headers: dict[str, str], body: bytes,
     form_token = None if was_json else data.get("token")
     data.pop("token", None)
     logged = copy.deepcopy(data)
+    late_by = 0.0
     with ws.lock:
         if method not in METHODS:
             answer, error = _json_answer(404, {"ok": False, "error": "unknown_method"}), "unknown_method"
         elif (fault := _fault_answer(ws, method)) is not None:
             answer, error = fault
         else:
+            late_by = _late_answer(ws, method)
             answer, error = _call(ws, method, data, header_token or form_token, parse_failed)
         ws.calls.append(Call(method, logged, answer[0], error is None, error, monotonic()))
+    if late_by:
+        time.sleep(late_by)  # the call took effect; the caller may have given up waiting for this answer
     return answer
+
+
+def _late_answer(ws: Workspace, method: str) -> float:
+    faults = ws.faults.get(method)
+    if not faults or not faults[0].late_by:
+        return 0.0
+    fault = faults[0]
+    fault.remaining -= 1
+    if fault.remaining <= 0:
+        faults.pop(0)
+    return fault.late_by
 
 
 def _call(ws: Workspace, method: str, data: dict[str, Any], token: str | None, parse_failed: bool
@@ -183,3 +200,9 @@ class StandInServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], workspace: Workspace) -> None:
         super().__init__(address, _Handler)
         self.workspace = workspace
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A caller that stopped waiting (a late answer, a timeout) is part of the game, not an error."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)

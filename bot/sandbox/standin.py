@@ -176,11 +176,13 @@ class SlackStandIn:
         return f"{self.base_url}/response/{url_id}"
 
     def fail(
-        self, method: str, *, status: int = 500, times: int = 1, retry_after: int = 1, error: str | None = None
+        self, method: str, *, status: int = 500, times: int = 1, retry_after: int = 1, error: str | None = None,
+        late_by: float = 0.0,
     ) -> None:
-        """Make the next `times` calls of `method` fail: HTTP 429 (Retry-After), 5xx, or `error`."""
+        """Make the next `times` calls of `method` fail: HTTP 429 (Retry-After), 5xx, or `error`; or, with
+        `late_by`, take effect but answer that many seconds late (a caller's timeout then hides the success)."""
         with self._ws.lock:
-            self._ws.faults.setdefault(method, []).append(Fault(status, times, retry_after, error))
+            self._ws.faults.setdefault(method, []).append(Fault(status, times, retry_after, error, late_by))
 
     # --- inspection (copies) ---------------------------------------------------------------------
 

@@ -117,6 +117,7 @@ class Fault:
     remaining: int
     retry_after: int
     error: str | None
+    late_by: float = 0.0  # > 0: the call takes effect, but its answer comes this many seconds late
 
 
 @dataclass
@@ -342,4 +343,6 @@ class Workspace:
             ]
         if message.files:
             body["files"] = [{"id": file_id} for file_id in message.files]
+        if message.metadata is not None:
+            body["metadata"] = message.metadata
         return body

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -80,28 +82,50 @@ def _card(deps: Deps, incident_id: int) -> None:
     deps.slack.set_topic(incident.channel_id, render.channel_topic(incident))
 
 
-def _post_card(deps: Deps, incident_id: int) -> None:
+def _post_card(deps: Deps, incident_id: int, *, attempt: Attempt) -> None:
     incident = load_card(deps, incident_id)
     assert incident.channel_id is not None
-    ts = incident.card_ts
-    if ts is None:  # posted once: a retry after success finds the ts recorded
-        ts = deps.slack.post(incident.channel_id, render.incident_summary(incident),
-                             render.incident_card(incident, deps.clock()))
+    ts = incident.card_ts or attempt.already_posted(deps, incident.channel_id)
+    if ts is None:  # posted once: a retry after success finds the ts recorded (or the message in the channel)
+        ts = deps.slack.post_raw(incident.channel_id, render.incident_summary(incident),
+                                 [b.to_dict() for b in render.incident_card(incident, deps.clock())],
+                                 marker=attempt.marker)
+    if incident.card_ts is None:
         with deps.db.transaction() as session:
             repo.set_card_ts(session, incident_id, ts)
     deps.slack.pin(incident.channel_id, ts)
 
 
-def _post(deps: Deps, channel: str, text: str, blocks: list[dict] | None = None) -> None:
-    deps.slack.post_raw(channel, text, blocks)
+def _post(deps: Deps, channel: str, text: str, blocks: list[dict] | None = None, *, attempt: Attempt) -> None:
+    if attempt.already_posted(deps, channel) is None:
+        deps.slack.post_raw(channel, text, blocks, marker=attempt.marker)
 
 
 def _upload(deps: Deps, channel: str, filename: str, title: str, content: str, comment: str) -> None:
     deps.slack.upload(channel, filename, content, title=title, comment=comment)
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """Which outbox item is being delivered, and whether an earlier try may have reached Slack unseen (its answer
+    timed out): posts carry the item's marker in their metadata, and such a retry looks for it before posting."""
+
+    item_id: int
+    created_at: datetime
+    unsure: bool = False
+
+    @property
+    def marker(self) -> str:
+        return f"outbox-{self.item_id}"
+
+    def already_posted(self, deps: Deps, channel: str) -> str | None:
+        if not self.unsure:
+            return None
+        return deps.slack.find_marked(channel, self.marker, since=self.created_at.timestamp() - 60)
+
+
 def _paging(name: str) -> Callable[..., None]:
-    def run(deps: Deps, **payload: Any) -> None:
+    def run(deps: Deps, *, attempt: Attempt, **payload: Any) -> None:
         from bot.services import paging  # paging enqueues effects too
 
         getattr(paging, name)(deps, **payload)
@@ -110,12 +134,12 @@ def _paging(name: str) -> Callable[..., None]:
 
 
 EXECUTORS: dict[str, Callable[..., None]] = {
-    "card": lambda deps, incident_id: _card(deps, incident_id),
-    "post_card": lambda deps, incident_id: _post_card(deps, incident_id),
+    "card": lambda deps, incident_id, attempt: _card(deps, incident_id),
+    "post_card": lambda deps, incident_id, attempt: _post_card(deps, incident_id, attempt=attempt),
     "post": _post,
-    "topic": lambda deps, channel, topic: deps.slack.set_topic(channel, topic),
-    "invite": lambda deps, channel, users: deps.slack.invite(channel, users),
-    "upload": _upload,
+    "topic": lambda deps, channel, topic, attempt: deps.slack.set_topic(channel, topic),
+    "invite": lambda deps, channel, users, attempt: deps.slack.invite(channel, users),
+    "upload": lambda deps, attempt, **file: _upload(deps, **file),
     "page_notify": _paging("notify_page"),
     "page_renotify": _paging("renotify_page"),
     "page_acknowledged": _paging("tell_acknowledged"),
@@ -130,5 +154,5 @@ DESCRIBE = {
 }
 
 
-def execute(deps: Deps, kind: str, payload: dict[str, Any]) -> None:
-    EXECUTORS[kind](deps, **payload)
+def execute(deps: Deps, kind: str, payload: dict[str, Any], attempt: Attempt | None = None) -> None:
+    EXECUTORS[kind](deps, attempt=attempt or Attempt(0, deps.clock()), **payload)

@@ -22,6 +22,7 @@ from bot.slack.text import truncate
 log = logging.getLogger(__name__)
 
 TOPIC_LIMIT = 250
+MARKER_EVENT = "firebell_outbox"  # message metadata event type: which outbox item posted a message
 INVITE_BATCH = 100
 
 
@@ -134,9 +135,23 @@ class SlackGateway:
     def usergroup_members(self, usergroup_id: str) -> list[str]:
         return list(self._call("usergroups.users.list", usergroup=usergroup_id).get("users", []))
 
-    def post_raw(self, channel: str, text: str, blocks: list[dict] | None = None) -> str:
-        """Post blocks already serialised (from the outbox)."""
-        return self._call("chat.postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False)["ts"]
+    def post_raw(self, channel: str, text: str, blocks: list[dict] | None = None, *,
+                 marker: str | None = None) -> str:
+        """Post blocks already serialised (from the outbox), tagged with ``marker`` in the message metadata."""
+        metadata = {"event_type": MARKER_EVENT, "event_payload": {"marker": marker}} if marker else None
+        return self._call("chat.postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False,
+                          metadata=metadata)["ts"]
+
+    def find_marked(self, channel: str, marker: str, *, since: float) -> str | None:
+        """The ts of a message posted with ``marker`` since the epoch time ``since``, if Slack has one."""
+        data = self._call("conversations.history", channel=channel, oldest=f"{since:.6f}", limit=200,
+                          include_all_metadata="true")
+        for message in data.get("messages", []):
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == MARKER_EVENT and (metadata.get("event_payload") or {}).get(
+                    "marker") == marker:
+                return message.get("ts")
+        return None
 
     def update(self, channel: str, ts: str, text: str, blocks: Sequence[Block] | None = None) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=_blocks(blocks))

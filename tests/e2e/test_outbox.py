@@ -75,3 +75,29 @@ def test_rate_limits_and_server_errors_on_every_method_still_give_the_same_incid
     assert slack.channel(channel).pins == [card.ts]
     assert "Investigating" in json.dumps(slack.message(channel, card.ts).blocks)
     assert running.firebell.delivery.failed_for_good == 0
+
+
+def test_a_post_whose_answer_was_lost_to_a_timeout_is_not_posted_twice(slack, database_url):
+    from bot.sandbox import SlackDriver
+    from tests.e2e.conftest import SIGNING_SECRET
+
+    settings = settings_for(slack, database_url).model_copy(update={"slack_timeout": 1})
+    firebell = build(settings, e2e_config())
+    server = firebell.server("127.0.0.1", 0).start()
+    running = Running(firebell, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack)
+    try:
+        running.driver.slash_command(ALICE, "declare sev2 Lossy network", channel_id="C0GENERAL")
+        channel = running.incident_channel(1).id
+        running.card(channel)
+        assert firebell.settle()
+        slack.fail("chat.postMessage", late_by=2.5)  # Slack posts it, but the answer comes after Firebell gave up
+        running.driver.slash_command(ALICE, "update still here", channel_id=channel)
+        assert firebell.settle(60)
+        updates = [m for m in slack.messages(channel) if "still here" in json.dumps(m.blocks)]
+        assert len(updates) == 1
+        assert len([c for c in slack.calls_to("conversations.history")]) >= 1  # the retry looked before posting
+        with firebell.deps.db.read() as session:
+            assert outbox.undelivered(session) == 0 and outbox.failures(session) == []
+    finally:
+        server.stop()
+        firebell.close()

@@ -235,7 +235,7 @@ def test_a_tier_can_name_a_user_group(people, database_url):
         timed.driver.slash_command(ALICE, "page dba", channel_id=channel)
         for person in (TWO, THREE, ONE):
             page_dm(timed, person)
-        assert set(pages(timed)[0].notified) == {ONE, TWO, THREE}
+        timed.slack.wait_for(lambda: set(pages(timed)[0].notified) == {ONE, TWO, THREE})
     finally:
         stop(timed)
 
