@@ -57,11 +57,6 @@ def undelivered(session: Session) -> int:
         OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))).scalar_one()
 
 
-def next_due(session: Session) -> datetime | None:
-    return session.execute(select(func.min(OutboxRow.next_attempt_at)).where(
-        OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))).scalar_one()
-
-
 def failures(session: Session) -> list[OutboxRow]:
     return list(session.execute(select(OutboxRow).where(OutboxRow.failed_at.is_not(None))
                                 .order_by(OutboxRow.id)).scalars())

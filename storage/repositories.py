@@ -54,10 +54,6 @@ def claim_request(session: Session, key: str, now: datetime) -> bool:
     return _insert_ignoring_conflicts(session, RequestClaim.__table__, {"key": key, "claimed_at": now}) == 1
 
 
-def release_request(session: Session, key: str) -> None:
-    session.query(RequestClaim).filter(RequestClaim.key == key).delete()
-
-
 def add_incident(session: Session, **fields: Any) -> IncidentRow:
     row = IncidentRow(**fields)
     session.add(row)
