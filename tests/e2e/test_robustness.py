@@ -164,3 +164,15 @@ def test_arbitrary_modal_states_always_get_an_answer(running: Running):
     running.firebell.settle(30)
     assert running.slack.problems == []
     assert len([e for e in running.incidents()[0].timeline if e.kind == "resolved"]) <= 1
+
+
+def test_a_command_whose_text_says_payload_is_still_a_command(running: Running):
+    # slack-bolt reads any form body containing "payload" as an interactivity payload; Firebell must not.
+    driver = running.driver
+    assert "`payload` is not an incident command" in answer(driver.slash_command(ALICE, "payload", channel_id="C0GENERAL"))
+    driver.slash_command(ALICE, "declare sev2 Bad payload from the billing API", channel_id="C0GENERAL")
+    channel = running.incident_channel(1).id
+    running.card(channel)
+    assert answer(driver.slash_command(ALICE, "note payload size is 0 bytes", channel_id=channel)) == (
+        "Noted on INC-1's timeline.")
+    assert running.incidents()[0].timeline[-1].text == "payload size is 0 bytes"
