@@ -39,8 +39,7 @@ class Firebell:
 
     def settle(self, timeout: float = 30.0) -> bool:
         """Wait until the work after the acks and the outbox are both done (tests, the demo)."""
-        return self.deps.background.wait_idle(timeout=timeout) and self.delivery.wait_idle(timeout=timeout) and \
-            self.deps.background.wait_idle(timeout=timeout)
+        return self.deps.background.wait_idle(timeout=timeout) and self.delivery.wait_idle(timeout=timeout)
 
     def close(self) -> None:
         if self.scheduler is not None:

@@ -13,7 +13,10 @@ from bot.background import error_id
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
 from bot.messages import DATABASE_DOWN
+from bot.services import lifecycle
+from bot.services.incidents import Target
 from bot.slack.gateway import SlackCallFailed
+from bot.slack.ids import MessageMetadata
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +85,10 @@ def reply_in_channel(deps: Deps, channel_id: str, user_id: str) -> Reply:
 
 def reply_by_dm(deps: Deps, user_id: str) -> Reply:
     return lambda text: deps.slack.post(user_id, text)
+
+
+def add_to_timeline(deps: Deps, target: Target, user_id: str, message: MessageMetadata) -> str:
+    """The "Add to incident timeline" shortcut's work (from the channel or from its form), and its answer."""
+    incident = lifecycle.add_message(deps, target, user_id, channel_id=message.channel_id,
+                                     message_ts=message.message_ts, author=message.author, text=message.text)
+    return f"Added the message to {incident.ref}'s timeline."

@@ -12,8 +12,7 @@ from bot.services import incidents
 from bot.services.incidents import Target
 from bot.slack import modals
 from bot.slack.ids import DeclareMetadata, MessageMetadata, Shortcut
-from handlers.common import after_ack, open_form, reply_by_dm, reply_in_channel
-from handlers.views import add_message
+from handlers.common import add_to_timeline, after_ack, open_form, reply_by_dm, reply_in_channel
 
 
 def register(app: App) -> None:
@@ -54,4 +53,5 @@ def handle_add_to_timeline_shortcut(ack: Ack, shortcut: dict[str, Any], deps: De
                   reply_by_dm(deps, user_id))
         return
     target = Target(deps.team_id, incident_id=incident.id)
-    after_ack(deps, lambda: add_message(deps, target, user_id, message), reply_in_channel(deps, channel_id, user_id))
+    after_ack(deps, lambda: add_to_timeline(deps, target, user_id, message),
+              reply_in_channel(deps, channel_id, user_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -26,7 +25,7 @@ from bot.slack.ids import (
     ViewId,
 )
 from bot.slack.state import flatten_state
-from handlers.common import after_ack, reply_by_dm
+from handlers.common import add_to_timeline, after_ack, reply_by_dm
 
 
 def register(app: App) -> None:
@@ -110,17 +109,8 @@ def handle_add_to_timeline_submission(ack: Ack, body: dict[str, Any], view: dict
         return
     ack()
     target = Target(deps.team_id, number=int(number))
-    after_ack(deps, lambda: add_message(deps, target, user_id, message), reply_by_dm(deps, user_id))
+    after_ack(deps, lambda: add_to_timeline(deps, target, user_id, message), reply_by_dm(deps, user_id))
 
-
-def add_message(deps: Deps, target: Target, user_id: str, message: MessageMetadata) -> str:
-    """Put a Slack message on an incident's timeline with its author, its time and its permalink."""
-    permalink = deps.slack.permalink(message.channel_id, message.message_ts)
-    incident = lifecycle.add_note(
-        deps, target, user_id, message.text or "(a message with no text)", author=message.author,
-        at=datetime.fromtimestamp(float(message.message_ts), UTC), permalink=permalink,
-    )
-    return f"Added the message to {incident.ref}'s timeline."
 
 
 def handle_page_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:

@@ -8,7 +8,7 @@ to the outbox in that same transaction (`effects.publish`): the change and its m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -149,6 +149,14 @@ def add_note(deps: Deps, target: Target, actor: str, text: str, *, author: str |
                text if author is None or author == actor else f"{text} (added by {actor})",
                at=at, permalink=permalink)
         return repo.to_domain(row, with_timeline=False)
+
+
+def add_message(deps: Deps, target: Target, actor: str, *, channel_id: str, message_ts: str, author: str | None,
+                text: str) -> Incident:
+    """Put a Slack message on an incident's timeline with its author, its time and its permalink."""
+    return add_note(deps, target, actor, text or "(a message with no text)", author=author,
+                    at=datetime.fromtimestamp(float(message_ts), UTC),
+                    permalink=deps.slack.permalink(channel_id, message_ts))
 
 
 def check_can_resolve(deps: Deps, target: Target, actor: str) -> Incident:

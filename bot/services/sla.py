@@ -18,7 +18,7 @@ from bot.services.incidents import Target, changing
 from bot.slack import text as t
 from storage import repositories as repo
 from storage import schedule
-from storage.models import DeadlineRow, IncidentRow
+from storage.models import IncidentRow
 
 LATE_AFTER = timedelta(seconds=5)  # later than this (the tick runs every 0.5 s), a notice says it is late
 
@@ -64,24 +64,22 @@ def resume(deps: Deps, session: Session, row: IncidentRow, actor: str) -> timede
     return open_pause.ended_at - open_pause.started_at
 
 
-def notice_text(incident: Incident, deadline: DeadlineRow, run: sla.ClockRun | None, act: list[str],
-                now: datetime) -> tuple[str, bool]:
+def notice_text(incident: Incident, clock: sla.Clock, fraction: float, due: datetime, run: sla.ClockRun | None,
+                act: list[str], now: datetime) -> tuple[str, bool]:
     """The message of an SLA notice, and whether it is a breach (which also goes to the broadcast channel)."""
-    clock = sla.Clock(deadline.clock)
-    fraction = deadline.fraction or sla.BREACH
     target = human(run.target) if run else "?"
     who = " ".join(t.user(u) for u in act)
     if fraction >= sla.BREACH:
         what = ("no status update was posted" if clock is sla.Clock.UPDATE else f"the *{clock.label}* SLA is breached")
-        message = (f"🚨 *{incident.ref}*: {what} ({target}, due {t.date_token(deadline.due_at)}). {who}")
+        message = (f"🚨 *{incident.ref}*: {what} ({target}, due {t.date_token(due)}). {who}")
     else:
         left = run.left(now) if run else timedelta(0)
         verb = {sla.Clock.ACK: "acknowledge with `/incident ack`", sla.Clock.RESOLVE: "resolve it or "
                 "`/incident sla pause <why>`", sla.Clock.UPDATE: "post an update with `/incident update`"}[clock]
         message = (f"⏳ *{incident.ref}*: {fraction:.0%} of the *{clock.label}* ({target}) has passed; "
-                   f"{human(max(left, timedelta(0)))} left, due {t.date_token(deadline.due_at)}. "
+                   f"{human(max(left, timedelta(0)))} left, due {t.date_token(due)}. "
                    f"{who}: {verb}.")
-    late = now - deadline.due_at
+    late = now - due
     if late > LATE_AFTER:
         message += f"\n_Sent {human(late)} late: Firebell was not running when it was due._"
     return message, fraction >= sla.BREACH

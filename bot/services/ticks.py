@@ -70,11 +70,9 @@ def send_sla_notice(deps: Deps, deadline_id: int, now: datetime) -> None:
         runs = domain_sla.runs(sla.facts(session, row), sla.policy(deps, row.severity))
         run = next((r for r in runs if r.clock.value == deadline.clock), None)
         active = [p for p in incident.pages if p.status == "active"]
-        detached = DeadlineRow(id=deadline.id, incident_id=deadline.incident_id, key=deadline.key, kind=deadline.kind,
-                               clock=deadline.clock, fraction=deadline.fraction, due_at=deadline.due_at)
-    clock = domain_sla.Clock(detached.clock)
+        clock, fraction, due = domain_sla.Clock(deadline.clock), deadline.fraction or domain_sla.BREACH, deadline.due_at
     act = [u for p in active for u in p.notified] if clock is domain_sla.Clock.ACK and active else [incident.commander]
-    message, breach = sla.notice_text(incident, detached, run, list(dict.fromkeys(act)), now)
+    message, breach = sla.notice_text(incident, clock, fraction, due, run, list(dict.fromkeys(act)), now)
     if incident.channel_id:
         deps.slack.post(incident.channel_id, message)
     if breach and deps.config.broadcast_channel:
