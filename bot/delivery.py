@@ -72,13 +72,14 @@ class Delivery:
         """Claim the lane heads that are due and deliver them (different lanes in parallel)."""
         with self.deps.db.transaction() as session:
             items = [(row.id, row.kind, row.payload, row.attempts, row.lane,
-                      effects.Attempt(row.id, row.created_at, unsure=(row.last_error or "").startswith("connection")))
-                     for row in outbox.claim(session, self.deps.clock(), self.owner, lease=LEASE, limit=BATCH)]
+                      effects.Attempt(row.id, row.created_at, unsure=row.attempts > 1))  # an earlier try may have
+                     # reached Slack: its answer was lost, or its process stopped midway
+                     for row in outbox.claim(session, outbox.now(), self.owner, lease=LEASE, limit=BATCH)]
         done = [item[0] for item, ok in zip(items, self._pool.map(lambda item: self._deliver(*item), items),
                                             strict=True) if ok]
         if done:  # one write for the whole batch: SQLite has a single writer to share with everyone else
             with self.deps.db.transaction() as session:
-                outbox.delivered(session, done, self.deps.clock())
+                outbox.delivered(session, done, outbox.now())
         return len(items)
 
     def _deliver(self, item_id: int, kind: str, payload: str, attempts: int, lane: str,
@@ -95,7 +96,7 @@ class Delivery:
         return True
 
     def _failed(self, item_id: int, kind: str, lane: str, attempts: int, error: str) -> None:
-        now = self.deps.clock()
+        now = outbox.now()
         if will_heal(error) and attempts < MAX_ATTEMPTS:
             log.warning("outbox item %s (%s) failed (%s); retry %s in %s", item_id, kind, error, attempts,
                         backoff(attempts))

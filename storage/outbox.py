@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import OutboxRow
+
+
+def now() -> datetime:
+    """The outbox keeps real time, whatever clock the incidents run on: its retries wait on Slack, and a test that
+    moves the incidents' clock by hand must not hold them back (or rush them)."""
+    return datetime.now(UTC)
 
 
 def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now: datetime) -> None:
@@ -60,3 +66,21 @@ def undelivered(session: Session) -> int:
 def failures(session: Session) -> list[OutboxRow]:
     return list(session.execute(select(OutboxRow).where(OutboxRow.failed_at.is_not(None))
                                 .order_by(OutboxRow.id)).scalars())
+
+
+def failed_count(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(OutboxRow).where(
+        OutboxRow.failed_at.is_not(None))).scalar_one()
+
+
+def retry_failed(session: Session, item_ids: list[int] | None, now: datetime) -> list[int]:
+    """Queue items that failed for good once more (all of them when ``item_ids`` is None), after the cause was
+    fixed (the bot invited back, a new token…); returns the ids queued."""
+    query = select(OutboxRow.id).where(OutboxRow.failed_at.is_not(None))
+    if item_ids is not None:
+        query = query.where(OutboxRow.id.in_(item_ids))
+    ids = list(session.execute(query).scalars())
+    if ids:
+        session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(
+            failed_at=None, attempts=0, next_attempt_at=now, claimed_at=None, claimed_by=None))
+    return ids

@@ -188,6 +188,30 @@ def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
     return {"messages": shown, "has_more": len(messages) > limit}
 
 
+LIST_TYPES = {"public_channel", "private_channel", "mpim", "im"}
+
+
+def conversations_list(ws: Workspace, args: Args) -> dict[str, Any]:
+    """Conversations the bot can see, oldest first, cursor-paged (`limit` at most 1000): public channels, and
+    private channels, group DMs and DMs only where the bot is a member."""
+    types = set(args.csv("types") or ["public_channel"])
+    if not types <= LIST_TYPES:
+        raise ApiError("invalid_types")
+    if int(args.opt("limit") or 100) > 1000:
+        raise ApiError("invalid_limit")
+
+    def kind(channel: Channel) -> str:
+        if channel.kind == "channel":
+            return "private_channel" if channel.is_private else "public_channel"
+        return channel.kind
+
+    shown = [c for c in ws.channels.values()
+             if kind(c) in types and not (args.flag("exclude_archived") and c.archived)
+             and (kind(c) == "public_channel" or ws.bot_user_id in c.members)]
+    page, metadata = _page(ws, args, shown)
+    return {"channels": [ws.channel_json(c) for c in page], "response_metadata": metadata}
+
+
 def conversations_open(ws: Workspace, args: Args) -> dict[str, Any]:
     if "channel" in args:
         channel = ws.conversation(args.opt("channel"), visible=True)
@@ -340,6 +364,7 @@ METHODS: dict[str, Method] = {
     "conversations.members": conversations_members,
     "conversations.history": conversations_history,
     "conversations.open": conversations_open,
+    "conversations.list": conversations_list,
     "users.info": users_info,
     "users.list": users_list,
     "usergroups.users.list": usergroups_users_list,

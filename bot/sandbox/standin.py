@@ -186,6 +186,11 @@ class SlackStandIn:
 
     # --- inspection (copies) ---------------------------------------------------------------------
 
+    def pending_faults(self) -> dict[str, int]:
+        """Faults set with `fail` that have not happened yet: method -> calls still to fail."""
+        with self._ws.lock:
+            return {m: sum(f.remaining for f in faults) for m, faults in self._ws.faults.items() if faults}
+
     def _copy(self, value: T) -> T:
         with self._ws.lock:
             return copy.deepcopy(value)

@@ -342,7 +342,8 @@ class Workspace:
                 for name, users in message.reactions.items()
             ]
         if message.files:
-            body["files"] = [{"id": file_id} for file_id in message.files]
+            body["files"] = [{"id": file_id, "name": self.files[file_id].filename, "title": self.files[file_id].title}
+                             for file_id in message.files]
         if message.metadata is not None:
             body["metadata"] = message.metadata
         return body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,12 +15,14 @@ from bot.domain.errors import SlackFailure
 from bot.domain.model import Incident, Severity, Status
 from bot.services import effects, paging, sla
 from bot.slack import render
-from bot.slack.gateway import NameTaken, SlackCallFailed
+from bot.slack.gateway import NameTaken, SlackCallFailed, will_heal
 from storage import repositories as repo
 
 log = logging.getLogger(__name__)
 
 MAX_NAME_ATTEMPTS = 20
+CREATE_TRIES = 3  # per name, when Slack's answer is lost or it fails in a way that may heal
+RECENT_CHANNEL_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -106,17 +109,51 @@ def _declare_on_sqlite(deps: Deps, team_id: str, store: Callable[[Session, int],
 
 
 def _create_channel(deps: Deps, number: int, title: str) -> tuple[str, str]:
+    """Create the channel, trying the next name when one is taken. When Slack's answer was lost (a timeout, a 5xx)
+    the channel may exist anyway: the same name is tried again, and if it is now taken by a channel the bot made
+    moments ago that no incident holds, that channel is the one this declare created."""
     for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
         name = naming.channel_name(deps.config.channel_prefix, number, title, attempt)
-        try:
-            return deps.slack.create_channel(name), name
-        except NameTaken:
-            continue
-        except SlackCallFailed as exc:
-            raise SlackFailure(
-                f"Slack could not create the incident channel ({exc.error}); no incident was declared. Try again."
-            ) from None
+        unsure = False
+        for _ in range(CREATE_TRIES):
+            try:
+                return deps.slack.create_channel(name), name
+            except NameTaken:
+                if unsure and (made := _made_by_us(deps, name)) is not None:
+                    return made, name
+                break
+            except SlackCallFailed as exc:
+                if not will_heal(exc.error):
+                    raise _not_created(exc) from None
+                log.warning("conversations.create %s failed (%s); trying again", name, exc.error)
+                unsure, error = True, exc
+        else:
+            raise _not_created(error)
     raise SlackFailure(f"Channel names like `{name}` are all taken; no incident was declared.")
+
+
+def _not_created(exc: SlackCallFailed) -> SlackFailure:
+    return SlackFailure(f"Slack could not create the incident channel ({exc.error}); no incident was declared. "
+                        "Try again.")
+
+
+def _made_by_us(deps: Deps, name: str) -> str | None:
+    """The id of the channel ``name`` if the bot created it in the last few minutes and no incident holds it."""
+    for _ in range(CREATE_TRIES):
+        try:
+            channel = deps.slack.find_channel(name)
+            break
+        except SlackCallFailed as exc:
+            log.warning("could not look for channel %s: %s", name, exc.error)
+            if not will_heal(exc.error):
+                return None
+    else:
+        return None
+    if (channel is None or channel.get("creator") != deps.bot_user_id
+            or float(channel.get("created") or 0) < time.time() - RECENT_CHANNEL_SECONDS):
+        return None
+    with deps.db.read() as session:
+        return None if repo.find_by_channel(session, channel["id"]) is not None else channel["id"]
 
 
 def _archive_quietly(deps: Deps, channel_id: str) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain.model import Incident
 from bot.slack import render
+from bot.slack.gateway import Blocks
 from storage import outbox
 from storage import repositories as repo
 
@@ -34,7 +35,7 @@ def _blocks(blocks: Sequence[Block] | None) -> list[dict] | None:
 
 def enqueue(deps: Deps, session: Session, for_incident: int, kind: str, /, **payload: Any) -> None:
     """Queue ``kind`` in the lane of incident ``for_incident`` (its items are delivered in order)."""
-    outbox.enqueue(session, lane(for_incident), kind, payload, deps.clock())
+    outbox.enqueue(session, lane(for_incident), kind, payload, outbox.now())
 
 
 def publish(
@@ -85,50 +86,62 @@ def _card(deps: Deps, incident_id: int) -> None:
 def _post_card(deps: Deps, incident_id: int, *, attempt: Attempt) -> None:
     incident = load_card(deps, incident_id)
     assert incident.channel_id is not None
-    ts = incident.card_ts or attempt.already_posted(deps, incident.channel_id)
-    if ts is None:  # posted once: a retry after success finds the ts recorded (or the message in the channel)
-        ts = deps.slack.post_raw(incident.channel_id, render.incident_summary(incident),
-                                 [b.to_dict() for b in render.incident_card(incident, deps.clock())],
-                                 marker=attempt.marker)
+    ts = incident.card_ts or attempt.post(deps, incident.channel_id, render.incident_summary(incident),
+                                          render.incident_card(incident, deps.clock()))
     if incident.card_ts is None:
         with deps.db.transaction() as session:
             repo.set_card_ts(session, incident_id, ts)
     deps.slack.pin(incident.channel_id, ts)
 
 
-def _post(deps: Deps, channel: str, text: str, blocks: list[dict] | None = None, *, attempt: Attempt) -> None:
-    if attempt.already_posted(deps, channel) is None:
-        deps.slack.post_raw(channel, text, blocks, marker=attempt.marker)
-
-
-def _upload(deps: Deps, channel: str, filename: str, title: str, content: str, comment: str) -> None:
-    deps.slack.upload(channel, filename, content, title=title, comment=comment)
+SKEW = 60.0  # seconds: how far Slack's clock (message ts) and ours may disagree
 
 
 @dataclass(frozen=True)
 class Attempt:
     """Which outbox item is being delivered, and whether an earlier try may have reached Slack unseen (its answer
-    timed out): posts carry the item's marker in their metadata, and such a retry looks for it before posting."""
+    timed out, or its process died). Every post and DM carries the item's marker (and the step's, when an item
+    posts several times) in its metadata; after such a try, each looks for its marker before posting again."""
 
     item_id: int
     created_at: datetime
     unsure: bool = False
 
-    @property
-    def marker(self) -> str:
-        return f"outbox-{self.item_id}"
+    def marker(self, step: str = "") -> str:
+        return f"outbox-{self.item_id}" + (f"-{step}" if step else "")
 
-    def already_posted(self, deps: Deps, channel: str) -> str | None:
-        if not self.unsure:
-            return None
-        return deps.slack.find_marked(channel, self.marker, since=self.created_at.timestamp() - 60)
+    @property
+    def since(self) -> float:
+        return self.created_at.timestamp() - SKEW
+
+    def post(self, deps: Deps, channel: str, text: str, blocks: Blocks = None, *, step: str = "") -> str:
+        """Post once; returns the message ts (of the earlier try's message, when it got through)."""
+        marker = self.marker(step)
+        if self.unsure and (ts := deps.slack.find_marked(channel, marker, since=self.since)):
+            return ts
+        return deps.slack.post(channel, text, blocks, marker=marker)
+
+    def dm(self, deps: Deps, user_id: str, text: str, blocks: Blocks = None, *, step: str) -> tuple[str, str]:
+        """DM a person once; returns the DM conversation and the message ts."""
+        marker = self.marker(step)
+        if self.unsure:
+            channel = deps.slack.open_dm(user_id)
+            if ts := deps.slack.find_marked(channel, marker, since=self.since):
+                return channel, ts
+        return deps.slack.dm(user_id, text, blocks, marker=marker)
+
+    def upload(self, deps: Deps, channel: str, filename: str, title: str, content: str, comment: str) -> None:
+        """Share a file once (a file share carries no metadata: the earlier try is found by name and title)."""
+        if self.unsure and deps.slack.find_shared_file(channel, filename, title, since=self.since):
+            return
+        deps.slack.upload(channel, filename, content, title=title, comment=comment)
 
 
 def _paging(name: str) -> Callable[..., None]:
     def run(deps: Deps, *, attempt: Attempt, **payload: Any) -> None:
         from bot.services import paging  # paging enqueues effects too
 
-        getattr(paging, name)(deps, **payload)
+        getattr(paging, name)(deps, attempt=attempt, **payload)
 
     return run
 
@@ -136,10 +149,10 @@ def _paging(name: str) -> Callable[..., None]:
 EXECUTORS: dict[str, Callable[..., None]] = {
     "card": lambda deps, incident_id, attempt: _card(deps, incident_id),
     "post_card": lambda deps, incident_id, attempt: _post_card(deps, incident_id, attempt=attempt),
-    "post": _post,
+    "post": lambda deps, channel, text, attempt, blocks=None: attempt.post(deps, channel, text, blocks),
     "topic": lambda deps, channel, topic, attempt: deps.slack.set_topic(channel, topic),
     "invite": lambda deps, channel, users, attempt: deps.slack.invite(channel, users),
-    "upload": lambda deps, attempt, **file: _upload(deps, **file),
+    "upload": lambda deps, attempt, **file: attempt.upload(deps, **file),
     "page_notify": _paging("notify_page"),
     "page_renotify": _paging("renotify_page"),
     "page_acknowledged": _paging("tell_acknowledged"),
@@ -155,4 +168,4 @@ DESCRIBE = {
 
 
 def execute(deps: Deps, kind: str, payload: dict[str, Any], attempt: Attempt | None = None) -> None:
-    EXECUTORS[kind](deps, attempt=attempt or Attempt(0, deps.clock()), **payload)
+    EXECUTORS[kind](deps, attempt=attempt or Attempt(0, outbox.now()), **payload)

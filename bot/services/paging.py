@@ -154,7 +154,7 @@ def after_acknowledgement(deps: Deps, session: Session, incident: Incident, user
     effects.enqueue(deps, session, incident.id, "card", incident_id=incident.id)
 
 
-def tell_acknowledged(deps: Deps, incident_id: int, user_id: str) -> None:
+def tell_acknowledged(deps: Deps, incident_id: int, user_id: str, attempt: effects.Attempt) -> None:
     """Outbox executor: edit every page DM to show who acknowledged (idempotent edits), tell the channel."""
     current = effects.load(deps, incident_id)
     for page_view in current.pages:
@@ -168,7 +168,7 @@ def tell_acknowledged(deps: Deps, incident_id: int, user_id: str) -> None:
     for tier in dict.fromkeys(p.tier for p in current.pages):
         _external(deps, current, tier, "acknowledge")
     if current.channel_id:
-        deps.slack.post(current.channel_id, f"📟 <@{user_id}> acknowledged the page for {current.ref}.")
+        attempt.post(deps, current.channel_id, f"📟 <@{user_id}> acknowledged the page for {current.ref}.")
 
 
 def escalate(deps: Deps, page_id: int, now: datetime, *, why: str | None = None) -> None:
@@ -222,7 +222,7 @@ def _members(deps: Deps, tier: Tier) -> list[str]:
     return list(dict.fromkeys(people))
 
 
-def notify_page(deps: Deps, page_id: int, tier: str, note: str | None) -> None:
+def notify_page(deps: Deps, page_id: int, tier: str, note: str | None, attempt: effects.Attempt) -> None:
     """Outbox executor: DM each member with an Acknowledge button (once: people already reached are skipped on a
     retry), invite them, tell the external pager, and say in the channel who was paged."""
     incident = _incident_of_page(deps, page_id)
@@ -242,7 +242,7 @@ def notify_page(deps: Deps, page_id: int, tier: str, note: str | None) -> None:
         if person in reached:
             continue
         try:
-            channel, ts = deps.slack.dm(person, *render.page_dm(incident, page_view, note))
+            channel, ts = attempt.dm(deps, person, *render.page_dm(incident, page_view, note), step=f"dm-{person}")
         except SlackCallFailed as exc:
             if will_heal(exc.error):
                 raise
@@ -254,7 +254,7 @@ def notify_page(deps: Deps, page_id: int, tier: str, note: str | None) -> None:
     if error:
         problems.append(error)
     if incident.channel_id:
-        deps.slack.post(incident.channel_id, render.page_note(incident, page_view, people, note, problems))
+        attempt.post(deps, incident.channel_id, render.page_note(incident, page_view, people, note, problems))
     _refresh(deps, incident.id)
 
 
@@ -269,7 +269,7 @@ def _refresh(deps: Deps, incident_id: int) -> None:
     effects.execute(deps, "card", {"incident_id": incident_id})
 
 
-def renotify_page(deps: Deps, page_id: int, waited: str) -> None:
+def renotify_page(deps: Deps, page_id: int, waited: str, attempt: effects.Attempt) -> None:
     """Outbox executor: the last tier and the commander, paged once more."""
     incident = _incident_of_page(deps, page_id)
     page_view = next(p for p in incident.pages if p.id == page_id)
@@ -277,9 +277,14 @@ def renotify_page(deps: Deps, page_id: int, waited: str) -> None:
     people = list(dict.fromkeys([*(_members(deps, tier) if tier else []), incident.commander]))
     note = f"🔁 Still nobody has acknowledged: {waited}. This is the last tier; paging it once more."
     for person in people:
-        _quietly(lambda person=person: deps.slack.dm(person, *render.page_dm(incident, page_view, note)))
+        try:
+            attempt.dm(deps, person, *render.page_dm(incident, page_view, note), step=f"dm-{person}")
+        except SlackCallFailed as exc:
+            if will_heal(exc.error):
+                raise  # the item is tried again; people already reached are found by their DM's marker
+            log.error("re-notifying %s failed: %s", person, exc.error)
     if incident.channel_id:
-        deps.slack.post(incident.channel_id, f"🔁 {incident.ref}: {waited}. {page_view.tier} is the last tier: "
+        attempt.post(deps, incident.channel_id, f"🔁 {incident.ref}: {waited}. {page_view.tier} is the last tier: "
                         "re-notified " + ", ".join(f"<@{p}>" for p in people) + " once.")
 
 
@@ -289,12 +294,12 @@ def resolve_external(deps: Deps, session: Session, incident: Incident) -> None:
         effects.enqueue(deps, session, incident.id, "external", incident_id=incident.id, tier=tier, action="resolve")
 
 
-def tell_external(deps: Deps, incident_id: int, tier: str, action: str) -> None:
+def tell_external(deps: Deps, incident_id: int, tier: str, action: str, attempt: effects.Attempt) -> None:
     """Outbox executor: an acknowledge or resolve for the tier's external pager; a failure is said in the channel."""
     incident = effects.load(deps, incident_id)
     error = _external(deps, incident, tier, action)
     if error and incident.channel_id:
-        deps.slack.post(incident.channel_id, f"⚠️ {error}")
+        attempt.post(deps, incident.channel_id, f"⚠️ {error}")
 
 
 def _external(deps: Deps, incident: Incident, tier_name: str, action: str) -> str | None:
@@ -323,7 +328,10 @@ def _external(deps: Deps, incident: Incident, tier_name: str, action: str) -> st
 
 
 def _quietly(call) -> None:  # noqa: ANN001
+    """An edit of one page DM: one that will not work (the DM is gone) is logged; one that may heal is retried."""
     try:
         call()
     except SlackCallFailed as exc:
+        if will_heal(exc.error):
+            raise
         log.error("page notice failed: %s", exc.error)

@@ -41,10 +41,10 @@ def run_due(deps: Deps, owner: str, now: datetime | None = None) -> int:
                                                                          limit=BATCH)]
     for deadline_id, kind, page_id in claimed:
         try:
-            if kind == "page" and page_id is not None:
-                paging.escalate(deps, page_id, now)
-            else:
-                send_sla_notice(deps, deadline_id, now)
+            if kind != "page" or page_id is None:
+                send_sla_notice(deps, deadline_id, owner, now)  # marks the deadline done with its notices
+                continue
+            paging.escalate(deps, page_id, now)
         except (SlackCallFailed, OSError) as exc:
             log.warning("deadline %s failed, will retry: %s", deadline_id, exc)
             with deps.db.transaction() as session:
@@ -55,30 +55,37 @@ def run_due(deps: Deps, owner: str, now: datetime | None = None) -> int:
     return len(claimed)
 
 
-def send_sla_notice(deps: Deps, deadline_id: int, now: datetime) -> None:
+def send_sla_notice(deps: Deps, deadline_id: int, owner: str, now: datetime) -> None:
+    """An SLA reminder or breach. Its messages are queued in the transaction that marks the deadline done, so each
+    goes out once (the outbox delivers and retries them); a breach of time-to-acknowledge then escalates."""
+    message: str | None = None
+    breach, active, incident, clock = False, [], None, None
     with deps.db.read() as session:
         deadline = session.get(DeadlineRow, deadline_id)
         assert deadline is not None
-        if deadline.cancelled_at is not None:  # the clock stopped after the claim
-            return
-        if schedule.superseded(session, deadline, now):  # a later notice of the same clock is due too: send that
-            return
         row = repo.incident_row(session, deadline.incident_id)
-        if Status(row.status) is Status.RESOLVED:
-            return
-        incident = repo.to_domain(row)
-        runs = domain_sla.runs(sla.facts(session, row), sla.policy(deps, row.severity))
-        run = next((r for r in runs if r.clock.value == deadline.clock), None)
-        active = [p for p in incident.pages if p.status == "active"]
-        clock, fraction, due = domain_sla.Clock(deadline.clock), deadline.fraction or domain_sla.BREACH, deadline.due_at
-    act = [u for p in active for u in p.notified] if clock is domain_sla.Clock.ACK and active else [incident.commander]
-    message, breach = sla.notice_text(incident, clock, fraction, due, run, list(dict.fromkeys(act)), now)
-    if incident.channel_id:
-        deps.slack.post(incident.channel_id, message)
-    if breach and deps.config.broadcast_channel:
-        deps.slack.post(deps.config.broadcast_channel, message + f" Channel: <#{incident.channel_id}>")
-    with deps.db.transaction() as session:  # the card shows the clock's new state
-        effects.enqueue(deps, session, incident.id, "card", incident_id=incident.id)
+        # Nothing to say when the clock stopped after the claim, when a later notice of the same clock is due too
+        # (after downtime: send that one only), or when the incident is resolved.
+        if (deadline.cancelled_at is None and not schedule.superseded(session, deadline, now)
+                and Status(row.status) is not Status.RESOLVED):
+            incident = repo.to_domain(row)
+            runs = domain_sla.runs(sla.facts(session, row), sla.policy(deps, row.severity))
+            run = next((r for r in runs if r.clock.value == deadline.clock), None)
+            active = [p for p in incident.pages if p.status == "active"]
+            clock = domain_sla.Clock(deadline.clock)
+            act = [u for p in active for u in p.notified] if clock is domain_sla.Clock.ACK and active else [
+                incident.commander]
+            message, breach = sla.notice_text(incident, clock, deadline.fraction or domain_sla.BREACH,
+                                              deadline.due_at, run, list(dict.fromkeys(act)), now)
+    with deps.db.transaction() as session:
+        if not schedule.complete(session, deadline_id, owner, now) or message is None or incident is None:
+            return  # another replica took the claim over, or there is nothing to say
+        if incident.channel_id:
+            effects.enqueue(deps, session, incident.id, "post", channel=incident.channel_id, text=message)
+        if breach and deps.config.broadcast_channel:
+            effects.enqueue(deps, session, incident.id, "post", channel=deps.config.broadcast_channel,
+                            text=message + f" Channel: <#{incident.channel_id}>")
+        effects.enqueue(deps, session, incident.id, "card", incident_id=incident.id)  # the clock's new state
     deps.wake()
     if breach and clock is domain_sla.Clock.ACK:
         for page in active:  # an ack breach escalates at once

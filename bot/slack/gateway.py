@@ -70,8 +70,11 @@ class Identity:
     team_url: str | None
 
 
-def _blocks(blocks: Sequence[Block] | None) -> list[dict] | None:
-    return [b.to_dict() for b in blocks] if blocks is not None else None
+Blocks = Sequence[Block] | Sequence[dict] | None  # Block Kit models, or blocks already serialised (the outbox)
+
+
+def _blocks(blocks: Blocks) -> list[dict] | None:
+    return [b if isinstance(b, dict) else b.to_dict() for b in blocks] if blocks is not None else None
 
 
 class SlackGateway:
@@ -84,8 +87,7 @@ class SlackGateway:
                 method, data={k: v for k, v in kwargs.items() if v is not None}
             )
         except SlackApiError as exc:
-            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
-            error = error or f"http_{exc.response.status_code}"
+            error = _error_of(exc)
             if error == "name_taken":
                 raise NameTaken(method, error) from None
             raise SlackCallFailed(method, error) from None
@@ -103,6 +105,18 @@ class SlackGateway:
 
     def create_channel(self, name: str, *, private: bool = False) -> str:
         return self._call("conversations.create", name=name, is_private="true" if private else "false")["channel"]["id"]
+
+    def find_channel(self, name: str) -> dict | None:
+        """The unarchived channel called ``name`` (id, creator, created…), if the bot can see one."""
+        cursor = None
+        for _ in range(100):  # at most 100,000 channels
+            data = self._call("conversations.list", types="public_channel,private_channel", exclude_archived="true",
+                              limit=1000, cursor=cursor)
+            found = next((c for c in data.get("channels", []) if c.get("name") == name), None)
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if found is not None or not cursor:
+                return found
+        return None
 
     def archive_channel(self, channel_id: str) -> None:
         self._call("conversations.archive", channel=channel_id)
@@ -122,38 +136,45 @@ class SlackGateway:
 
     # messages
 
-    def post(self, channel: str, text: str, blocks: Sequence[Block] | None = None) -> str:
-        """Post to a channel (or to a user id: the bot's DM with them); returns the message ts."""
-        return self._call("chat.postMessage", channel=channel, text=text, blocks=_blocks(blocks),
-                          unfurl_links=False)["ts"]
+    def post(self, channel: str, text: str, blocks: Blocks = None, *, marker: str | None = None) -> str:
+        """Post to a channel (or to a user id: the bot's DM with them); returns the message ts. ``marker`` tags the
+        message in its metadata, so that a retry can tell whether an earlier try got through (`find_marked`)."""
+        return self.dm(channel, text, blocks, marker=marker)[1]
 
-    def dm(self, user_id: str, text: str, blocks: Sequence[Block] | None = None) -> tuple[str, str]:
-        """Post in the bot's DM with a person; returns the DM channel and the message ts (to edit it later)."""
-        data = self._call("chat.postMessage", channel=user_id, text=text, blocks=_blocks(blocks), unfurl_links=False)
+    def dm(self, user_id: str, text: str, blocks: Blocks = None, *, marker: str | None = None) -> tuple[str, str]:
+        """Post in the bot's DM with a person (or in a channel); returns the conversation and the message ts."""
+        metadata = {"event_type": MARKER_EVENT, "event_payload": {"marker": marker}} if marker else None
+        data = self._call("chat.postMessage", channel=user_id, text=text, blocks=_blocks(blocks), unfurl_links=False,
+                          metadata=metadata)
         return data["channel"], data["ts"]
+
+    def open_dm(self, user_id: str) -> str:
+        """The id of the bot's DM conversation with a person (conversations.open; opened if need be)."""
+        return self._call("conversations.open", users=user_id)["channel"]["id"]
 
     def usergroup_members(self, usergroup_id: str) -> list[str]:
         return list(self._call("usergroups.users.list", usergroup=usergroup_id).get("users", []))
 
-    def post_raw(self, channel: str, text: str, blocks: list[dict] | None = None, *,
-                 marker: str | None = None) -> str:
-        """Post blocks already serialised (from the outbox), tagged with ``marker`` in the message metadata."""
-        metadata = {"event_type": MARKER_EVENT, "event_payload": {"marker": marker}} if marker else None
-        return self._call("chat.postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False,
-                          metadata=metadata)["ts"]
+    def _history(self, channel: str, since: float) -> list[dict]:
+        data = self._call("conversations.history", channel=channel, oldest=f"{since:.6f}", limit=200,
+                          include_all_metadata="true")
+        return list(data.get("messages", []))
 
     def find_marked(self, channel: str, marker: str, *, since: float) -> str | None:
         """The ts of a message posted with ``marker`` since the epoch time ``since``, if Slack has one."""
-        data = self._call("conversations.history", channel=channel, oldest=f"{since:.6f}", limit=200,
-                          include_all_metadata="true")
-        for message in data.get("messages", []):
+        for message in self._history(channel, since):
             metadata = message.get("metadata") or {}
             if metadata.get("event_type") == MARKER_EVENT and (metadata.get("event_payload") or {}).get(
                     "marker") == marker:
                 return message.get("ts")
         return None
 
-    def update(self, channel: str, ts: str, text: str, blocks: Sequence[Block] | None = None) -> None:
+    def find_shared_file(self, channel: str, filename: str, title: str, *, since: float) -> bool:
+        """Whether the bot shared a file called ``filename`` with ``title`` in the channel since ``since``."""
+        return any(f.get("name") == filename and f.get("title") == title
+                   for message in self._history(channel, since) for f in message.get("files") or [])
+
+    def update(self, channel: str, ts: str, text: str, blocks: Blocks = None) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=_blocks(blocks))
 
     def post_ephemeral(self, channel: str, user: str, text: str, blocks: Sequence[Block] | None = None) -> None:
@@ -179,7 +200,7 @@ class SlackGateway:
             self.client.files_upload_v2(channel=channel, filename=filename, content=content, title=title,
                                         initial_comment=comment)
         except SlackApiError as exc:
-            raise SlackCallFailed("files_upload_v2", str(exc.response.get("error"))) from None
+            raise SlackCallFailed("files_upload_v2", _error_of(exc)) from None
         except (SlackRequestError, OSError) as exc:
             raise SlackCallFailed("files_upload_v2", f"connection failed ({type(exc).__name__})") from None
 
@@ -204,6 +225,14 @@ class SlackGateway:
             raise SlackCallFailed("response_url", f"connection failed ({type(exc).__name__})") from None
         if response.status_code != 200:
             raise SlackCallFailed("response_url", f"http_{response.status_code} {response.body}")
+
+
+def _error_of(exc: SlackApiError) -> str:
+    """Slack's error code; a 5xx is told by its status, as its body may be a proxy's HTML page (which slack_sdk
+    would report as the error)."""
+    status = exc.response.status_code
+    error = exc.response.get("error") if isinstance(exc.response.data, dict) and status < 500 else None
+    return str(error or f"http_{status}")
 
 
 def _json_method(method: str) -> bool:
