@@ -22,6 +22,7 @@ from bot.background import error_id
 from bot.deps import Deps
 from bot.messages import DATABASE_DOWN
 from handlers import actions, commands, events, shortcuts, views
+from storage import outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -109,14 +110,23 @@ def build_wsgi(bolt: App, db: Database) -> WSGIApp:
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            healthy = db.ping()
-            return _json(start_response, "200 OK" if healthy else "503 Service Unavailable",
-                         {"status": "ok" if healthy else "database unavailable"})
+            return _health(start_response, db)
         if path == EVENTS_PATH and method == "POST":
             return slack(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})
 
     return application
+
+
+def _health(start_response: Callable[..., Any], db: Database) -> list[bytes]:
+    """200 with the outbox's counts (Slack work still to deliver, and work that failed for good: see `firebell
+    outbox`), or 503 when the database does not answer."""
+    try:
+        with db.read() as session:
+            counts = {"pending": outbox.undelivered(session), "failed": outbox.failed_count(session)}
+    except Exception:  # any failure to answer means "not healthy"
+        return _json(start_response, "503 Service Unavailable", {"status": "database unavailable"})
+    return _json(start_response, "200 OK", {"status": "ok", "outbox": counts})
 
 
 def _json(start_response: Callable[..., Any], status: str, payload: dict[str, Any]) -> list[bytes]:

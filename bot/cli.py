@@ -1,4 +1,4 @@
-"""`firebell` (also `python -m bot`): serve, db upgrade, export, demo."""
+"""`firebell` (also `python -m bot`): serve, db upgrade, export, postmortem, outbox, demo."""
 
 from __future__ import annotations
 
@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     postmortem.add_argument("incident", help="e.g. INC-7")
     postmortem.add_argument("--team", default=None, help="Slack team id, when the database holds several")
     postmortem.set_defaults(run=_postmortem)
+
+    box = sub.add_parser("outbox", help="Slack work still to deliver, and work that failed for good")
+    box_sub = box.add_subparsers(metavar="action")
+    box.set_defaults(run=_outbox_show)
+    retry = box_sub.add_parser("retry", help="deliver items that failed for good once more, after fixing the cause")
+    retry.add_argument("items", nargs="*", type=int, help="item ids (default: every failed item)")
+    retry.set_defaults(run=_outbox_retry)
 
     demo = sub.add_parser("demo", help="play a scripted incident against a local Slack stand-in; no Slack needed")
     demo.set_defaults(run=_demo)
@@ -123,6 +130,35 @@ def _postmortem(args: argparse.Namespace) -> int:
         teams = ", ".join(i.team_id for i in found)
         raise CommandError(f"{args.incident.upper()} exists in several teams ({teams}); name one with --team")
     sys.stdout.write(postmortem(found[0]))
+    return 0
+
+
+def _outbox_show(_args: argparse.Namespace) -> int:
+    from bot.runtime import open_database
+    from storage import outbox
+
+    db = open_database(Settings())
+    with db.read() as session:
+        pending, failed = outbox.undelivered(session), outbox.failures(session)
+    print(f"{pending} item(s) waiting to be delivered, {len(failed)} failed for good")
+    for row in failed:
+        print(f"  #{row.id}  {row.failed_at:%Y-%m-%d %H:%M:%S} UTC  {row.lane}  {row.kind}: {row.last_error}")
+    if failed:
+        print("Fix the cause (e.g. invite the bot back to the channel), then: firebell outbox retry [ID ...]")
+    return 1 if failed else 0
+
+
+def _outbox_retry(args: argparse.Namespace) -> int:
+    from bot.runtime import open_database
+    from storage import outbox
+
+    db = open_database(Settings())
+    with db.transaction() as session:
+        queued = outbox.retry_failed(session, args.items or None, outbox.now())
+    print(f"queued {len(queued)} item(s) again; a running `firebell serve` delivers them")
+    missing = sorted(set(args.items) - set(queued))
+    if missing:
+        raise CommandError("no failed item " + ", ".join(f"#{i}" for i in missing) + "; `firebell outbox` lists them")
     return 0
 
 

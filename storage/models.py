@@ -207,6 +207,8 @@ class OutboxRow(Base):
         Index("ix_outbox_pending_lane", "lane", "id",
               postgresql_where=text("delivered_at IS NULL AND failed_at IS NULL"),
               sqlite_where=text("delivered_at IS NULL AND failed_at IS NULL")),
+        Index("ix_outbox_failed", "id", postgresql_where=text("failed_at IS NOT NULL"),
+              sqlite_where=text("failed_at IS NOT NULL")),  # counted by /healthz, listed by `firebell outbox`
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

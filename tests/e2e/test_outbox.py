@@ -101,3 +101,36 @@ def test_a_post_whose_answer_was_lost_to_a_timeout_is_not_posted_twice(slack, da
     finally:
         server.stop()
         firebell.close()
+
+
+def test_work_that_failed_for_good_is_counted_listed_and_sent_again_once_fixed(running: Running, slack, database_url,
+                                                                              tmp_path):
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import declare_and_settle
+    from tests.e2e.test_serving import _env, get
+
+    channel = declare_and_settle(running, "declare sev2 Lost in transit")
+    slack.fail("chat.postMessage", error="not_in_channel")  # will not heal by itself: not retried for ever
+    running.driver.slash_command(ALICE, "update Rolling back", channel_id=channel)
+    warning = slack.wait_for(lambda: [m for m in slack.messages(channel) if "could not post a message" in m.text])[0]
+    assert "not_in_channel" in warning.text
+    assert running.firebell.settle()
+    assert get(f"{running.server.url}/healthz")[1]["outbox"] == {"pending": 0, "failed": 1}
+
+    env = _env(slack, database_url)
+
+    def firebell(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", "outbox", *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+
+    listed = firebell()
+    assert listed.returncode == 1, listed.stderr
+    assert "1 failed for good" in listed.stdout and "post: not_in_channel" in listed.stdout
+    assert firebell("retry", "999").returncode == 2
+    assert firebell("retry").returncode == 0  # the operator fixed the cause
+    assert running.firebell.settle()
+    assert len([m for m in slack.messages(channel) if "Rolling back" in json.dumps(m.blocks)]) == 1
+    assert get(f"{running.server.url}/healthz")[1]["outbox"] == {"pending": 0, "failed": 0}
+    assert firebell().returncode == 0
