@@ -134,6 +134,7 @@ def _postmortem(args: argparse.Namespace) -> int:
 
 
 def _outbox_show(_args: argparse.Namespace) -> int:
+    from bot.messages import fix_for
     from bot.runtime import open_database
     from storage import outbox
 
@@ -143,8 +144,7 @@ def _outbox_show(_args: argparse.Namespace) -> int:
     print(f"{pending} item(s) waiting to be delivered, {len(failed)} failed for good")
     for row in failed:
         print(f"  #{row.id}  {row.failed_at:%Y-%m-%d %H:%M:%S} UTC  {row.lane}  {row.kind}: {row.last_error}")
-    if failed:
-        print("Fix the cause (e.g. invite the bot back to the channel), then: firebell outbox retry [ID ...]")
+        print(f"      {fix_for(row.last_error or '')}")
     return 1 if failed else 0
 
 

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from bot.deps import Deps
+from bot.messages import fix_for
 from bot.services import effects
 from bot.services.ticks import owner_id
 from bot.slack.gateway import SlackCallFailed, will_heal
@@ -26,7 +27,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=120)
 BATCH = 16
 POLL_SECONDS = 0.1
+TOKEN_ERRORS = ("invalid_auth", "not_authed", "token_revoked", "account_inactive")
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** max(attempts - 1, 0), 300))
 
@@ -87,15 +91,15 @@ class Delivery:
         try:
             effects.execute(self.deps, kind, json.loads(payload), attempt)
         except SlackCallFailed as exc:
-            self._failed(item_id, kind, lane, attempts, exc.error)
+            self._failed(item_id, kind, lane, attempts, exc.error, payload)
             return False
         except Exception as exc:  # a bug or the database: retry later rather than lose the work
             log.exception("outbox item %s (%s) raised", item_id, kind)
-            self._failed(item_id, kind, lane, attempts, f"{type(exc).__name__}")
+            self._failed(item_id, kind, lane, attempts, f"{type(exc).__name__}", payload)
             return False
         return True
 
-    def _failed(self, item_id: int, kind: str, lane: str, attempts: int, error: str) -> None:
+    def _failed(self, item_id: int, kind: str, lane: str, attempts: int, error: str, payload: str) -> None:
         now = outbox.now()
         if will_heal(error) and attempts < MAX_ATTEMPTS:
             log.warning("outbox item %s (%s) failed (%s); retry %s in %s", item_id, kind, error, attempts,
@@ -105,21 +109,24 @@ class Delivery:
             self._wake.set()
             return
         self.failed_for_good += 1
-        log.error("outbox item %s (%s) failed for good: %s", item_id, kind, error)
+        log.error("outbox item %s (%s) failed for good: %s. %s", item_id, kind, error, fix_for(error))
         with self.deps.db.transaction() as session:
             outbox.failed(session, item_id, now, error)
-        self._say_in_channel(lane, kind, error)
+        self._say_in_channel(lane, kind, error, json.loads(payload).get("channel"))
 
-    def _say_in_channel(self, lane: str, kind: str, error: str) -> None:
-        """Tell the incident's channel what did not happen, unless the channel itself is what failed."""
-        if error in ("channel_not_found", "is_archived", "invalid_auth", "not_authed", "token_revoked",
-                     "account_inactive") or not lane.startswith("incident:"):
+    def _say_in_channel(self, lane: str, kind: str, error: str, elsewhere: str | None) -> None:
+        """Tell the incident's channel what did not happen (and where, when it was another channel), unless the
+        token is what failed, or the incident's channel itself."""
+        if error in TOKEN_ERRORS or not lane.startswith("incident:"):
             return
         try:
             incident = effects.load(self.deps, int(lane.split(":", 1)[1]))
-            if incident.channel_id:
-                self.deps.slack.post(incident.channel_id, f"⚠️ Firebell could not {effects.DESCRIBE.get(kind, kind)} "
-                                     f"for {incident.ref}: Slack said `{error}`.")
+            here = elsewhere in (None, incident.channel_id)
+            if incident.channel_id is None or (here and error in ("channel_not_found", "is_archived")):
+                return
+            where = "" if here else f"in <#{elsewhere}> "
+            self.deps.slack.post(incident.channel_id, f"⚠️ Firebell could not {effects.DESCRIBE.get(kind, kind)} "
+                                 f"{where}for {incident.ref}: Slack said `{error}`. {fix_for(error)}")
         except (SlackCallFailed, LookupError) as exc:
             log.error("could not report the failure in the channel: %s", exc)
 

@@ -219,7 +219,28 @@ def test_when_a_later_step_fails_for_good_the_incident_stands_and_the_channel_sa
     assert "INC-1" in reply["text"] and "is declared" in reply["text"]
     channel = running.incident_channel(1)
     said = slack.wait_for(lambda: [m.text for m in slack.messages(channel.id) if m.text.startswith("⚠️")])
-    assert said == ["⚠️ Firebell could not post and pin the incident card for INC-1: Slack said `restricted_action`."]
+    assert said == ["⚠️ Firebell could not post and pin the incident card for INC-1: Slack said `restricted_action`. "
+                    "To fix: a workspace setting forbids it; ask a Slack admin, then run `firebell outbox retry`."]
     assert running.incidents()[0].card_ts == slack.messages(channel.id)[0].ts
     slack.wait_for(lambda: slack.messages(BROADCAST))  # the announcement after it still went out
     assert running.firebell.delivery.failed_for_good == 1
+
+
+def test_an_announcement_the_broadcast_channel_refuses_is_said_in_the_incident_channel(slack, database_url):
+    from bot.runtime import build
+    from bot.sandbox import SlackDriver
+    from tests.e2e.conftest import SIGNING_SECRET, e2e_config, settings_for, stop
+
+    slack.add_channel("leads-only", channel_id="C0LEADS", is_private=True, members=[ALICE])  # Firebell is not in it
+    firebell = build(settings_for(slack, database_url), e2e_config(broadcast_channel="C0LEADS"))
+    server = firebell.server("127.0.0.1", 0).start()
+    running = Running(firebell, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack)
+    try:
+        running.driver.slash_command(ALICE, "declare sev2 Quietly", channel_id="C0GENERAL")
+        channel = running.incident_channel(1).id
+        said = slack.wait_for(lambda: [m.text for m in slack.messages(channel) if m.text.startswith("⚠️")])
+        assert said == ["⚠️ Firebell could not post a message in <#C0LEADS> for INC-1: Slack said `not_in_channel`. "
+                        "To fix: invite Firebell to the channel (`/invite @Firebell`), then run `firebell outbox "
+                        "retry`."]
+    finally:
+        stop(running)

@@ -115,7 +115,7 @@ def test_work_that_failed_for_good_is_counted_listed_and_sent_again_once_fixed(r
     slack.fail("chat.postMessage", error="not_in_channel")  # will not heal by itself: not retried for ever
     running.driver.slash_command(ALICE, "update Rolling back", channel_id=channel)
     warning = slack.wait_for(lambda: [m for m in slack.messages(channel) if "could not post a message" in m.text])[0]
-    assert "not_in_channel" in warning.text
+    assert "not_in_channel" in warning.text and "invite Firebell to the channel" in warning.text
     assert running.firebell.settle()
     assert get(f"{running.server.url}/healthz")[1]["outbox"] == {"pending": 0, "failed": 1}
 
@@ -128,6 +128,7 @@ def test_work_that_failed_for_good_is_counted_listed_and_sent_again_once_fixed(r
     listed = firebell()
     assert listed.returncode == 1, listed.stderr
     assert "1 failed for good" in listed.stdout and "post: not_in_channel" in listed.stdout
+    assert "To fix: invite Firebell to the channel" in listed.stdout
     assert firebell("retry", "999").returncode == 2
     assert firebell("retry").returncode == 0  # the operator fixed the cause
     assert running.firebell.settle()
