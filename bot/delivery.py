@@ -15,6 +15,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.deps import Deps
 from bot.messages import fix_for
 from bot.services import effects
@@ -93,15 +95,20 @@ class Delivery:
         except SlackCallFailed as exc:
             self._failed(item_id, kind, lane, attempts, exc.error, payload)
             return False
-        except Exception as exc:  # a bug or the database: retry later rather than lose the work
+        except DBAPIError as exc:  # the database went away meanwhile: try again later
+            log.warning("outbox item %s (%s): database unavailable (%s)", item_id, kind, type(exc.orig).__name__)
+            self._failed(item_id, kind, lane, attempts, "database unavailable", payload, heals=True)
+            return False
+        except Exception as exc:  # a bug: logged with its traceback, and not tried again and again
             log.exception("outbox item %s (%s) raised", item_id, kind)
             self._failed(item_id, kind, lane, attempts, f"{type(exc).__name__}", payload)
             return False
         return True
 
-    def _failed(self, item_id: int, kind: str, lane: str, attempts: int, error: str, payload: str) -> None:
+    def _failed(self, item_id: int, kind: str, lane: str, attempts: int, error: str, payload: str, *,
+                heals: bool | None = None) -> None:
         now = outbox.now()
-        if will_heal(error) and attempts < MAX_ATTEMPTS:
+        if (will_heal(error) if heals is None else heals) and attempts < MAX_ATTEMPTS:
             log.warning("outbox item %s (%s) failed (%s); retry %s in %s", item_id, kind, error, attempts,
                         backoff(attempts))
             with self.deps.db.transaction() as session:
@@ -112,7 +119,20 @@ class Delivery:
         log.error("outbox item %s (%s) failed for good: %s. %s", item_id, kind, error, fix_for(error))
         with self.deps.db.transaction() as session:
             outbox.failed(session, item_id, now, error)
-        self._say_in_channel(lane, kind, error, json.loads(payload).get("channel"))
+        if kind == "declare":
+            self._tell_declarer(json.loads(payload), error)
+        else:
+            self._say_in_channel(lane, kind, error, json.loads(payload).get("channel"))
+
+    def _tell_declarer(self, payload: dict, error: str) -> None:
+        message = f"⚠️ Firebell could not declare the incident ({error}); nothing was declared. Try again."
+        try:
+            if payload.get("response_url"):
+                self.deps.slack.respond(payload["response_url"], message)
+            else:
+                self.deps.slack.post(payload["request"]["user_id"], message)
+        except SlackCallFailed as exc:
+            log.error("could not tell the person their declare failed: %s", exc.error)
 
     def _say_in_channel(self, lane: str, kind: str, error: str, elsewhere: str | None) -> None:
         """Tell the incident's channel what did not happen (and where, when it was another channel), unless the

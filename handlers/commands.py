@@ -34,7 +34,7 @@ from bot.slack.commands import (
     parse_command,
 )
 from bot.slack.ids import COMMAND, DeclareMetadata
-from handlers.common import after_ack, open_form, reply_to_command
+from handlers.common import open_form, reply_to_command
 
 
 def register(app: App) -> None:
@@ -65,8 +65,8 @@ def run(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> None:
         case Declare():
             request = declaring.validate(declaring.DeclareRequest(
                 team_id=deps.team_id, user_id=user, title=parsed.title, severity=parsed.severity))
+            declaring.accept(deps, request, response_url=command.get("response_url"))
             ack(text=f"Declaring a {parsed.severity.label} incident…")
-            after_ack(deps, lambda: _declare(deps, request), reply)
         case Acknowledge():
             lifecycle.acknowledge(deps, target, user)
             ack()
@@ -113,7 +113,3 @@ def run(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> None:
             sla.resume_clock(deps, target, user)
             ack()
 
-
-def _declare(deps: Deps, request: declaring.DeclareRequest) -> str:
-    result = declaring.declare(deps, request)
-    return render.declared_message(result.incident)

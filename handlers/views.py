@@ -11,7 +11,7 @@ from bot.domain.errors import FirebellError, InvalidInput
 from bot.domain.model import Status
 from bot.domain.rules import parse_severity
 from bot.services import declare as declaring
-from bot.services import incidents, lifecycle, paging
+from bot.services import lifecycle, paging
 from bot.services.incidents import Target
 from bot.slack.ids import (
     DeclareBlock,
@@ -56,16 +56,11 @@ def handle_declare_submission(ack: Ack, body: dict[str, Any], view: dict[str, An
     except InvalidInput as exc:
         _refuse(ack, exc, DeclareBlock.TITLE)
         return
-    if not incidents.claim_once(deps, f"view:{view['id']}"):
+    # The reporter is invited to the new channel and sees it there; a DM only when something went wrong.
+    if not declaring.accept(deps, request, once=f"view:{view['id']}"):
         ack(response_action="errors", errors={DeclareBlock.TITLE.value: "This form was already submitted."})
         return
     ack()
-    after_ack(deps, lambda: _declare(deps, request), reply_by_dm(deps, user_id))
-
-
-def _declare(deps: Deps, request: declaring.DeclareRequest) -> None:
-    # The reporter is invited to the new channel and sees it there; a DM only when something went wrong.
-    declaring.declare(deps, request)
 
 
 def _target(deps: Deps, view: dict[str, Any]) -> Target:

@@ -65,6 +65,7 @@ class IncidentRow(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     last_update_at: Mapped[datetime | None]  # the last status update: the update-cadence clock restarts there
     reopened_at: Mapped[datetime | None]  # the resolve and update clocks restart there
+    declare_key: Mapped[str | None] = mapped_column(String(80), unique=True)  # the accepted declare it came from
 
     timeline: Mapped[list[TimelineEventRow]] = relationship(
         back_populates="incident", order_by="(TimelineEventRow.at, TimelineEventRow.id)",

@@ -101,6 +101,10 @@ def add_follow_ups(session: Session, incident: IncidentRow, items: Sequence[str]
     session.flush()
 
 
+def find_by_declare_key(session: Session, key: str) -> IncidentRow | None:
+    return session.execute(select(IncidentRow).where(IncidentRow.declare_key == key)).scalar_one_or_none()
+
+
 def find_by_channel(session: Session, channel_id: str) -> IncidentRow | None:
     return session.execute(select(IncidentRow).where(IncidentRow.channel_id == channel_id)).scalar_one_or_none()
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain import naming, rules
-from bot.domain.errors import SlackFailure
+from bot.domain.errors import FirebellError, SlackFailure
 from bot.domain.model import Incident, Severity, Status
 from bot.services import effects, paging, sla
+from bot.services.effects import Attempt
 from bot.slack import render
 from bot.slack.gateway import NameTaken, SlackCallFailed, will_heal
+from storage import outbox
 from storage import repositories as repo
 
 log = logging.getLogger(__name__)
@@ -48,21 +52,65 @@ def validate(request: DeclareRequest) -> DeclareRequest:
     return request
 
 
-def declare(deps: Deps, request: DeclareRequest) -> Declared:
-    """Create the incident and its channel together: if either fails, neither remains, and no number is used up."""
+def accept(deps: Deps, request: DeclareRequest, *, response_url: str | None = None, once: str | None = None) -> bool:
+    """Before the ack: write the declare down (an outbox item, carried out at once by the delivery worker), so that
+    once the person has been told "Declaring…" no stop of this process can lose it. The outcome is told through
+    ``response_url``, else by DM when it failed. ``once`` (a form's view id) is claimed in the same transaction:
+    False when it was claimed before. A database that does not answer raises here, before the ack."""
+    payload = {"request": {**asdict(request), "severity": request.severity.value}, "response_url": response_url}
+    with deps.db.transaction() as session:
+        if once is not None and not repo.claim_request(session, once, deps.clock()):
+            return False
+        outbox.enqueue(session, f"declare:{uuid.uuid4().hex}", "declare", payload, outbox.now())
+    deps.wake()
+    return True
+
+
+def carry_out(deps: Deps, attempt: Attempt, request: dict[str, Any], response_url: str | None) -> None:
+    """Outbox executor of an accepted declare. It declares once: the incident keeps the item's key, so a try after
+    one that committed finds it (and still pages by policy, which is skipped when already done)."""
+    wanted = DeclareRequest(**{**request, "severity": Severity(request["severity"])})
+    key = attempt.marker()
+    try:
+        with deps.db.read() as session:
+            found = repo.find_by_declare_key(session, key)
+            incident = repo.to_domain(found) if found is not None else None
+        if incident is None:
+            incident = declare(deps, wanted, key=key, unsure=attempt.unsure).incident
+        else:
+            paging.page_by_policy(deps, incident.id, f"{incident.severity.label} policy")
+        message = render.declared_message(incident) if response_url else None
+    except FirebellError as exc:
+        message = exc.message
+    if message is None:
+        return
+    try:
+        if response_url:
+            deps.slack.respond(response_url, message)
+        else:
+            deps.slack.post(wanted.user_id, message)
+    except SlackCallFailed as exc:
+        log.error("could not tell %s how their declare went: %s", wanted.user_id, exc.error)
+
+
+def declare(deps: Deps, request: DeclareRequest, *, key: str | None = None, unsure: bool = False) -> Declared:
+    """Create the incident and its channel together: if either fails, neither remains, and no number is used up.
+    ``key`` marks the incident with the accepted declare it comes from; ``unsure`` says an earlier try of it may
+    have created the channel before it stopped."""
     title = rules.clean_title(request.title)
     description = rules.clean_description(request.description)
     permalink = deps.slack.permalink(request.origin_channel, request.origin_ts) if request.origin_ts else None
     made: list[str] = []  # the channel, once Slack created it (archived again if the declare fails)
 
     def store(session: Session, number: int) -> Incident:
-        channel_id, channel_name = made if made else _create_channel(deps, number, title)
+        channel_id, channel_name = made if made else _create_channel(deps, number, title, unsure)
         made[:] = [channel_id, channel_name]
         now = deps.clock()
         row = repo.add_incident(
             session, team_id=request.team_id, number=number, title=title, description=description,
             severity=request.severity.value, status=Status.DECLARED.value, channel_id=channel_id,
             channel_name=channel_name, declared_by=request.user_id, commander=request.user_id, declared_at=now,
+            declare_key=key,
         )
         note = f"Declared {request.severity.label}: {title}"
         repo.add_timeline_event(session, row, at=now, kind="declared", actor=request.user_id,
@@ -75,7 +123,7 @@ def declare(deps: Deps, request: DeclareRequest) -> Declared:
 
     try:
         if deps.db.dialect == "sqlite":
-            incident = _declare_on_sqlite(deps, request.team_id, store, made, title)
+            incident = _declare_on_sqlite(deps, request.team_id, store, made, title, unsure)
         else:
             # PostgreSQL: the team's counter row stays locked (FOR UPDATE) while Slack creates the channel. Only
             # this team's declares wait on it, across every replica; a failure rolls the number back.
@@ -92,14 +140,14 @@ def declare(deps: Deps, request: DeclareRequest) -> Declared:
 
 
 def _declare_on_sqlite(deps: Deps, team_id: str, store: Callable[[Session, int], Incident], made: list[str],
-                       title: str) -> Incident:
+                       title: str, unsure: bool) -> Incident:
     """SQLite has one writer for the whole database, so its lock is not held across the Slack call. One process
     serves a SQLite database: a lock per team in this process orders declares, the channel is created first, and
     the number is taken (and checked still free) in the short transaction that stores the incident."""
     with deps.declare_locks.hold(team_id):
         with deps.db.read() as session:
             number = repo.next_incident_number(session, team_id)
-        made[:] = list(_create_channel(deps, number, title))
+        made[:] = list(_create_channel(deps, number, title, unsure))
         with deps.db.transaction() as session:
             taken = repo.take_incident_number(session, team_id)
             if taken != number:  # another process declared meanwhile: not how SQLite is meant to be run
@@ -108,19 +156,19 @@ def _declare_on_sqlite(deps: Deps, team_id: str, store: Callable[[Session, int],
             return store(session, number)
 
 
-def _create_channel(deps: Deps, number: int, title: str) -> tuple[str, str]:
+def _create_channel(deps: Deps, number: int, title: str, unsure: bool = False) -> tuple[str, str]:
     """Create the channel, trying the next name when one is taken. When Slack's answer was lost (a timeout, a 5xx)
-    the channel may exist anyway: the same name is tried again, and if it is now taken by a channel the bot made
-    moments ago that no incident holds, that channel is the one this declare created."""
+    or an earlier try stopped midway (``unsure``), the channel may exist anyway: the same name is tried again, and
+    if it is taken by a channel the bot made moments ago that no incident holds, that channel is this declare's."""
     for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
         name = naming.channel_name(deps.config.channel_prefix, number, title, attempt)
-        unsure = False
         for _ in range(CREATE_TRIES):
             try:
                 return deps.slack.create_channel(name), name
             except NameTaken:
                 if unsure and (made := _made_by_us(deps, name)) is not None:
                     return made, name
+                unsure = False  # the next name is new
                 break
             except SlackCallFailed as exc:
                 if not will_heal(exc.error):

@@ -146,6 +146,12 @@ def _paging(name: str) -> Callable[..., None]:
     return run
 
 
+def _declare(deps: Deps, *, attempt: Attempt, request: dict[str, Any], response_url: str | None) -> None:
+    from bot.services import declare  # a declare enqueues effects too
+
+    declare.carry_out(deps, attempt, request, response_url)
+
+
 EXECUTORS: dict[str, Callable[..., None]] = {
     "card": lambda deps, incident_id, attempt: _card(deps, incident_id),
     "post_card": lambda deps, incident_id, attempt: _post_card(deps, incident_id, attempt=attempt),
@@ -157,11 +163,13 @@ EXECUTORS: dict[str, Callable[..., None]] = {
     "page_renotify": _paging("renotify_page"),
     "page_acknowledged": _paging("tell_acknowledged"),
     "external": _paging("tell_external"),
+    "declare": _declare,
 }
 
 DESCRIBE = {
     "card": "update the incident card", "post_card": "post and pin the incident card", "post": "post a message",
     "topic": "set the channel topic", "invite": "invite people to the channel", "upload": "share a file",
+    "declare": "declare the incident",
     "page_notify": "send a page", "page_renotify": "re-send a page", "page_acknowledged": "update the page DMs",
     "external": "reach the external pager",
 }

@@ -5,33 +5,74 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import update
 
 from bot.runtime import build
 from storage import outbox
-from tests.e2e.conftest import ALICE, BROADCAST, Running, e2e_config, settings_for
+from storage.models import OutboxRow
+from tests.e2e.conftest import ALICE, BROADCAST, Running, answer, e2e_config, settings_for
 
 
-def test_work_queued_before_a_restart_is_delivered_after_it_once(running: Running, slack, database_url):
+def test_a_declare_accepted_before_a_stop_is_carried_out_by_the_next_start_once(running: Running, slack,
+                                                                               database_url):
     running.firebell.delivery.stop()  # the process is going down: nothing more leaves it
-    running.driver.slash_command(ALICE, "declare sev2 Survives a restart", channel_id="C0GENERAL")
-    reply = slack.wait_for(lambda: slack.response_posts())[0]
-    assert "is declared" in reply["text"]
-    channel = running.incident_channel(1)
-    assert slack.messages(channel.id) == [] and slack.messages(BROADCAST) == []  # card and announcement pending
+    said = running.driver.slash_command(ALICE, "declare sev2 Survives a restart", channel_id="C0GENERAL")
+    assert answer(said) == "Declaring a SEV2 incident…"
+    assert slack.calls_to("conversations.create") == [] and running.incidents() == []
     with running.db.read() as session:
-        assert outbox.undelivered(session) >= 4
+        assert outbox.undelivered(session) == 1  # written down before the answer
     running.server.stop()
     running.firebell.close()
 
     restarted = build(settings_for(slack, database_url), e2e_config())
     try:
         assert restarted.settle()
+        [reply] = slack.response_posts()
+        assert "INC-1" in reply["text"] and "is declared" in reply["text"]
+        channel = running.incident_channel(1)
         card = slack.message(channel.id, slack.channel(channel.id).pins[0])
         assert "Survives a restart" in json.dumps(card.blocks)
         assert len(slack.messages(BROADCAST)) == 1 and len(slack.messages(channel.id)) == 1
         assert slack.channel(channel.id).topic.startswith("SEV2 · Declared")
+        assert len(slack.calls_to("conversations.create")) == 1
     finally:
         restarted.close()
+
+
+def test_a_declare_that_stopped_after_making_its_channel_takes_that_channel(running: Running, slack, database_url):
+    """The process stopped between Slack creating the channel and the incident's commit: the next try finds the
+    channel the bot made moments ago (its name is taken) and uses it, rather than leaving it stray."""
+    running.firebell.delivery.stop()
+    running.driver.slash_command(ALICE, "declare sev2 Half way", channel_id="C0GENERAL")
+    running.firebell.deps.slack.create_channel("inc-1-half-way")  # what the stopped try got done
+    with running.db.transaction() as session:  # and it had started once
+        session.execute(update(OutboxRow).values(attempts=1))
+    running.server.stop()
+    running.firebell.close()
+
+    restarted = build(settings_for(slack, database_url), e2e_config())
+    try:
+        assert restarted.settle()
+        [incident] = running.incidents()
+        assert incident.channel_name == "inc-1-half-way"
+        assert [c.name for c in slack.channels if c.name.startswith("inc-")] == ["inc-1-half-way"]
+        assert len(slack.messages(incident.channel_id)) == 1  # the card
+    finally:
+        restarted.close()
+
+
+def test_a_declare_tried_again_after_it_committed_declares_nothing_more(running: Running, slack, database_url):
+    """The process stopped after the incident's commit but before the outbox item was marked done."""
+    running.driver.slash_command(ALICE, "declare sev2 Only once", channel_id="C0GENERAL")
+    running.card(running.incident_channel(1).id)
+    assert running.firebell.settle()
+    with running.db.transaction() as session:
+        session.execute(update(OutboxRow).where(OutboxRow.kind == "declare").values(  # and its claim ran out
+            delivered_at=None, claimed_at=None, claimed_by=None))
+    assert running.firebell.settle()
+    assert [i.title for i in running.incidents()] == ["Only once"]
+    assert len(slack.calls_to("conversations.create")) == 1 and len(slack.messages(BROADCAST)) == 1
+    assert [r["text"].count("is declared") for r in slack.response_posts()] == [1, 1]  # told again, that is all
 
 
 def test_two_replicas_deliver_each_item_once_and_in_order(running: Running, slack, database_url):
