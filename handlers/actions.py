@@ -14,7 +14,7 @@ from bot.services import incidents, lifecycle, paging
 from bot.services.incidents import Target
 from bot.slack import modals
 from bot.slack.ids import Action
-from handlers.common import after_ack, open_form, reply_in_channel, tell_later
+from handlers.common import before_ack, open_form, reply_in_channel, tell_later
 
 
 def register(app: App) -> None:
@@ -31,13 +31,12 @@ def _where(body: dict[str, Any], deps: Deps) -> tuple[str, str, Target]:
 
 
 def handle_acknowledge_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
-    ack()
     user_id, channel_id, target = _where(body, deps)
 
     def acknowledge() -> None:
         lifecycle.acknowledge(deps, target, user_id)
 
-    after_ack(deps, acknowledge, reply_in_channel(deps, channel_id, user_id))
+    before_ack(ack, deps, acknowledge, reply_in_channel(deps, channel_id, user_id))
 
 
 def _open_incident_form(ack: Ack, body: dict[str, Any], deps: Deps,
@@ -75,11 +74,10 @@ def handle_page_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
 
 def handle_page_acknowledge_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
     """The Acknowledge button in a page's DM; its value is the page id."""
-    ack()
     user_id, channel_id = body["user"]["id"], body["channel"]["id"]
     page_id = int(body["actions"][0]["value"])
 
     def acknowledge() -> None:
         paging.acknowledge_page(deps, page_id, user_id)
 
-    after_ack(deps, acknowledge, reply_in_channel(deps, channel_id, user_id))
+    before_ack(ack, deps, acknowledge, reply_in_channel(deps, channel_id, user_id))

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import Ack
 from slack_sdk.models.views import View
 from sqlalchemy.exc import DBAPIError
 
@@ -25,23 +26,37 @@ Reply = Callable[[str], None]
 
 def after_ack(deps: Deps, work: Callable[[], str | None], reply: Reply) -> None:
     """Run ``work`` off the listener thread; tell the person what came of it (its message or the error)."""
+    deps.background.submit(lambda: _tell_outcome(work, reply))
 
-    def run() -> None:
-        try:
-            message = work()
-        except FirebellError as exc:
-            message = exc.message
-        except DBAPIError as exc:
-            log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
-            message = DATABASE_DOWN
-        except Exception:  # answered with an id to quote, never a traceback
-            ref = error_id()
-            log.exception("request failed (error id %s)", ref)
-            message = f"Firebell hit an unexpected error (error id `{ref}`); tell whoever runs Firebell."
-        if message:
-            tell(reply, message)
 
-    deps.background.submit(run)
+def before_ack(ack: Ack, deps: Deps, work: Callable[[], str | None], reply: Reply) -> None:
+    """Do ``work`` (one short transaction; its Slack side goes to the outbox), then ack: once Slack has its answer,
+    a process stopping cannot lose the click. What came of it is told after the ack."""
+    message = _outcome(work)
+    ack()
+    if message:
+        tell_later(deps, reply, message)
+
+
+def _tell_outcome(work: Callable[[], str | None], reply: Reply) -> None:
+    message = _outcome(work)
+    if message:
+        tell(reply, message)
+
+
+def _outcome(work: Callable[[], str | None]) -> str | None:
+    """Run ``work``; its message, or what to tell the person about its failure (never a traceback)."""
+    try:
+        return work()
+    except FirebellError as exc:
+        return exc.message
+    except DBAPIError as exc:
+        log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        return DATABASE_DOWN
+    except Exception:  # answered with an id to quote
+        ref = error_id()
+        log.exception("request failed (error id %s)", ref)
+        return f"Firebell hit an unexpected error (error id `{ref}`); tell whoever runs Firebell."
 
 
 def tell(reply: Reply, message: str) -> None:

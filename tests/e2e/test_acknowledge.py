@@ -64,3 +64,13 @@ def test_ack_outside_an_incident_channel_says_how(running: Running):
     assert "not an incident's" in reply and "/incident INC-7 ack" in reply
     assert answer(running.driver.slash_command(BOB, "INC-42 ack", channel_id="C0GENERAL")) == (
         "There is no incident INC-42.")
+
+
+def test_a_click_is_recorded_before_slack_gets_its_answer(running: Running):
+    """Nothing waits in memory after the answer: a process stopping right then loses no acknowledgement."""
+    channel, card = declared(running)
+    running.firebell.deps.background.shutdown()  # no work can run after the answer any more
+    response = running.driver.click(BOB, channel_id=channel.id, message_ts=card.ts, action_id="incident_acknowledge")
+    assert response.status == 200
+    [incident] = running.incidents()
+    assert incident.acknowledged_by == BOB and incident.status.value == "investigating"
