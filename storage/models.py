@@ -40,6 +40,7 @@ class IncidentRow(Base):
         Index("ix_incidents_open", "team_id", "number", postgresql_where=text("status <> 'resolved'"),
               sqlite_where=text("status <> 'resolved'")),
         Index("ix_incidents_declared_at", "declared_at"),
+        Index("uq_incidents_declare_key", "declare_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -65,7 +66,7 @@ class IncidentRow(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     last_update_at: Mapped[datetime | None]  # the last status update: the update-cadence clock restarts there
     reopened_at: Mapped[datetime | None]  # the resolve and update clocks restart there
-    declare_key: Mapped[str | None] = mapped_column(String(80), unique=True)  # the accepted declare it came from
+    declare_key: Mapped[str | None] = mapped_column(String(80))  # the accepted declare it came from (unique)
 
     timeline: Mapped[list[TimelineEventRow]] = relationship(
         back_populates="incident", order_by="(TimelineEventRow.at, TimelineEventRow.id)",

@@ -21,6 +21,32 @@ def test_migrations_build_exactly_the_models(db):
     assert diff == []
 
 
+def test_upgrading_a_database_that_holds_incidents_keeps_every_row(tmp_path):
+    """Each migration since the first incidents were stored runs on a database with data in it."""
+    from sqlalchemy import func, insert, select
+
+    from storage.db import make_engine
+    from storage.models import FollowUpRow, IncidentRow, TimelineEventRow
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate.upgrade(engine, "0002")
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(insert(IncidentRow.__table__).values(
+            id=1, team_id="T1", number=1, title="old", description="", severity="sev2", status="resolved",
+            channel_id="C1", declared_by="U1", commander="U1", declared_at=now))
+        connection.execute(insert(TimelineEventRow.__table__).values(incident_id=1, at=now, kind="declared",
+                                                                      actor="U1", text="Declared"))
+        connection.execute(insert(FollowUpRow.__table__).values(incident_id=1, text="Add an alert", created_by="U1",
+                                                                 created_at=now))
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        counts = [connection.execute(select(func.count()).select_from(t)).scalar_one()
+                  for t in (IncidentRow.__table__, TimelineEventRow.__table__, FollowUpRow.__table__)]
+    engine.dispose()
+    assert counts == [1, 1, 1]
+
+
 def _incident(session, number: int, declared_at: datetime, **extra):
     return repo.add_incident(
         session, team_id="T1", number=number, title=f"incident {number}", description="", severity="sev2",

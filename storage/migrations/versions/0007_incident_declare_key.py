@@ -14,12 +14,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('incidents', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('declare_key', sa.String(length=80), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_incidents_declare_key'), ['declare_key'])
+    # A column and a unique index: both are added in place on SQLite. (A unique constraint would make Alembic
+    # rebuild the table, and dropping the old incidents table cascades to every table that refers to it.)
+    op.add_column('incidents', sa.Column('declare_key', sa.String(length=80), nullable=True))
+    op.create_index('uq_incidents_declare_key', 'incidents', ['declare_key'], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index('uq_incidents_declare_key', table_name='incidents')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_incidents_declare_key'), type_='unique')
         batch_op.drop_column('declare_key')
