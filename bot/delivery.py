@@ -46,10 +46,15 @@ class Delivery:
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="firebell-deliver")
         self._thread: threading.Thread | None = None
+        self._held: set[int] = set()  # items in hand, whose claims the heartbeat keeps alive
+        self._held_lock = threading.Lock()
+        self._heartbeat: threading.Thread | None = None
 
     def start(self) -> Delivery:
         self._thread = threading.Thread(target=self._loop, name="firebell-delivery", daemon=True)
         self._thread.start()
+        self._heartbeat = threading.Thread(target=self._renew_claims, name="firebell-delivery-heartbeat", daemon=True)
+        self._heartbeat.start()
         return self
 
     def wake(self) -> None:
@@ -62,6 +67,20 @@ class Delivery:
         if self._thread is not None:
             self._thread.join(timeout=60)
         self._pool.shutdown(wait=True)
+
+    def _renew_claims(self) -> None:
+        """While items are in hand, renew their claims well before the lease runs out, so that no other replica
+        takes over an item still being worked on (and sends it a second time)."""
+        while not self._stop.wait(LEASE.total_seconds() / 4):
+            with self._held_lock:
+                held = sorted(self._held)
+            if not held:
+                continue
+            try:
+                with self.deps.db.transaction() as session:
+                    outbox.renew(session, held, outbox.now(), self.owner)
+            except Exception:  # the database may be away: the next beat tries again
+                log.exception("could not renew the outbox claims")
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -78,14 +97,20 @@ class Delivery:
         """Claim the lane heads that are due and deliver them (different lanes in parallel)."""
         with self.deps.db.transaction() as session:
             items = [(row.id, row.kind, row.payload, row.attempts, row.lane,
-                      effects.Attempt(row.id, row.created_at, unsure=row.attempts > 1))  # an earlier try may have
-                     # reached Slack: its answer was lost, or its process stopped midway
+                      # an earlier try may have reached Slack: its answer was lost, or its process stopped midway
+                      effects.Attempt(row.id, row.created_at, unsure=row.attempts > 1 or row.last_error is not None))
                      for row in outbox.claim(session, outbox.now(), self.owner, lease=LEASE, limit=BATCH)]
-        done = [item[0] for item, ok in zip(items, self._pool.map(lambda item: self._deliver(*item), items),
-                                            strict=True) if ok]
-        if done:  # one write for the whole batch: SQLite has a single writer to share with everyone else
-            with self.deps.db.transaction() as session:
-                outbox.delivered(session, done, outbox.now())
+        with self._held_lock:
+            self._held.update(item[0] for item in items)
+        try:
+            done = [item[0] for item, ok in zip(items, self._pool.map(lambda item: self._deliver(*item), items),
+                                                strict=True) if ok]
+            if done:  # one write for the whole batch: SQLite has a single writer to share with everyone else
+                with self.deps.db.transaction() as session:
+                    outbox.delivered(session, done, outbox.now(), self.owner)
+        finally:
+            with self._held_lock:
+                self._held.difference_update(item[0] for item in items)
         return len(items)
 
     def _deliver(self, item_id: int, kind: str, payload: str, attempts: int, lane: str,
@@ -112,20 +137,22 @@ class Delivery:
             log.warning("outbox item %s (%s) failed (%s); retry %s in %s", item_id, kind, error, attempts,
                         backoff(attempts))
             with self.deps.db.transaction() as session:
-                outbox.retry_later(session, item_id, now + backoff(attempts), error)
+                outbox.retry_later(session, item_id, now + backoff(attempts), error, self.owner)
             self._wake.set()
             return
+        with self.deps.db.transaction() as session:
+            if not outbox.failed(session, item_id, now, error, self.owner):
+                return  # its claim ran out meanwhile: another replica has it now
         self.failed_for_good += 1
         log.error("outbox item %s (%s) failed for good: %s. %s", item_id, kind, error, fix_for(error))
-        with self.deps.db.transaction() as session:
-            outbox.failed(session, item_id, now, error)
         if kind == "declare":
             self._tell_declarer(json.loads(payload), error)
         else:
             self._say_in_channel(lane, kind, error, json.loads(payload).get("channel"))
 
     def _tell_declarer(self, payload: dict, error: str) -> None:
-        message = f"⚠️ Firebell could not declare the incident ({error}); nothing was declared. Try again."
+        message = (f"⚠️ Firebell could not finish declaring “{payload['request']['title']}” ({error}). "
+                   "Check `/incident list` before you declare it again.")
         try:
             if payload.get("response_url"):
                 self.deps.slack.respond(payload["response_url"], message)

@@ -45,17 +45,28 @@ def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limi
     return list(rows)
 
 
-def delivered(session: Session, item_ids: list[int], now: datetime) -> None:
-    session.execute(update(OutboxRow).where(OutboxRow.id.in_(item_ids)).values(delivered_at=now, last_error=None))
+def delivered(session: Session, item_ids: list[int], now: datetime, owner: str) -> None:
+    """Mark done the items ``owner`` still holds (one whose claim ran out and was taken over is the new owner's)."""
+    session.execute(update(OutboxRow).where(OutboxRow.id.in_(item_ids), OutboxRow.claimed_by == owner)
+                    .values(delivered_at=now, last_error=None))
 
 
-def retry_later(session: Session, item_id: int, at: datetime, error: str) -> None:
-    session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(
+def renew(session: Session, item_ids: list[int], now: datetime, owner: str) -> None:
+    """Keep ``owner``'s claims alive while their work goes on (a Retry-After sleep, a large tier's DMs…)."""
+    session.execute(update(OutboxRow).where(OutboxRow.id.in_(item_ids), OutboxRow.claimed_by == owner,
+                                            OutboxRow.delivered_at.is_(None)).values(claimed_at=now))
+
+
+def retry_later(session: Session, item_id: int, at: datetime, error: str, owner: str) -> None:
+    session.execute(update(OutboxRow).where(OutboxRow.id == item_id, OutboxRow.claimed_by == owner).values(
         next_attempt_at=at, claimed_at=None, claimed_by=None, last_error=error[:2000]))
 
 
-def failed(session: Session, item_id: int, now: datetime, error: str) -> None:
-    session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(failed_at=now, last_error=error[:2000]))
+def failed(session: Session, item_id: int, now: datetime, error: str, owner: str) -> bool:
+    """Mark failed for good; False when ``owner`` no longer holds the item."""
+    result = session.execute(update(OutboxRow).where(OutboxRow.id == item_id, OutboxRow.claimed_by == owner)
+                             .values(failed_at=now, last_error=error[:2000]))
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def undelivered(session: Session) -> int:

@@ -170,22 +170,38 @@ def conversations_members(ws: Workspace, args: Args) -> dict[str, Any]:
 
 
 def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
-    """Newest first; `oldest`/`latest` bound it (exclusive), `limit` (default 100, at most 999) pages it; message
-    metadata only with `include_all_metadata`. Thread replies are not listed, as in Slack."""
+    """Newest first; `oldest`/`latest` bound it (exclusive), `limit` (default 100, at most 999) and `cursor` page
+    it; message metadata only with `include_all_metadata`. Thread replies are not listed, as in Slack. A bot reads
+    only conversations it is a member of (public channels included: `channels:history` covers those it was
+    added to)."""
     channel = ws.conversation(args.opt("channel"), visible=True)
-    if channel.is_private and ws.bot_user_id not in channel.members:
-        raise ApiError("not_in_channel")
+    if channel.kind == "channel":
+        ws.require_member(channel)
     oldest, latest = float(args.opt("oldest") or 0), float(args.opt("latest") or "inf")
-    limit = min(int(args.opt("limit") or 100), 999)
+    if int(args.opt("limit") or 100) > 999:
+        raise ApiError("invalid_limit")
     messages = [m for m in reversed(ws.messages.get(channel.id, []))
                 if not m.deleted and (not m.thread_ts or m.thread_ts == m.ts) and oldest < float(m.ts) < latest]
+    page, metadata = _page(ws, args, messages)
     shown = []
-    for message in messages[:limit]:
+    for message in page:
         body = ws.message_json(message)
         if not args.flag("include_all_metadata"):
             body.pop("metadata", None)
         shown.append(body)
-    return {"messages": shown, "has_more": len(messages) > limit}
+    return {"messages": shown, "has_more": bool(metadata["next_cursor"]), "response_metadata": metadata}
+
+
+def conversations_join(ws: Workspace, args: Args) -> dict[str, Any]:
+    channel = ws.conversation(args.opt("channel"), visible=True)
+    if channel.kind != "channel" or channel.is_private:
+        raise ApiError("method_not_supported_for_channel_type")
+    ws.require_open(channel)
+    answer: dict[str, Any] = {}
+    if ws.bot_user_id in channel.members:
+        answer = {"warning": "already_in_channel", "response_metadata": {"warnings": ["already_in_channel"]}}
+    channel.members.add(ws.bot_user_id)
+    return {"channel": ws.channel_json(channel), **answer}
 
 
 LIST_TYPES = {"public_channel", "private_channel", "mpim", "im"}
@@ -365,6 +381,7 @@ METHODS: dict[str, Method] = {
     "conversations.history": conversations_history,
     "conversations.open": conversations_open,
     "conversations.list": conversations_list,
+    "conversations.join": conversations_join,
     "users.info": users_info,
     "users.list": users_list,
     "usergroups.users.list": usergroups_users_list,

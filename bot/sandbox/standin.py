@@ -177,12 +177,13 @@ class SlackStandIn:
 
     def fail(
         self, method: str, *, status: int = 500, times: int = 1, retry_after: int = 1, error: str | None = None,
-        late_by: float = 0.0,
+        late_by: float = 0.0, skip: int = 0,
     ) -> None:
         """Make the next `times` calls of `method` fail: HTTP 429 (Retry-After), 5xx, or `error`; or, with
-        `late_by`, take effect but answer that many seconds late (a caller's timeout then hides the success)."""
+        `late_by`, take effect but answer that many seconds late (a caller's timeout then hides the success).
+        `skip` lets that many calls through first."""
         with self._ws.lock:
-            self._ws.faults.setdefault(method, []).append(Fault(status, times, retry_after, error, late_by))
+            self._ws.faults.setdefault(method, []).append(Fault(status, times, retry_after, error, late_by, skip))
 
     # --- inspection (copies) ---------------------------------------------------------------------
 

@@ -118,6 +118,7 @@ class Fault:
     retry_after: int
     error: str | None
     late_by: float = 0.0  # > 0: the call takes effect, but its answer comes this many seconds late
+    skip: int = 0  # calls let through before the fault starts
 
 
 @dataclass

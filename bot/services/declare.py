@@ -25,7 +25,8 @@ from storage import repositories as repo
 log = logging.getLogger(__name__)
 
 MAX_NAME_ATTEMPTS = 20
-CREATE_TRIES = 3  # per name, when Slack's answer is lost or it fails in a way that may heal
+CREATE_TRIES = 5  # per name, when Slack's answer is lost or it fails in a way that may heal: over about 15 s
+CREATE_PAUSE = 1.0  # seconds before the second try, doubled before each next one
 RECENT_CHANNEL_SECONDS = 600
 
 
@@ -86,9 +87,12 @@ def carry_out(deps: Deps, attempt: Attempt, request: dict[str, Any], response_ur
         return
     try:
         if response_url:
-            deps.slack.respond(response_url, message)
-        else:
-            deps.slack.post(wanted.user_id, message)
+            try:
+                deps.slack.respond(response_url, message)
+                return
+            except SlackCallFailed as exc:  # a response_url lasts 30 minutes: a declare carried out later DMs
+                log.warning("response_url failed (%s); telling %s by DM", exc.error, wanted.user_id)
+        deps.slack.post(wanted.user_id, message)
     except SlackCallFailed as exc:
         log.error("could not tell %s how their declare went: %s", wanted.user_id, exc.error)
 
@@ -162,7 +166,7 @@ def _create_channel(deps: Deps, number: int, title: str, unsure: bool = False) -
     if it is taken by a channel the bot made moments ago that no incident holds, that channel is this declare's."""
     for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
         name = naming.channel_name(deps.config.channel_prefix, number, title, attempt)
-        for _ in range(CREATE_TRIES):
+        for tried in range(CREATE_TRIES):
             try:
                 return deps.slack.create_channel(name), name
             except NameTaken:
@@ -175,7 +179,11 @@ def _create_channel(deps: Deps, number: int, title: str, unsure: bool = False) -
                     raise _not_created(exc) from None
                 log.warning("conversations.create %s failed (%s); trying again", name, exc.error)
                 unsure, error = True, exc
+                if tried + 1 < CREATE_TRIES:
+                    time.sleep(CREATE_PAUSE * 2 ** tried)
         else:
+            if (stray := _made_by_us(deps, name)) is not None:  # the last try may have made it after all
+                _archive_quietly(deps, stray)
             raise _not_created(error)
     raise SlackFailure(f"Channel names like `{name}` are all taken; no incident was declared.")
 

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk.models.blocks import Block
 from sqlalchemy.orm import Session
@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain.model import Incident
 from bot.slack import render
-from bot.slack.gateway import Blocks
+from bot.slack.gateway import Blocks, SlackCallFailed, will_heal
 from storage import outbox
 from storage import repositories as repo
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def lane(incident_id: int) -> str:
@@ -117,7 +118,7 @@ class Attempt:
     def post(self, deps: Deps, channel: str, text: str, blocks: Blocks = None, *, step: str = "") -> str:
         """Post once; returns the message ts (of the earlier try's message, when it got through)."""
         marker = self.marker(step)
-        if self.unsure and (ts := deps.slack.find_marked(channel, marker, since=self.since)):
+        if self.unsure and (ts := _look(marker, lambda: deps.slack.find_marked(channel, marker, since=self.since))):
             return ts
         return deps.slack.post(channel, text, blocks, marker=marker)
 
@@ -125,16 +126,34 @@ class Attempt:
         """DM a person once; returns the DM conversation and the message ts."""
         marker = self.marker(step)
         if self.unsure:
-            channel = deps.slack.open_dm(user_id)
-            if ts := deps.slack.find_marked(channel, marker, since=self.since):
-                return channel, ts
+            def look() -> tuple[str, str] | None:
+                channel = deps.slack.open_dm(user_id)
+                ts = deps.slack.find_marked(channel, marker, since=self.since)
+                return (channel, ts) if ts else None
+
+            if found := _look(marker, look):
+                return found
         return deps.slack.dm(user_id, text, blocks, marker=marker)
 
     def upload(self, deps: Deps, channel: str, filename: str, title: str, content: str, comment: str) -> None:
         """Share a file once (a file share carries no metadata: the earlier try is found by name and title)."""
-        if self.unsure and deps.slack.find_shared_file(channel, filename, title, since=self.since):
+        marker = self.marker()
+        if self.unsure and _look(marker, lambda: deps.slack.find_shared_file(channel, filename, title,
+                                                                              since=self.since)):
             return
         deps.slack.upload(channel, filename, content, title=title, comment=comment)
+
+
+def _look(marker: str, look: Callable[[], T]) -> T | None:
+    """Look for what an earlier try sent. A lookup that may work later is retried with the item; one that cannot
+    work (no history scope on an old install, a channel Firebell cannot read) sends again rather than lose it."""
+    try:
+        return look()
+    except SlackCallFailed as exc:
+        if will_heal(exc.error):
+            raise
+        log.warning("cannot tell whether %s got through (%s): sending it (again?)", marker, exc.error)
+        return None
 
 
 def _paging(name: str) -> Callable[..., None]:

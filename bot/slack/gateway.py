@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -22,6 +23,9 @@ from bot.slack.text import truncate
 log = logging.getLogger(__name__)
 
 TOPIC_LIMIT = 250
+NOT_TWICE = {"chat.postMessage", "conversations.create", "files.completeUploadExternal"}
+HISTORY_PAGES = 10  # of 200 messages: how far back a retry looks for what an earlier try posted
+LIST_PAGE = 200  # Slack recommends no more than 200 results per page
 MARKER_EVENT = "firebell_outbox"  # message metadata event type: which outbox item posted a message
 INVITE_BATCH = 100
 
@@ -80,10 +84,20 @@ def _blocks(blocks: Blocks) -> list[dict] | None:
 class SlackGateway:
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        # For calls that must not happen twice: a 5xx or a dropped connection may come after Slack did the work, so
+        # slack_sdk must not send them again blindly. The outbox tries again later, looking first (see effects).
+        self.once_client = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3),
+                                                     ConnectionErrorRetryHandler(max_retry_count=2,
+                                                                                 error_types=[URLError])])
+
+    def set_timeout(self, seconds: int) -> None:
+        self.client.timeout = self.once_client.timeout = seconds
 
     def _call(self, method: str, **kwargs: object) -> dict:
+        client = self.once_client if method in NOT_TWICE else self.client
         try:
-            response = self.client.api_call(method, json=kwargs) if _json_method(method) else self.client.api_call(
+            response = client.api_call(method, json=kwargs) if _json_method(method) else client.api_call(
                 method, data={k: v for k, v in kwargs.items() if v is not None}
             )
         except SlackApiError as exc:
@@ -109,9 +123,9 @@ class SlackGateway:
     def find_channel(self, name: str) -> dict | None:
         """The unarchived channel called ``name`` (id, creator, created…), if the bot can see one."""
         cursor = None
-        for _ in range(100):  # at most 100,000 channels
+        for _ in range(500):  # at most 100,000 channels
             data = self._call("conversations.list", types="public_channel,private_channel", exclude_archived="true",
-                              limit=1000, cursor=cursor)
+                              limit=LIST_PAGE, cursor=cursor)
             found = next((c for c in data.get("channels", []) if c.get("name") == name), None)
             cursor = (data.get("response_metadata") or {}).get("next_cursor")
             if found is not None or not cursor:
@@ -155,10 +169,26 @@ class SlackGateway:
     def usergroup_members(self, usergroup_id: str) -> list[str]:
         return list(self._call("usergroups.users.list", usergroup=usergroup_id).get("users", []))
 
-    def _history(self, channel: str, since: float) -> list[dict]:
-        data = self._call("conversations.history", channel=channel, oldest=f"{since:.6f}", limit=200,
-                          include_all_metadata="true")
-        return list(data.get("messages", []))
+    def _history(self, channel: str, since: float) -> Iterator[dict]:
+        """The conversation's messages since the epoch time ``since``, newest first. A bot reads only channels it is
+        in: one it posts to without being a member (the broadcast channel, with chat:write.public) is joined."""
+        cursor, joined = None, False
+        pages = 0
+        while pages < HISTORY_PAGES:
+            try:
+                data = self._call("conversations.history", channel=channel, oldest=f"{since:.6f}", limit=200,
+                                  include_all_metadata="true", cursor=cursor)
+            except SlackCallFailed as exc:
+                if exc.error != "not_in_channel" or joined:
+                    raise
+                self._call("conversations.join", channel=channel)
+                joined = True
+                continue
+            pages += 1
+            yield from data.get("messages", [])
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
 
     def find_marked(self, channel: str, marker: str, *, since: float) -> str | None:
         """The ts of a message posted with ``marker`` since the epoch time ``since``, if Slack has one."""
@@ -197,8 +227,8 @@ class SlackGateway:
     def upload(self, channel: str, filename: str, content: str, *, title: str, comment: str) -> None:
         """Share a text file in a channel (files_upload_v2: get an upload URL, send the bytes, complete)."""
         try:
-            self.client.files_upload_v2(channel=channel, filename=filename, content=content, title=title,
-                                        initial_comment=comment)
+            self.once_client.files_upload_v2(channel=channel, filename=filename, content=content, title=title,
+                                             initial_comment=comment)
         except SlackApiError as exc:
             raise SlackCallFailed("files_upload_v2", _error_of(exc)) from None
         except (SlackRequestError, OSError) as exc:

@@ -104,7 +104,7 @@ class Outcome:
 def run(slack: SlackStandIn, database_url: str, faults: dict[str, dict[str, Any]] | None = None) -> Outcome:
     timed = start_timed(slack, database_url, paging_config(), FakeClock(T0))
     if faults:  # the first call of each method fails that way (slack_sdk's own retries then see it heal)
-        timed.firebell.deps.slack.client.timeout = 1  # seconds (SLACK_TIMEOUT)
+        timed.firebell.deps.slack.set_timeout(1)  # seconds (SLACK_TIMEOUT)
         for method, fault in faults.items():
             slack.fail(method, **fault)
     try:
@@ -127,7 +127,7 @@ def fault_free(standin: SlackStandIn, tmp_path_factory) -> tuple[Outcome, set[st
     return outcome, {c.method for c in slack.calls} - {"auth.test"}  # auth.test runs once, at start-up
 
 
-LOOKUPS = {"conversations.history", "conversations.open", "conversations.list"}  # only after a lost answer
+LOOKUPS = {"conversations.history", "conversations.open", "conversations.list", "conversations.join"}  # after a lost answer
 FAULTS = {
     "429 bursts": {"status": 429, "times": 2, "retry_after": 1},
     "500s": {"status": 500, "times": 3},  # more than slack_sdk's own retries: the outbox tries again later
@@ -151,3 +151,28 @@ def test_a_full_incident_under_faults_on_every_method_ends_as_without_them(stand
     assert outcome.pages == expected.pages
     assert set(slack.pending_faults()) <= LOOKUPS  # every method Firebell calls did fail
     assert slack.problems == []
+
+
+def test_a_page_whose_second_dm_lost_its_answer_reaches_everyone_once(standin, database_url):
+    """Partial progress inside one outbox item: the first DM went through and was recorded, the second reached
+    Slack but its answer was lost; the retry finds that DM in the conversation's history and sends neither again."""
+    slack = workspace(standin)
+    timed = start_timed(slack, database_url, paging_config(), FakeClock(T0))
+    timed.firebell.deps.slack.set_timeout(1)
+    try:
+        driver = timed.driver
+        driver.slash_command(ALICE, "declare sev2 Slow network", channel_id="C0GENERAL")
+        incident_channel = timed.incident_channel(1).id
+        timed.card(incident_channel)
+        settle(timed)
+        slack.fail("chat.postMessage", late_by=1.5, skip=1)  # L1 has two people: the second DM's answer is lost
+        driver.slash_command(ALICE, "page L1 Disk full", channel_id=incident_channel)
+        settle(timed)
+        assert [len([m for m in slack.dms(user) if "You are paged" in m.text]) for user in (ONE, ONE_B)] == [1, 1]
+        notes = [m for m in slack.messages(incident_channel) if "paged *L1*" in m.text]
+        assert len(notes) == 1 and f"<@{ONE}>" in notes[0].text and f"<@{ONE_B}>" in notes[0].text
+        assert slack.calls_to("conversations.open")  # the retry looked in the DM before sending it again
+        [page] = timed.incidents()[0].pages
+        assert set(page.notified) == {ONE, ONE_B}
+    finally:
+        stop(timed)

@@ -95,7 +95,7 @@ def test_two_replicas_deliver_each_item_once_and_in_order(running: Running, slac
 
 def test_rate_limits_and_server_errors_on_every_method_still_give_the_same_incident(running: Running, slack):
     for method in ("conversations.create", "conversations.invite", "conversations.setTopic", "chat.postMessage",
-                   "chat.update", "pins.add", "views.open", "chat.getPermalink"):
+                   "chat.update", "pins.add", "views.open"):
         slack.fail(method, status=429, times=1, retry_after=1)
         slack.fail(method, status=500, times=1)
     driver = running.driver

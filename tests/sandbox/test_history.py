@@ -14,6 +14,9 @@ def test_history_is_newest_first_and_shows_metadata_only_when_asked(slack, clien
     first = client.chat_postMessage(channel=channel, text="one")
     client.chat_postMessage(channel=channel, text="two",
                                      metadata={"event_type": "firebell_outbox", "event_payload": {"item": 7}})
+    with pytest.raises(SlackApiError, match="not_in_channel"):  # a bot reads only conversations it is in
+        client.conversations_history(channel=channel)
+    assert client.conversations_join(channel=channel)["channel"]["is_member"]
     plain = client.conversations_history(channel=channel)
     assert [m["text"] for m in plain["messages"]] == ["two", "one"]
     assert "metadata" not in plain["messages"][0]
@@ -31,3 +34,22 @@ def test_a_late_answer_still_took_effect(slack):
     with pytest.raises(TimeoutError):
         impatient.chat_postMessage(channel=channel, text="did it land?")
     assert [m.text for m in slack.messages(channel)] == ["did it land?"]
+
+
+def test_history_pages_with_a_cursor(slack, client):
+    channel = slack.add_channel("busy", members=[ALICE])
+    client.conversations_join(channel=channel)
+    for i in range(5):
+        client.chat_postMessage(channel=channel, text=f"m{i}")
+    first = client.conversations_history(channel=channel, limit=2)
+    assert [m["text"] for m in first["messages"]] == ["m4", "m3"] and first["has_more"]
+    rest = client.conversations_history(channel=channel, limit=10, cursor=first["response_metadata"]["next_cursor"])
+    assert [m["text"] for m in rest["messages"]] == ["m2", "m1", "m0"] and not rest["has_more"]
+
+
+def test_conversations_list_shows_what_a_bot_may_see(slack, client):
+    public = slack.add_channel("open", members=[ALICE])
+    slack.add_channel("secret", is_private=True, members=[ALICE])
+    listed = client.conversations_list(types="public_channel,private_channel", limit=200)
+    assert public in [c["id"] for c in listed["channels"]]
+    assert "secret" not in [c["name"] for c in listed["channels"]]
