@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.model import ClockView, Incident, PageView, Severity, Status, TimelineEntry
 from storage.models import (
@@ -19,6 +20,10 @@ from storage.models import (
     RequestClaim,
     TimelineEventRow,
 )
+
+# Session.info key: ids of incidents inserted in this transaction that have no SLA rows yet (clock runs, notices,
+# pauses), so the first SLA re-plan need not read them back. storage/schedule.py keeps it up to date.
+NO_SLA_ROWS_YET = "firebell.no_sla_rows_yet"
 
 FULL = (selectinload(IncidentRow.timeline), selectinload(IncidentRow.follow_ups),
         selectinload(IncidentRow.pages).selectinload(PageRow.notices), selectinload(IncidentRow.clock_runs))
@@ -33,14 +38,15 @@ def _insert_ignoring_conflicts(session: Session, table: Table, values: dict[str,
 
 
 def take_incident_number(session: Session, team_id: str) -> int:
-    """The team's next number. Its counter row stays locked until the transaction ends, so two
-    declares never get the same number, and a rolled-back declare leaves no gap."""
-    _insert_ignoring_conflicts(session, IncidentCounter.__table__, {"team_id": team_id, "last_number": 0})
-    last = session.execute(
-        select(IncidentCounter.last_number).where(IncidentCounter.team_id == team_id).with_for_update()
-    ).scalar_one()
-    session.execute(update(IncidentCounter).where(IncidentCounter.team_id == team_id).values(last_number=last + 1))
-    return last + 1
+    """The team's next number, in one statement (an upsert). The counter row it updates stays locked until the
+    transaction ends, so two declares never get the same number, and a rolled-back declare leaves no gap."""
+    table = IncidentCounter.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).values(team_id=team_id, last_number=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.team_id], set_={"last_number": table.c.last_number + 1},
+    ).returning(table.c.last_number)
+    return session.execute(statement).scalar_one()
 
 
 def next_incident_number(session: Session, team_id: str) -> int:
@@ -55,9 +61,14 @@ def claim_request(session: Session, key: str, now: datetime) -> bool:
 
 
 def add_incident(session: Session, **fields: Any) -> IncidentRow:
+    """A new incident row. It has no timeline, follow-ups, pages or clock runs yet: those collections start empty
+    in memory rather than being read back (add_timeline_event, add_follow_ups and schedule.add_page keep them true)."""
     row = IncidentRow(**fields)
     session.add(row)
     session.flush()
+    for collection in ("timeline", "follow_ups", "pages", "clock_runs"):
+        set_committed_value(row, collection, [])
+    session.info.setdefault(NO_SLA_ROWS_YET, set()).add(row.id)
     return row
 
 
@@ -68,6 +79,9 @@ def add_timeline_event(
     event = TimelineEventRow(incident_id=incident.id, at=at, kind=kind, actor=actor, text=text, permalink=permalink)
     session.add(event)
     session.flush()
+    if "timeline" in incident.__dict__ and incident.id in session.info.get(NO_SLA_ROWS_YET, ()):
+        # an incident added in this transaction: its timeline is in memory (see add_incident); keep it whole
+        set_committed_value(incident, "timeline", sorted([*incident.timeline, event], key=lambda e: (e.at, e.id)))
     return event
 
 
@@ -99,6 +113,7 @@ def find_by_id(session: Session, incident_id: int) -> IncidentRow | None:
 def add_follow_ups(session: Session, incident: IncidentRow, items: Sequence[str], *, by: str, at: datetime) -> None:
     session.add_all(FollowUpRow(incident_id=incident.id, text=item, created_by=by, created_at=at) for item in items)
     session.flush()
+    session.expire(incident, ["follow_ups"])
 
 
 def find_by_declare_key(session: Session, key: str) -> IncidentRow | None:

@@ -5,15 +5,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.sla import ClockRun, Notice
 from storage.models import DeadlineRow, IncidentRow, PageNoticeRow, PageRow, SlaClockRow, SlaPauseRow
+from storage.repositories import NO_SLA_ROWS_YET
+
+
+def has_sla_rows(session: Session, incident_id: int) -> bool:
+    """False only for an incident added in this transaction whose SLA rows were never recorded: nothing to read."""
+    return incident_id not in session.info.get(NO_SLA_ROWS_YET, ())
+
+
+def sla_rows_recorded(session: Session, incident_id: int) -> None:
+    session.info.get(NO_SLA_ROWS_YET, set()).discard(incident_id)
 
 
 def record_clock_runs(session: Session, incident: IncidentRow, clock_runs: Sequence[ClockRun]) -> None:
-    """Keep one row per clock run: its target, due time and when it stopped (the SLA record of the incident)."""
+    """Keep one row per clock run: its target, due time and when it stopped (the SLA record of the incident).
+    The incident's ``clock_runs`` then holds what was recorded."""
+    if not has_sla_rows(session, incident.id):  # a new incident: its rows are all new, and known without a read
+        rows = [SlaClockRow(incident_id=incident.id, clock=run.clock.value, started_at=run.started_at,
+                            target_seconds=int(run.target.total_seconds()), due_at=run.due_at,
+                            stopped_at=run.stopped_at) for run in clock_runs]
+        session.add_all(rows)
+        session.flush()
+        set_committed_value(incident, "clock_runs", sorted(rows, key=lambda r: (r.started_at, r.id)))
+        return
     existing = {(row.clock, row.started_at): row for row in session.execute(
         select(SlaClockRow).where(SlaClockRow.incident_id == incident.id)).scalars()}
     for run in clock_runs:
@@ -25,6 +45,7 @@ def record_clock_runs(session: Session, incident: IncidentRow, clock_runs: Seque
         row.target_seconds = int(run.target.total_seconds())
         row.due_at, row.stopped_at = run.due_at, run.stopped_at
     session.flush()
+    session.expire(incident, ["clock_runs"])  # read back what was just recorded
 
 
 def clock_rows(session: Session, incident_ids: Sequence[int]) -> list[SlaClockRow]:
@@ -36,7 +57,8 @@ def plan_sla_notices(session: Session, incident: IncidentRow, planned: Sequence[
     """Make the incident's pending SLA notices exactly ``planned``: add new ones, move changed due times,
     cancel those no longer wanted. A notice already sent is never touched, so it is never sent again."""
     rows = {row.key: row for row in session.execute(
-        select(DeadlineRow).where(DeadlineRow.incident_id == incident.id, DeadlineRow.kind == "sla")).scalars()}
+        select(DeadlineRow).where(DeadlineRow.incident_id == incident.id, DeadlineRow.kind == "sla")).scalars()
+    } if has_sla_rows(session, incident.id) else {}
     wanted = {notice.key: notice for notice in planned}
     for key, row in rows.items():
         if row.sent_at is not None:
@@ -48,11 +70,12 @@ def plan_sla_notices(session: Session, incident: IncidentRow, planned: Sequence[
             continue
         if row.cancelled_at is not None or row.due_at != notice.due_at:
             row.cancelled_at, row.due_at, row.claimed_at, row.claimed_by = None, notice.due_at, None, None
-    for key, notice in wanted.items():
-        if key not in rows:
-            session.add(DeadlineRow(incident_id=incident.id, key=key, kind="sla", clock=notice.clock.value,
-                                    fraction=notice.fraction, due_at=notice.due_at, attempts=0))
+    new = [{"incident_id": incident.id, "key": key, "kind": "sla", "clock": notice.clock.value,
+            "fraction": notice.fraction, "due_at": notice.due_at, "attempts": 0}
+           for key, notice in wanted.items() if key not in rows]
     session.flush()
+    if new:  # one INSERT of plain rows: nothing in the transaction reads these objects back
+        session.execute(insert(DeadlineRow), new)
 
 
 def schedule_escalation(session: Session, page: PageRow, due: datetime) -> None:
@@ -129,6 +152,7 @@ def pauses(session: Session, incident_id: int) -> list[SlaPauseRow]:
 def add_pause(session: Session, incident_id: int, *, at: datetime, by: str, reason: str) -> None:
     session.add(SlaPauseRow(incident_id=incident_id, started_at=at, started_by=by, reason=reason))
     session.flush()
+    sla_rows_recorded(session, incident_id)  # the next re-plan must read the pause
 
 
 # pages
@@ -138,6 +162,9 @@ def add_page(session: Session, **fields: object) -> PageRow:
     page = PageRow(**fields)
     session.add(page)
     session.flush()
+    incident = session.identity_map.get(session.identity_key(IncidentRow, page.incident_id))  # no query
+    if incident is not None:
+        session.expire(incident, ["pages"])  # it may hold the list from before this page
     return page
 
 

@@ -24,10 +24,11 @@ LATE_AFTER = timedelta(seconds=5)  # later than this (the tick runs every 0.5 s)
 
 
 def facts(session: Session, row: IncidentRow) -> sla.Facts:
+    pauses = schedule.pauses(session, row.id) if schedule.has_sla_rows(session, row.id) else []
     return sla.Facts(
         declared_at=row.declared_at, acknowledged_at=row.acknowledged_at, resolved_at=row.resolved_at,
         reopened_at=row.reopened_at, last_update_at=row.last_update_at,
-        pauses=tuple((p.started_at, p.ended_at) for p in schedule.pauses(session, row.id)),
+        pauses=tuple((p.started_at, p.ended_at) for p in pauses),
     )
 
 
@@ -41,7 +42,7 @@ def refresh(deps: Deps, session: Session, row: IncidentRow) -> list[sla.ClockRun
     schedule.record_clock_runs(session, row, runs)
     wanted = sla.notices(runs, deps.config.reminders_at) if Status(row.status) is not Status.RESOLVED else []
     schedule.plan_sla_notices(session, row, wanted, deps.clock())
-    session.expire(row, ["clock_runs"])  # read back what was just recorded
+    schedule.sla_rows_recorded(session, row.id)
     return runs
 
 
