@@ -57,7 +57,7 @@ def run(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> None:
         case Help():
             ack(text=render.HELP)
         case ListOpen():
-            ack(text="Open incidents", blocks=render.incident_list(incidents.open_incidents(deps, deps.team_id)))
+            ack(text="Open incidents", blocks=_open_list(deps))
         case Declare(title=""):
             ack()
             metadata = DeclareMetadata(origin="command", channel_id=command.get("channel_id"))
@@ -112,4 +112,11 @@ def run(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> None:
         case ResumeSla():
             sla.resume_clock(deps, target, user)
             ack()
+
+
+def _open_list(deps: Deps) -> list[dict[str, Any]]:
+    """The `/incident list` answer, kept a second between changes like the list itself (many ask at once): read,
+    rendered and validated once, not per request."""
+    return deps.recent.get(("open list blocks", deps.team_id), lambda: [
+        block.to_dict() for block in render.incident_list(incidents.read_open_incidents(deps, deps.team_id))])
 

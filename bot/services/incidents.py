@@ -34,13 +34,14 @@ def claim_once(deps: Deps, key: str) -> bool:
 
 
 def open_incidents(deps: Deps, team_id: str) -> list[Incident]:
-    """Read for `/incident list` and App Home; kept a second between changes, as many people ask at once."""
+    """Read for App Home and the shortcuts; kept a second between changes, as many people ask at once."""
+    return deps.recent.get(("open", team_id), lambda: read_open_incidents(deps, team_id))
 
-    def read() -> list[Incident]:
-        with deps.db.read() as session:
-            return repo.open_incidents(session, team_id)
 
-    return deps.recent.get(("open", team_id), read)
+def read_open_incidents(deps: Deps, team_id: str) -> list[Incident]:
+    """The open incidents, read now: for a caller that keeps something made from them in ``deps.recent``."""
+    with deps.db.read() as session:
+        return repo.open_incidents(session, team_id)
 
 
 def locate(session: Session, target: Target, *, lock: bool = False) -> IncidentRow:
