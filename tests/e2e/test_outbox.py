@@ -176,3 +176,32 @@ def test_work_that_failed_for_good_is_counted_listed_and_sent_again_once_fixed(r
     assert len([m for m in slack.messages(channel) if "Rolling back" in json.dumps(m.blocks)]) == 1
     assert get(f"{running.server.url}/healthz")[1]["outbox"] == {"pending": 0, "failed": 0}
     assert firebell().returncode == 0
+
+
+def test_an_item_still_being_worked_on_is_not_taken_over_by_another_replica(slack, database_url, monkeypatch):
+    """A post sleeping through Slack's Retry-After outlives the claim's lease; its claim is renewed meanwhile, so the
+    other replica does not take it over and post it a second time."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several replicas run on PostgreSQL")
+    from datetime import timedelta
+
+    from bot import delivery
+    from bot.sandbox import SlackDriver
+    from tests.e2e.conftest import SIGNING_SECRET, declare_and_settle
+
+    monkeypatch.setattr(delivery, "LEASE", timedelta(seconds=2))
+    first = build(settings_for(slack, database_url), e2e_config())
+    second = build(settings_for(slack, database_url), e2e_config())
+    server = first.server("127.0.0.1", 0).start()
+    running = Running(first, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack)
+    try:
+        channel = declare_and_settle(running, "declare sev2 Slow Slack")
+        slack.fail("chat.postMessage", status=429, retry_after=5)  # the next post waits 5 s, past the 2 s lease
+        running.driver.slash_command(ALICE, "update Still slow", channel_id=channel)
+        assert first.settle(60) and second.settle(60)
+    finally:  # closing waits for the work each replica still has in hand
+        server.stop()
+        first.close()
+        second.close()
+    assert len([m for m in slack.messages(channel) if "Still slow" in json.dumps(m.blocks)]) == 1
+    assert len([m for m in slack.messages(BROADCAST) if "Still slow" in json.dumps(m.blocks)]) == 1
