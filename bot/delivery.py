@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.deps import Deps
 from bot.messages import fix_for
-from bot.services import effects
+from bot.services import declare, effects
 from bot.services.ticks import owner_id
 from bot.slack.gateway import SlackCallFailed, will_heal
 from storage import outbox
@@ -146,20 +146,9 @@ class Delivery:
         self.failed_for_good += 1
         log.error("outbox item %s (%s) failed for good: %s. %s", item_id, kind, error, fix_for(error))
         if kind == "declare":
-            self._tell_declarer(json.loads(payload), error)
+            declare.gave_up(self.deps, json.loads(payload), error)
         else:
             self._say_in_channel(lane, kind, error, json.loads(payload).get("channel"))
-
-    def _tell_declarer(self, payload: dict, error: str) -> None:
-        message = (f"⚠️ Firebell could not finish declaring “{payload['request']['title']}” ({error}). "
-                   "Check `/incident list` before you declare it again.")
-        try:
-            if payload.get("response_url"):
-                self.deps.slack.respond(payload["response_url"], message)
-            else:
-                self.deps.slack.post(payload["request"]["user_id"], message)
-        except SlackCallFailed as exc:
-            log.error("could not tell the person their declare failed: %s", exc.error)
 
     def _say_in_channel(self, lane: str, kind: str, error: str, elsewhere: str | None) -> None:
         """Tell the incident's channel what did not happen (and where, when it was another channel), unless the

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
+from storage import claims
 from storage.models import OutboxRow
 
 
@@ -29,20 +30,11 @@ def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limi
     first = aliased(OutboxRow)
     head = (select(func.min(first.id)).where(first.lane == OutboxRow.lane, first.delivered_at.is_(None),
                                              first.failed_at.is_(None)).scalar_subquery())
-    rows = session.execute(
-        select(OutboxRow)
-        .where(OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None),  # ix_outbox_pending_lane
-               OutboxRow.id == head, OutboxRow.next_attempt_at <= now,
-               (OutboxRow.claimed_at.is_(None)) | (OutboxRow.claimed_at < now - lease))
-        .order_by(OutboxRow.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    ).scalars().all()
-    for row in rows:
-        row.claimed_at, row.claimed_by, row.attempts = now, owner, row.attempts + 1
-    session.flush()
-    return list(rows)
+    due = (select(OutboxRow)
+           .where(OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None),  # ix_outbox_pending_lane
+                  OutboxRow.id == head, OutboxRow.next_attempt_at <= now, claims.free(OutboxRow, now, lease))
+           .order_by(OutboxRow.id).limit(limit))
+    return claims.claim(session, due, now, owner)
 
 
 def delivered(session: Session, item_ids: list[int], now: datetime, owner: str) -> None:

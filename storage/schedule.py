@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.sla import ClockRun, Notice
+from storage import claims
 from storage.models import DeadlineRow, IncidentRow, PageNoticeRow, PageRow, SlaClockRow, SlaPauseRow
 from storage.repositories import NO_SLA_ROWS_YET
 
@@ -94,19 +95,11 @@ def cancel_escalations(session: Session, page_ids: Sequence[int], now: datetime)
 def claim_due(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[DeadlineRow]:
     """Claim up to ``limit`` due deadlines for ``owner``. Rows another replica holds are skipped (SKIP LOCKED on
     PostgreSQL; SQLite's write lock serialises the claim), and a claim older than ``lease`` counts as abandoned."""
-    due = session.execute(
-        select(DeadlineRow)
-        .where(DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None), DeadlineRow.due_at <= now,
-               or_(DeadlineRow.claimed_at.is_(None), DeadlineRow.claimed_at < now - lease))
-        .order_by(DeadlineRow.due_at, DeadlineRow.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    ).scalars().all()
-    for row in due:
-        row.claimed_at, row.claimed_by, row.attempts = now, owner, row.attempts + 1
-    session.flush()
-    return list(due)
+    due = (select(DeadlineRow)
+           .where(DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None), DeadlineRow.due_at <= now,
+                  claims.free(DeadlineRow, now, lease))
+           .order_by(DeadlineRow.due_at, DeadlineRow.id).limit(limit))
+    return claims.claim(session, due, now, owner)
 
 
 def complete(session: Session, deadline_id: int, owner: str, now: datetime) -> bool:

@@ -73,9 +73,7 @@ def carry_out(deps: Deps, attempt: Attempt, request: dict[str, Any], response_ur
     wanted = DeclareRequest(**{**request, "severity": Severity(request["severity"])})
     key = attempt.marker()
     try:
-        with deps.db.read() as session:
-            found = repo.find_by_declare_key(session, key)
-            incident = repo.to_domain(found) if found is not None else None
+        incident = _declared_before(deps, key) if attempt.unsure else None  # only an earlier try can have committed
         if incident is None:
             incident = declare(deps, wanted, key=key, unsure=attempt.unsure).incident
         else:
@@ -83,18 +81,36 @@ def carry_out(deps: Deps, attempt: Attempt, request: dict[str, Any], response_ur
         message = render.declared_message(incident) if response_url else None
     except FirebellError as exc:
         message = exc.message
-    if message is None:
-        return
+    if message is not None:
+        tell(deps, wanted.user_id, response_url, message)
+
+
+def gave_up(deps: Deps, payload: dict[str, Any], error: str) -> None:
+    """The declare's outbox item failed for good. It may have got as far as the incident, so say what to check."""
+    tell(deps, payload["request"]["user_id"], payload.get("response_url"),
+         f"⚠️ Firebell could not finish declaring “{payload['request']['title']}” ({error}). "
+         "Check `/incident list` before you declare it again.")
+
+
+def tell(deps: Deps, user_id: str, response_url: str | None, message: str) -> None:
+    """Tell the person how their declare went: through the command's response_url, which lasts 30 minutes (a declare
+    carried out later, or one from a form, is told by DM)."""
     try:
         if response_url:
             try:
                 deps.slack.respond(response_url, message)
                 return
-            except SlackCallFailed as exc:  # a response_url lasts 30 minutes: a declare carried out later DMs
-                log.warning("response_url failed (%s); telling %s by DM", exc.error, wanted.user_id)
-        deps.slack.post(wanted.user_id, message)
+            except SlackCallFailed as exc:
+                log.warning("response_url failed (%s); telling %s by DM", exc.error, user_id)
+        deps.slack.post(user_id, message)
     except SlackCallFailed as exc:
-        log.error("could not tell %s how their declare went: %s", wanted.user_id, exc.error)
+        log.error("could not tell %s how their declare went: %s", user_id, exc.error)
+
+
+def _declared_before(deps: Deps, key: str) -> Incident | None:
+    with deps.db.read() as session:
+        found = repo.find_by_declare_key(session, key)
+        return repo.to_domain(found) if found is not None else None
 
 
 def declare(deps: Deps, request: DeclareRequest, *, key: str | None = None, unsure: bool = False) -> Declared:

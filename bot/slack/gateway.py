@@ -91,9 +91,6 @@ class SlackGateway:
                                                      ConnectionErrorRetryHandler(max_retry_count=2,
                                                                                  error_types=[URLError])])
 
-    def set_timeout(self, seconds: int) -> None:
-        self.client.timeout = self.once_client.timeout = seconds
-
     def _call(self, method: str, **kwargs: object) -> dict:
         client = self.once_client if method in NOT_TWICE else self.client
         try:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -74,15 +75,20 @@ def e2e_config(**overrides) -> FirebellConfig:
     return FirebellConfig.model_validate({"broadcast_channel": BROADCAST, **overrides})
 
 
+def start(slack: SlackStandIn, database_url: str, config: FirebellConfig | None = None, **settings: Any) -> Running:
+    """Firebell served over real HTTP against the stand-in; ``settings`` override fields of Settings (slack_timeout)."""
+    firebell = build(settings_for(slack, database_url).model_copy(update=settings), config or e2e_config())
+    server = firebell.server("127.0.0.1", 0).start()
+    return Running(firebell, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack)
+
+
 @pytest.fixture
 def running(slack: SlackStandIn, database_url: str) -> Iterator[Running]:
-    firebell = build(settings_for(slack, database_url), e2e_config())
-    server = firebell.server("127.0.0.1", 0).start()
+    served = start(slack, database_url)
     try:
-        yield Running(firebell, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack)
+        yield served
     finally:
-        server.stop()
-        firebell.close()
+        stop(served)
 
 
 def answer(response) -> str:
@@ -125,8 +131,9 @@ class Timed(Running):
         return done
 
 
-def start_timed(slack: SlackStandIn, database_url: str, config: FirebellConfig, clock: FakeClock) -> Timed:
-    firebell = build(settings_for(slack, database_url), config, clock=clock)
+def start_timed(slack: SlackStandIn, database_url: str, config: FirebellConfig, clock: FakeClock,
+                **settings: Any) -> Timed:
+    firebell = build(settings_for(slack, database_url).model_copy(update=settings), config, clock=clock)
     server = firebell.server("127.0.0.1", 0).start()
     return Timed(firebell, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack, clock)
 

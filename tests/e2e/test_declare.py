@@ -227,14 +227,10 @@ def test_when_a_later_step_fails_for_good_the_incident_stands_and_the_channel_sa
 
 
 def test_an_announcement_the_broadcast_channel_refuses_is_said_in_the_incident_channel(slack, database_url):
-    from bot.runtime import build
-    from bot.sandbox import SlackDriver
-    from tests.e2e.conftest import SIGNING_SECRET, e2e_config, settings_for, stop
+    from tests.e2e.conftest import e2e_config, start, stop
 
     slack.add_channel("leads-only", channel_id="C0LEADS", is_private=True, members=[ALICE])  # Firebell is not in it
-    firebell = build(settings_for(slack, database_url), e2e_config(broadcast_channel="C0LEADS"))
-    server = firebell.server("127.0.0.1", 0).start()
-    running = Running(firebell, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack)
+    running = start(slack, database_url, e2e_config(broadcast_channel="C0LEADS"))
     try:
         running.driver.slash_command(ALICE, "declare sev2 Quietly", channel_id="C0GENERAL")
         channel = running.incident_channel(1).id

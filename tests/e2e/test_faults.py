@@ -102,9 +102,8 @@ class Outcome:
 
 
 def run(slack: SlackStandIn, database_url: str, faults: dict[str, dict[str, Any]] | None = None) -> Outcome:
-    timed = start_timed(slack, database_url, paging_config(), FakeClock(T0))
-    if faults:  # the first call of each method fails that way (slack_sdk's own retries then see it heal)
-        timed.firebell.deps.slack.set_timeout(1)  # seconds (SLACK_TIMEOUT)
+    timed = start_timed(slack, database_url, paging_config(), FakeClock(T0), **({"slack_timeout": 1} if faults else {}))
+    if faults:  # the first calls of each method fail that way
         for method, fault in faults.items():
             slack.fail(method, **fault)
     try:
@@ -157,8 +156,7 @@ def test_a_page_whose_second_dm_lost_its_answer_reaches_everyone_once(standin, d
     """Partial progress inside one outbox item: the first DM went through and was recorded, the second reached
     Slack but its answer was lost; the retry finds that DM in the conversation's history and sends neither again."""
     slack = workspace(standin)
-    timed = start_timed(slack, database_url, paging_config(), FakeClock(T0))
-    timed.firebell.deps.slack.set_timeout(1)
+    timed = start_timed(slack, database_url, paging_config(), FakeClock(T0), slack_timeout=1)
     try:
         driver = timed.driver
         driver.slash_command(ALICE, "declare sev2 Slow network", channel_id="C0GENERAL")

@@ -9,9 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.config import FirebellConfig
-from bot.runtime import build
-from bot.sandbox import SlackDriver
-from tests.e2e.conftest import ALICE, BOB, BROADCAST, CAROL, SIGNING_SECRET, Running, answer, settings_for
+from tests.e2e.conftest import ALICE, BOB, BROADCAST, CAROL, Running, answer, start, stop
 
 ADMIN = "U0ADMIN"
 
@@ -21,13 +19,11 @@ def running(slack, database_url):
     """Alice declares INC-1 (so she is its commander); the admin is named in firebell.yml."""
     slack.add_user(ADMIN, "admin")
     config = FirebellConfig(broadcast_channel=BROADCAST, admins=[ADMIN])
-    firebell = build(settings_for(slack, database_url), config)
-    server = firebell.server("127.0.0.1", 0).start()
+    served = start(slack, database_url, config)
     try:
-        yield Running(firebell, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack)
+        yield served
     finally:
-        server.stop()
-        firebell.close()
+        stop(served)
 
 
 @pytest.fixture

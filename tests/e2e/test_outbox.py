@@ -119,13 +119,10 @@ def test_rate_limits_and_server_errors_on_every_method_still_give_the_same_incid
 
 
 def test_a_post_whose_answer_was_lost_to_a_timeout_is_not_posted_twice(slack, database_url):
-    from bot.sandbox import SlackDriver
-    from tests.e2e.conftest import SIGNING_SECRET
+    from tests.e2e.conftest import start, stop
 
-    settings = settings_for(slack, database_url).model_copy(update={"slack_timeout": 1})
-    firebell = build(settings, e2e_config())
-    server = firebell.server("127.0.0.1", 0).start()
-    running = Running(firebell, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack)
+    running = start(slack, database_url, slack_timeout=1)
+    firebell = running.firebell
     try:
         running.driver.slash_command(ALICE, "declare sev2 Lossy network", channel_id="C0GENERAL")
         channel = running.incident_channel(1).id
@@ -140,8 +137,7 @@ def test_a_post_whose_answer_was_lost_to_a_timeout_is_not_posted_twice(slack, da
         with firebell.deps.db.read() as session:
             assert outbox.undelivered(session) == 0 and outbox.failures(session) == []
     finally:
-        server.stop()
-        firebell.close()
+        stop(running)
 
 
 def test_work_that_failed_for_good_is_counted_listed_and_sent_again_once_fixed(running: Running, slack, database_url,
@@ -186,22 +182,18 @@ def test_an_item_still_being_worked_on_is_not_taken_over_by_another_replica(slac
     from datetime import timedelta
 
     from bot import delivery
-    from bot.sandbox import SlackDriver
-    from tests.e2e.conftest import SIGNING_SECRET, declare_and_settle
+    from tests.e2e.conftest import declare_and_settle, start, stop
 
     monkeypatch.setattr(delivery, "LEASE", timedelta(seconds=2))
-    first = build(settings_for(slack, database_url), e2e_config())
-    second = build(settings_for(slack, database_url), e2e_config())
-    server = first.server("127.0.0.1", 0).start()
-    running = Running(first, server, SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack), slack)
+    running = start(slack, database_url)
+    first, second = running.firebell, build(settings_for(slack, database_url), e2e_config())
     try:
         channel = declare_and_settle(running, "declare sev2 Slow Slack")
         slack.fail("chat.postMessage", status=429, retry_after=5)  # the next post waits 5 s, past the 2 s lease
         running.driver.slash_command(ALICE, "update Still slow", channel_id=channel)
         assert first.settle(60) and second.settle(60)
     finally:  # closing waits for the work each replica still has in hand
-        server.stop()
-        first.close()
+        stop(running)
         second.close()
     assert len([m for m in slack.messages(channel) if "Still slow" in json.dumps(m.blocks)]) == 1
     assert len([m for m in slack.messages(BROADCAST) if "Still slow" in json.dumps(m.blocks)]) == 1
