@@ -13,7 +13,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bot.server import HttpServer
+from bot.http_server import HttpServer
 
 
 def main() -> None:

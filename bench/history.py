@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bot.deps import Deps
-from bot.domain.report import postmortem
+from bot.domain.postmortem import postmortem
 from bot.services import incidents
 from bot.slack import render
 from storage import migrate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,10 +24,10 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.clocktime import BusinessHours
-from bot.domain.model import Severity
+from bot.domain.incident import Severity
 from bot.domain.sla import Policy
 from bot.durations import format_duration, parse_duration
-from bot.pagers.model import PagerConfig
+from bot.pagers.interface import PagerConfig
 
 DEFAULT_CONFIG_FILE = "firebell.yml"
 SLACK_API_URL = "https://slack.com/api/"
@@ -221,15 +222,20 @@ class Settings(BaseSettings):
         default = Path.cwd() / DEFAULT_CONFIG_FILE
         return default if default.exists() else None
 
-    def require_slack(self) -> None:
-        missing = [
-            name
-            for name, value in (("SLACK_BOT_TOKEN", self.slack_bot_token),
-                                ("SLACK_SIGNING_SECRET", self.slack_signing_secret))
-            if value is None or not value.get_secret_value()
-        ]
+    def require_slack(self) -> tuple[str, str]:
+        """The bot token and the signing secret, or a ConfigError naming what is missing."""
+        token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
+        secret = self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
+        missing = [name for name, value in (("SLACK_BOT_TOKEN", token), ("SLACK_SIGNING_SECRET", secret)) if not value]
         if missing:
             raise ConfigError(f"{' and '.join(missing)} must be set (in the environment or .env) to serve Slack")
+        return token, secret
+
+    @staticmethod
+    def pager_keys(config: FirebellConfig, environ: Mapping[str, str]) -> dict[str, str]:
+        """The external pagers' keys: each tier's ``pager.key_env`` names the environment variable that holds it."""
+        names = {tier.pager.key_env for tier in config.tiers if tier.pager is not None}
+        return {name: environ[name] for name in names if name in environ}
 
 
 def api_url_with_slash(url: str) -> str:

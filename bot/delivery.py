@@ -19,17 +19,15 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.deps import Deps
 from bot.messages import fix_for
-from bot.services import declare, effects
-from bot.services.ticks import owner_id
+from bot.services.effects import Attempt, Executors
 from bot.slack.gateway import SlackCallFailed, will_heal
-from storage import outbox
+from storage import claims, outbox
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)
 BATCH = 16
 POLL_SECONDS = 0.1
-TOKEN_ERRORS = ("invalid_auth", "not_authed", "token_revoked", "account_inactive")
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
 
 
@@ -38,9 +36,10 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Delivery:
-    def __init__(self, deps: Deps, *, workers: int = 8) -> None:
+    def __init__(self, deps: Deps, executors: Executors, *, workers: int = 8) -> None:
         self.deps = deps
-        self.owner = owner_id()
+        self.executors = executors
+        self.owner = claims.new_owner()
         self.failed_for_good = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -98,7 +97,7 @@ class Delivery:
         with self.deps.db.transaction() as session:
             items = [(row.id, row.kind, row.payload, row.attempts, row.lane,
                       # an earlier try may have reached Slack: its answer was lost, or its process stopped midway
-                      effects.Attempt(row.id, row.created_at, unsure=row.attempts > 1 or row.last_error is not None))
+                      Attempt(row.id, row.created_at, unsure=row.attempts > 1 or row.last_error is not None))
                      for row in outbox.claim(session, outbox.now(), self.owner, lease=LEASE, limit=BATCH)]
         with self._held_lock:
             self._held.update(item[0] for item in items)
@@ -114,9 +113,9 @@ class Delivery:
         return len(items)
 
     def _deliver(self, item_id: int, kind: str, payload: str, attempts: int, lane: str,
-                 attempt: effects.Attempt) -> bool:
+                 attempt: Attempt) -> bool:
         try:
-            effects.execute(self.deps, kind, json.loads(payload), attempt)
+            self.executors.run(self.deps, kind, json.loads(payload), attempt)
         except SlackCallFailed as exc:
             self._failed(item_id, kind, lane, attempts, exc.error, payload)
             return False
@@ -145,26 +144,10 @@ class Delivery:
                 return  # its claim ran out meanwhile: another replica has it now
         self.failed_for_good += 1
         log.error("outbox item %s (%s) failed for good: %s. %s", item_id, kind, error, fix_for(error))
-        if kind == "declare":
-            declare.gave_up(self.deps, json.loads(payload), error)
-        else:
-            self._say_in_channel(lane, kind, error, json.loads(payload).get("channel"))
-
-    def _say_in_channel(self, lane: str, kind: str, error: str, elsewhere: str | None) -> None:
-        """Tell the incident's channel what did not happen (and where, when it was another channel), unless the
-        token is what failed, or the incident's channel itself."""
-        if error in TOKEN_ERRORS or not lane.startswith("incident:"):
-            return
         try:
-            incident = effects.load(self.deps, int(lane.split(":", 1)[1]))
-            here = elsewhere in (None, incident.channel_id)
-            if incident.channel_id is None or (here and error in ("channel_not_found", "is_archived")):
-                return
-            where = "" if here else f"in <#{elsewhere}> "
-            self.deps.slack.post(incident.channel_id, f"⚠️ Firebell could not {effects.DESCRIBE.get(kind, kind)} "
-                                 f"{where}for {incident.ref}: Slack said `{error}`. {fix_for(error)}")
-        except (SlackCallFailed, LookupError) as exc:
-            log.error("could not report the failure in the channel: %s", exc)
+            self.executors.gave_up(self.deps, lane, kind, json.loads(payload), error)
+        except Exception:  # its last word is best effort: the failure is already recorded and logged
+            log.exception("outbox item %s (%s): could not say that it failed", item_id, kind)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Until nothing is left to deliver (tests, the demo, shutdown)."""

@@ -1,4 +1,4 @@
-"""What every use case needs, built once by the composition root and passed down."""
+"""What every use case needs, built once by the composition root (bot/runtime.py) and passed down."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.background import Background, KeyedLocks, Recent
+from bot.background import Background, KeyedLocks
+from bot.caching import ChangeAwareCache
 from bot.config import FirebellConfig
+from bot.pagers import Pagers
+from bot.services.effects import Outbox
 from bot.slack.gateway import SlackGateway
 from storage.db import Database
 
-Clock = Callable[[], datetime]
+Clock = Callable[[], datetime]  # the time source: aware UTC now
 
 
 def utc_now() -> datetime:
@@ -20,13 +23,14 @@ def utc_now() -> datetime:
 
 @dataclass
 class Deps:
-    config: FirebellConfig
+    config: FirebellConfig  # the policy (firebell.yml)
     db: Database
-    slack: SlackGateway
-    background: Background
-    team_id: str
+    slack: SlackGateway  # the one door to Slack's Web API
+    team_id: str  # the workspace this Firebell serves, and who it is there
     bot_user_id: str
+    background: Background = field(default_factory=Background)  # work after the ack
+    outbox: Outbox = field(default_factory=Outbox)  # Slack work written in a change's transaction
+    pagers: Pagers = field(default_factory=lambda: Pagers({}))  # each tier's external pager
     clock: Clock = utc_now
-    wake: Callable[[], None] = lambda: None  # tells the outbox delivery there is new work (set by the runtime)
-    declare_locks: KeyedLocks = field(default_factory=KeyedLocks)
-    recent: Recent = field(default_factory=Recent)  # the open-incident list, between changes
+    cache: ChangeAwareCache = field(default_factory=ChangeAwareCache)  # reads many ask for, dropped on a change
+    declare_locks: KeyedLocks = field(default_factory=KeyedLocks)  # orders one team's declares on SQLite

@@ -1,4 +1,15 @@
-"""Messages more than one layer says."""
+"""What Firebell says to people about failures: more than one layer says these."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy.exc import DBAPIError
+
+from bot.domain.errors import FirebellError
+
+log = logging.getLogger(__name__)
 
 DATABASE_DOWN = "Firebell cannot reach its database, nothing was changed. Try again in a minute."
 
@@ -21,3 +32,21 @@ def fix_for(error: str) -> str:
     fix = FIXES.get(error.split(" ", 1)[0])
     return (f"To fix: {fix}, then run `firebell outbox retry`." if fix
             else "Run `firebell outbox` for the details, and `firebell outbox retry` once fixed.")
+
+
+def error_id() -> str:
+    """A short id a user can quote and an operator can grep for in the logs."""
+    return uuid.uuid4().hex[:8]
+
+
+def explain(error: BaseException, doing: str = "request") -> str:
+    """What to tell the person whose ``doing`` raised ``error`` (never a traceback): a Firebell error's own message,
+    the database being away, or an unexpected error logged with an id they can quote."""
+    if isinstance(error, FirebellError):
+        return error.message
+    if isinstance(error, DBAPIError):
+        log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
+        return DATABASE_DOWN
+    ref = error_id()
+    log.error("%s failed (error id %s)", doing, ref, exc_info=error)
+    return f"Firebell hit an unexpected error (error id `{ref}`); tell whoever runs Firebell."

@@ -1,21 +1,30 @@
-"""The composition root: settings in, a wired Firebell out. Nothing here runs at import."""
+"""The composition root: settings in, a wired Firebell out. Nothing here runs at import.
+
+It is the one place that sees every part: it builds the Slack gateway, the database, the external pagers and the
+dependencies, registers each outbox kind's executor and each deadline kind's handler, and assembles the HTTP doors.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from slack_bolt import App
 
-from bot.app import WSGIApp, build_bolt_app, build_wsgi
-from bot.background import Background
+from bot.bolt_app import build_bolt_app, slack_events
 from bot.config import ConfigError, FirebellConfig, Settings, api_url_with_slash, load_config
 from bot.delivery import Delivery
 from bot.deps import Clock, Deps, utc_now
-from bot.scheduling import Scheduler
-from bot.server import HttpServer
+from bot.http_server import HttpServer
+from bot.pagers import Pagers
+from bot.scheduling import Deadlines, Scheduler
+from bot.services import declare, escalation, page_notices, sla_notices, slack_effects
+from bot.services.effects import Executors
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
-from storage import migrate
+from bot.web import WSGIApp, build_wsgi, health, route
+from storage import migrate, schedule
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -27,15 +36,20 @@ class Firebell:
     bolt: App
     wsgi: WSGIApp
     delivery: Delivery
-    scheduler: Scheduler | None = None
+    deadlines: Deadlines
+    scheduler: Scheduler | None = field(default=None)
 
     def server(self, host: str, port: int) -> HttpServer:
         return HttpServer(self.wsgi, host, port)
 
     def start_scheduler(self) -> Scheduler:
-        self.scheduler = Scheduler(self.deps)
+        self.scheduler = Scheduler(self.deadlines, self.deps.clock)
         self.scheduler.start()
         return self.scheduler
+
+    def run_due(self, owner: str, now: datetime | None = None) -> int:
+        """One tick by hand (tests): everything due at ``now``."""
+        return self.deadlines.run_due(owner, now or self.deps.clock())
 
     def settle(self, timeout: float = 30.0) -> bool:
         """Wait until the work after the acks and the outbox are both done (tests, the demo)."""
@@ -57,12 +71,27 @@ def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
     return db
 
 
+def outbox_executors() -> Executors:
+    """Every kind of outbox item, with the executor that carries it out."""
+    executors = Executors()
+    slack_effects.register(executors)
+    page_notices.register(executors)
+    declare.register(executors)
+    return executors
+
+
+def deadline_handlers(deps: Deps) -> Deadlines:
+    """Every kind of deadline, with the handler that acts when it is due."""
+    deadlines = Deadlines(deps, deps.db)
+    deadlines.register(schedule.SLA_NOTICE, sla_notices.send_due)
+    deadlines.register(schedule.ESCALATION, escalation.escalate_due)
+    return deadlines
+
+
 def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Clock = utc_now) -> Firebell:
     """Check settings, migrate the database, learn who we are from Slack, wire the app."""
-    settings.require_slack()
-    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    token, signing_secret = settings.require_slack()
     config = config if config is not None else load_config(settings.config_path())
-    token = settings.slack_bot_token.get_secret_value()
     client = make_client(token, api_url_with_slash(settings.slack_api_url), timeout=settings.slack_timeout)
     gateway = SlackGateway(client)
     try:
@@ -71,11 +100,13 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
         where = settings.slack_api_url
         raise ConfigError(f"Slack refused SLACK_BOT_TOKEN (auth.test at {where}: {exc.error})") from None
     db = open_database(settings)
-    deps = Deps(config=config, db=db, slack=gateway, background=Background(), team_id=identity.team_id,
-                bot_user_id=identity.bot_user_id, clock=clock)
-    bolt = build_bolt_app(deps, signing_secret=settings.slack_signing_secret.get_secret_value(),
-                          client=client)
-    delivery = Delivery(deps).start()  # delivers what an earlier run left in the outbox, then what comes
-    deps.wake = delivery.wake
+    pagers = Pagers.build(((tier.name, tier.pager) for tier in config.tiers), settings.pager_keys(config, os.environ))
+    deps = Deps(config=config, db=db, slack=gateway, team_id=identity.team_id, bot_user_id=identity.bot_user_id,
+                pagers=pagers, clock=clock)
+    bolt = build_bolt_app(deps, signing_secret=signing_secret, client=client)
+    delivery = Delivery(deps, outbox_executors())
+    deps.outbox.deliver_with(delivery.wake)
+    delivery.start()  # delivers what an earlier run left in the outbox, then what comes
+    wsgi = build_wsgi([slack_events(bolt), route(["GET", "HEAD"], health.PATH, health.health_check(db))])
     log.info("Firebell ready for team %s (database: %s)", identity.team_id, db.dialect)
-    return Firebell(deps=deps, bolt=bolt, wsgi=build_wsgi(bolt, db), delivery=delivery)
+    return Firebell(deps=deps, bolt=bolt, wsgi=wsgi, delivery=delivery, deadlines=deadline_handlers(deps))

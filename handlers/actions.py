@@ -11,10 +11,10 @@ from slack_sdk.models.views import View
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
 from bot.services import incidents, lifecycle, paging
-from bot.services.incidents import Target
+from bot.services.change import Target
 from bot.slack import modals
 from bot.slack.ids import Action
-from handlers.common import before_ack, open_form, reply_in_channel, tell_later
+from handlers.common import before_ack, open_form, reply_after_ack, reply_in_channel
 
 
 def register(app: App) -> None:
@@ -48,7 +48,7 @@ def _open_incident_form(ack: Ack, body: dict[str, Any], deps: Deps,
     try:
         view = form(target, user_id)
     except FirebellError as exc:
-        tell_later(deps, reply, exc.message)
+        reply_after_ack(deps, reply, exc.message)
         return
     open_form(deps, body["trigger_id"], view, reply)
 

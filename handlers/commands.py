@@ -8,11 +8,11 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
+from bot.services import clocks, incidents, lifecycle, paging
 from bot.services import declare as declaring
-from bot.services import incidents, lifecycle, paging, sla
-from bot.services.incidents import Target
+from bot.services.change import Target
 from bot.slack import modals, render
-from bot.slack.commands import (
+from bot.slack.command_parser import (
     Acknowledge,
     AddNote,
     AssignRole,
@@ -44,20 +44,23 @@ def register(app: App) -> None:
 def handle_incident_command(ack: Ack, command: dict[str, Any], deps: Deps) -> None:
     try:
         parsed = parse_command(command.get("text", ""))
-        run(ack, command, deps, parsed)
+        dispatch(ack, command, deps, parsed)
     except FirebellError as exc:  # raised before the ack: the answer is the ack
         ack(text=exc.message)
 
 
-def run(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> None:
+def dispatch(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> None:
+    """One parsed command to its use case; the answer is the ack (or a form, or what comes after)."""
+    if isinstance(parsed, OnIncident):
+        on_incident(ack, command, deps, parsed, Target(deps.team_id, command.get("channel_id"), parsed.number))
+        return
     user = command["user_id"]
     reply = reply_to_command(deps, command)
-    target = Target(deps.team_id, command.get("channel_id"), parsed.number) if isinstance(parsed, OnIncident) else None
     match parsed:
         case Help():
             ack(text=render.HELP)
         case ListOpen():
-            ack(text="Open incidents", blocks=_open_list(deps))
+            ack(text="Open incidents", blocks=incidents.open_list_blocks(deps, deps.team_id))
         case Declare(title=""):
             ack()
             metadata = DeclareMetadata(origin="command", channel_id=command.get("channel_id"))
@@ -67,6 +70,13 @@ def run(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> None:
                 team_id=deps.team_id, user_id=user, title=parsed.title, severity=parsed.severity))
             declaring.accept(deps, request, response_url=command.get("response_url"))
             ack(text=f"Declaring a {parsed.severity.label} incident…")
+
+
+def on_incident(ack: Ack, command: dict[str, Any], deps: Deps, parsed: OnIncident, target: Target) -> None:
+    """A command about one incident (the channel's, or the one it names)."""
+    user = command["user_id"]
+    reply = reply_to_command(deps, command)
+    match parsed:
         case Acknowledge():
             lifecycle.acknowledge(deps, target, user)
             ack()
@@ -107,16 +117,9 @@ def run(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> None:
             incident = incidents.get(deps, target)
             ack(text=f"{incident.ref} SLA clocks", blocks=render.sla_view(incident, deps.clock()))
         case PauseSla(reason=reason):
-            sla.pause_clock(deps, target, user, reason)
+            clocks.pause_clock(deps, target, user, reason)
             ack()
         case ResumeSla():
-            sla.resume_clock(deps, target, user)
+            clocks.resume_clock(deps, target, user)
             ack()
-
-
-def _open_list(deps: Deps) -> list[dict[str, Any]]:
-    """The `/incident list` answer, kept a second between changes like the list itself (many ask at once): read,
-    rendered and validated once, not per request."""
-    return deps.recent.get(("open list blocks", deps.team_id), lambda: [
-        block.to_dict() for block in render.incident_list(incidents.read_open_incidents(deps, deps.team_id))])
 

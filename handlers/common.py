@@ -8,14 +8,11 @@ from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk.models.views import View
-from sqlalchemy.exc import DBAPIError
 
-from bot.background import error_id
 from bot.deps import Deps
-from bot.domain.errors import FirebellError
-from bot.messages import DATABASE_DOWN
+from bot.messages import explain
 from bot.services import lifecycle
-from bot.services.incidents import Target
+from bot.services.change import Target
 from bot.slack.gateway import SlackCallFailed
 from bot.slack.ids import MessageMetadata
 
@@ -26,7 +23,7 @@ Reply = Callable[[str], None]
 
 def after_ack(deps: Deps, work: Callable[[], str | None], reply: Reply) -> None:
     """Run ``work`` off the listener thread; tell the person what came of it (its message or the error)."""
-    deps.background.submit(lambda: _tell_outcome(work, reply))
+    deps.background.submit(lambda: _reply_with_outcome(work, reply))
 
 
 def before_ack(ack: Ack, deps: Deps, work: Callable[[], str | None], reply: Reply) -> None:
@@ -35,40 +32,34 @@ def before_ack(ack: Ack, deps: Deps, work: Callable[[], str | None], reply: Repl
     message = _outcome(work)
     ack()
     if message:
-        tell_later(deps, reply, message)
+        reply_after_ack(deps, reply, message)
 
 
-def _tell_outcome(work: Callable[[], str | None], reply: Reply) -> None:
+def _reply_with_outcome(work: Callable[[], str | None], reply: Reply) -> None:
     message = _outcome(work)
     if message:
-        tell(reply, message)
+        reply_safely(reply, message)
 
 
 def _outcome(work: Callable[[], str | None]) -> str | None:
     """Run ``work``; its message, or what to tell the person about its failure (never a traceback)."""
     try:
         return work()
-    except FirebellError as exc:
-        return exc.message
-    except DBAPIError as exc:
-        log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
-        return DATABASE_DOWN
-    except Exception:  # answered with an id to quote
-        ref = error_id()
-        log.exception("request failed (error id %s)", ref)
-        return f"Firebell hit an unexpected error (error id `{ref}`); tell whoever runs Firebell."
+    except Exception as exc:  # every failure gets an answer; explain() logs the unexpected ones with an id
+        return explain(exc)
 
 
-def tell(reply: Reply, message: str) -> None:
+def reply_safely(reply: Reply, message: str) -> None:
+    """Answer; a reply Slack refuses is logged, not raised (there is nobody left to tell)."""
     try:
         reply(message)
     except SlackCallFailed as exc:
         log.error("could not tell the user %r: %s", message, exc.error)
 
 
-def tell_later(deps: Deps, reply: Reply, message: str) -> None:
+def reply_after_ack(deps: Deps, reply: Reply, message: str) -> None:
     """Answer off the listener thread (after the ack has gone)."""
-    deps.background.submit(lambda: tell(reply, message))
+    deps.background.submit(lambda: reply_safely(reply, message))
 
 
 def open_form(deps: Deps, trigger_id: str, view: View, reply: Reply) -> None:
@@ -77,7 +68,7 @@ def open_form(deps: Deps, trigger_id: str, view: View, reply: Reply) -> None:
         deps.slack.open_view(trigger_id, view)
     except SlackCallFailed as exc:
         log.warning("views.open failed: %s", exc.error)
-        tell_later(deps, reply, f"Slack did not open the form ({exc.error}); try again.")
+        reply_after_ack(deps, reply, f"Slack did not open the form ({exc.error}); try again.")
 
 
 def reply_to_command(deps: Deps, payload: dict[str, Any]) -> Reply:

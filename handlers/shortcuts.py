@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from bot.deps import Deps
 from bot.domain.errors import NotFound
 from bot.services import incidents
-from bot.services.incidents import Target
+from bot.services.change import Target
 from bot.slack import modals
 from bot.slack.ids import DeclareMetadata, MessageMetadata, Shortcut
 from handlers.common import add_to_timeline, after_ack, open_form, reply_by_dm, reply_in_channel

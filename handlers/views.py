@@ -8,11 +8,11 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.domain.errors import FirebellError, InvalidInput
-from bot.domain.model import Status
+from bot.domain.incident import Status
 from bot.domain.rules import parse_severity
 from bot.services import declare as declaring
 from bot.services import lifecycle, paging
-from bot.services.incidents import Target
+from bot.services.change import Target
 from bot.slack.ids import (
     DeclareBlock,
     DeclareMetadata,

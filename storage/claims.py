@@ -3,6 +3,9 @@ worked on by one of them, and a claim whose process died is taken over when its 
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -27,3 +30,8 @@ def claim(session: Session, query: Select[tuple[Row]], now: datetime, owner: str
         row.claimed_at, row.claimed_by, row.attempts = now, owner, row.attempts + 1  # type: ignore[attr-defined]
     session.flush()
     return list(rows)
+
+
+def new_owner() -> str:
+    """A name for this process's claims, unique across hosts and restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

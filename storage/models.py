@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.domain.incident import incident_ref
 from storage.types import UTCDateTime
 
 NAMING = {
@@ -78,6 +79,10 @@ class IncidentRow(Base):
     pages: Mapped[list[PageRow]] = relationship(order_by="(PageRow.paged_at, PageRow.id)", viewonly=True)
     clock_runs: Mapped[list[SlaClockRow]] = relationship(
         order_by="(SlaClockRow.started_at, SlaClockRow.id)", viewonly=True)
+
+    @property
+    def ref(self) -> str:
+        return incident_ref(self.number)
 
 
 class TimelineEventRow(Base):

@@ -11,7 +11,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.domain.model import ClockView, Incident, PageView, Severity, Status, TimelineEntry
+from bot.domain.incident import Incident, PageView, Severity, Status, TimelineEntry
+from bot.domain.sla import ClockRun, SlaClock
+from storage import fresh
 from storage.models import (
     FollowUpRow,
     IncidentCounter,
@@ -20,10 +22,6 @@ from storage.models import (
     RequestClaim,
     TimelineEventRow,
 )
-
-# Session.info key: ids of incidents inserted in this transaction that have no SLA rows yet (clock runs, notices,
-# pauses), so the first SLA re-plan need not read them back. storage/schedule.py keeps it up to date.
-NO_SLA_ROWS_YET = "firebell.no_sla_rows_yet"
 
 FULL = (selectinload(IncidentRow.timeline), selectinload(IncidentRow.follow_ups),
         selectinload(IncidentRow.pages).selectinload(PageRow.notices), selectinload(IncidentRow.clock_runs))
@@ -68,7 +66,7 @@ def add_incident(session: Session, **fields: Any) -> IncidentRow:
     session.flush()
     for collection in ("timeline", "follow_ups", "pages", "clock_runs"):
         set_committed_value(row, collection, [])
-    session.info.setdefault(NO_SLA_ROWS_YET, set()).add(row.id)
+    fresh.mark_new(session, row.id)
     return row
 
 
@@ -79,7 +77,7 @@ def add_timeline_event(
     event = TimelineEventRow(incident_id=incident.id, at=at, kind=kind, actor=actor, text=text, permalink=permalink)
     session.add(event)
     session.flush()
-    if "timeline" in incident.__dict__ and incident.id in session.info.get(NO_SLA_ROWS_YET, ()):
+    if "timeline" in incident.__dict__ and fresh.is_new(session, incident.id):
         # an incident added in this transaction: its timeline is in memory (see add_incident); keep it whole
         set_committed_value(incident, "timeline", sorted([*incident.timeline, event], key=lambda e: (e.at, e.id)))
     return event
@@ -193,6 +191,7 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
                      notified=tuple(n.user_id for n in p.notices))
             for p in row.pages
         ),
-        clocks=tuple(ClockView(clock=r.clock, started_at=r.started_at, target=timedelta(seconds=r.target_seconds),
-                               due_at=r.due_at, stopped_at=r.stopped_at) for r in row.clock_runs),
+        clocks=tuple(ClockRun(clock=SlaClock(r.clock), started_at=r.started_at,
+                              target=timedelta(seconds=r.target_seconds), due_at=r.due_at, stopped_at=r.stopped_at)
+                     for r in row.clock_runs),
     )

@@ -10,24 +10,17 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.sla import ClockRun, Notice
-from storage import claims
+from storage import claims, fresh
 from storage.models import DeadlineRow, IncidentRow, PageNoticeRow, PageRow, SlaClockRow, SlaPauseRow
-from storage.repositories import NO_SLA_ROWS_YET
 
-
-def has_sla_rows(session: Session, incident_id: int) -> bool:
-    """False only for an incident added in this transaction whose SLA rows were never recorded: nothing to read."""
-    return incident_id not in session.info.get(NO_SLA_ROWS_YET, ())
-
-
-def sla_rows_recorded(session: Session, incident_id: int) -> None:
-    session.info.get(NO_SLA_ROWS_YET, set()).discard(incident_id)
+SLA_NOTICE = "sla"  # the kinds of deadline rows written here
+ESCALATION = "page"
 
 
 def record_clock_runs(session: Session, incident: IncidentRow, clock_runs: Sequence[ClockRun]) -> None:
     """Keep one row per clock run: its target, due time and when it stopped (the SLA record of the incident).
     The incident's ``clock_runs`` then holds what was recorded."""
-    if not has_sla_rows(session, incident.id):  # a new incident: its rows are all new, and known without a read
+    if fresh.is_new(session, incident.id):  # a new incident: its rows are all new, and known without a read
         rows = [SlaClockRow(incident_id=incident.id, clock=run.clock.value, started_at=run.started_at,
                             target_seconds=int(run.target.total_seconds()), due_at=run.due_at,
                             stopped_at=run.stopped_at) for run in clock_runs]
@@ -58,8 +51,8 @@ def plan_sla_notices(session: Session, incident: IncidentRow, planned: Sequence[
     """Make the incident's pending SLA notices exactly ``planned``: add new ones, move changed due times,
     cancel those no longer wanted. A notice already sent is never touched, so it is never sent again."""
     rows = {row.key: row for row in session.execute(
-        select(DeadlineRow).where(DeadlineRow.incident_id == incident.id, DeadlineRow.kind == "sla")).scalars()
-    } if has_sla_rows(session, incident.id) else {}
+        select(DeadlineRow).where(DeadlineRow.incident_id == incident.id, DeadlineRow.kind == SLA_NOTICE)).scalars()
+    } if not fresh.is_new(session, incident.id) else {}
     wanted = {notice.key: notice for notice in planned}
     for key, row in rows.items():
         if row.sent_at is not None:
@@ -71,16 +64,17 @@ def plan_sla_notices(session: Session, incident: IncidentRow, planned: Sequence[
             continue
         if row.cancelled_at is not None or row.due_at != notice.due_at:
             row.cancelled_at, row.due_at, row.claimed_at, row.claimed_by = None, notice.due_at, None, None
-    new = [{"incident_id": incident.id, "key": key, "kind": "sla", "clock": notice.clock.value,
+    new = [{"incident_id": incident.id, "key": key, "kind": SLA_NOTICE, "clock": notice.clock.value,
             "fraction": notice.fraction, "due_at": notice.due_at, "attempts": 0}
            for key, notice in wanted.items() if key not in rows]
     session.flush()
     if new:  # one INSERT of plain rows: nothing in the transaction reads these objects back
         session.execute(insert(DeadlineRow), new)
+    fresh.sla_rows_written(session, incident.id)
 
 
 def schedule_escalation(session: Session, page: PageRow, due: datetime) -> None:
-    session.add(DeadlineRow(incident_id=page.incident_id, key=f"page:{page.id}", kind="page", page_id=page.id,
+    session.add(DeadlineRow(incident_id=page.incident_id, key=f"page:{page.id}", kind=ESCALATION, page_id=page.id,
                             due_at=due, attempts=0))
     session.flush()
 
@@ -120,7 +114,7 @@ def superseded(session: Session, deadline: DeadlineRow, now: datetime) -> bool:
     """Whether a later notice of the same clock run is due as well (e.g. after downtime: send the breach only)."""
     run = deadline.key.rsplit(":", 1)[0] + ":"
     later = session.execute(select(DeadlineRow.id).where(
-        DeadlineRow.incident_id == deadline.incident_id, DeadlineRow.kind == "sla",
+        DeadlineRow.incident_id == deadline.incident_id, DeadlineRow.kind == SLA_NOTICE,
         DeadlineRow.key.startswith(run, autoescape=True), DeadlineRow.fraction > (deadline.fraction or 0),
         DeadlineRow.due_at <= now, DeadlineRow.cancelled_at.is_(None),
     ).limit(1)).first()
@@ -138,6 +132,8 @@ def pending(session: Session, incident_id: int | None = None) -> list[DeadlineRo
 
 
 def pauses(session: Session, incident_id: int) -> list[SlaPauseRow]:
+    if fresh.is_new(session, incident_id):  # an incident added in this transaction has none yet
+        return []
     return list(session.execute(select(SlaPauseRow).where(SlaPauseRow.incident_id == incident_id)
                                 .order_by(SlaPauseRow.started_at, SlaPauseRow.id)).scalars())
 
@@ -145,7 +141,7 @@ def pauses(session: Session, incident_id: int) -> list[SlaPauseRow]:
 def add_pause(session: Session, incident_id: int, *, at: datetime, by: str, reason: str) -> None:
     session.add(SlaPauseRow(incident_id=incident_id, started_at=at, started_by=by, reason=reason))
     session.flush()
-    sla_rows_recorded(session, incident_id)  # the next re-plan must read the pause
+    fresh.sla_rows_written(session, incident_id)  # the next re-plan must read the pause
 
 
 # pages

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.errors import InvalidInput
-from bot.domain.model import Severity
+from bot.domain.incident import Severity
 
 MAX_TITLE = 150  # fits a Block Kit header with the INC number in front of it
 MAX_DESCRIPTION = 3000

@@ -17,15 +17,15 @@ from bot.domain.clocktime import BusinessHours, Pause, counted, due_at
 BREACH = 1.0
 
 
-class Clock(StrEnum):
+class SlaClock(StrEnum):
     ACK = "ack"
     RESOLVE = "resolve"
     UPDATE = "update"
 
     @property
     def label(self) -> str:
-        return {Clock.ACK: "time to acknowledge", Clock.RESOLVE: "time to resolve",
-                Clock.UPDATE: "status update"}[self]
+        return {SlaClock.ACK: "time to acknowledge", SlaClock.RESOLVE: "time to resolve",
+                SlaClock.UPDATE: "status update"}[self]
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,8 @@ class Policy:
     update_every: timedelta
     hours: BusinessHours | None = None
 
-    def window(self, clock: Clock) -> timedelta:
-        return {Clock.ACK: self.ack, Clock.RESOLVE: self.resolve, Clock.UPDATE: self.update_every}[clock]
+    def window(self, clock: SlaClock) -> timedelta:
+        return {SlaClock.ACK: self.ack, SlaClock.RESOLVE: self.resolve, SlaClock.UPDATE: self.update_every}[clock]
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,16 @@ class Facts:
 
 @dataclass(frozen=True)
 class ClockRun:
-    clock: Clock
+    """One run of an SLA clock: its target, due time (None while paused) and when it stopped. Planned runs carry the
+    business hours and pauses they count with; runs read back from the database carry what was recorded."""
+
+    clock: SlaClock
     started_at: datetime
     target: timedelta
     due_at: datetime | None  # None while paused
     stopped_at: datetime | None
-    hours: BusinessHours | None
-    pauses: tuple[Pause, ...]
+    hours: BusinessHours | None = None
+    pauses: tuple[Pause, ...] = ()
 
     @property
     def running(self) -> bool:
@@ -67,6 +70,14 @@ class ClockRun:
 
     def left(self, now: datetime) -> timedelta:
         return self.target - counted(self.started_at, now, self.hours, self.pauses)
+
+    def verdict(self) -> tuple[str, timedelta] | None:
+        """As recorded: ("met" | "breached", by how much against the due time) once stopped; None while running."""
+        if self.stopped_at is None or self.due_at is None:
+            return None
+        if self.stopped_at <= self.due_at:
+            return "met", self.due_at - self.stopped_at
+        return "breached", self.stopped_at - self.due_at
 
     def outcome(self, now: datetime) -> tuple[str, timedelta]:
         """("met" | "breached" | "running", by how much: margin left when met, overrun when breached)."""
@@ -79,7 +90,7 @@ class ClockRun:
 
 @dataclass(frozen=True)
 class Notice:
-    clock: Clock
+    clock: SlaClock
     started_at: datetime
     fraction: float
     due_at: datetime
@@ -100,9 +111,9 @@ def runs(facts: Facts, policy: Policy) -> list[ClockRun]:
     resolved = facts.resolved_at if facts.resolved_at and facts.resolved_at >= restart else None
     last_update = max((t for t in (facts.last_update_at, restart) if t is not None), default=restart)
     starts = {
-        Clock.ACK: (facts.declared_at, facts.acknowledged_at or facts.resolved_at, ()),
-        Clock.RESOLVE: (restart, resolved, resolve_pauses),
-        Clock.UPDATE: (last_update, resolved, ()),
+        SlaClock.ACK: (facts.declared_at, facts.acknowledged_at or facts.resolved_at, ()),
+        SlaClock.RESOLVE: (restart, resolved, resolve_pauses),
+        SlaClock.UPDATE: (last_update, resolved, ()),
     }
     result = []
     for clock, (start, stopped, pauses) in starts.items():

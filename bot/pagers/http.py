@@ -20,7 +20,7 @@ from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.pagers.model import PagerError
+from bot.pagers.interface import PagerError
 
 log = logging.getLogger(__name__)
 

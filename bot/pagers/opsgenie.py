@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.pagers import http
-from bot.pagers.model import OPSGENIE_URL, PageEvent, truncate
+from bot.pagers.interface import OPSGENIE_URL, PageEvent, truncate
 
 MESSAGE_MAX = 130
 DESCRIPTION_MAX = 15_000

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.pagers import http
-from bot.pagers.model import PAGERDUTY_URL, PageEvent, truncate
+from bot.pagers.interface import PAGERDUTY_URL, PageEvent, truncate
 
 SUMMARY_MAX = 1024
 SEVERITY = {"sev1": "critical", "sev2": "error", "sev3": "warning", "sev4": "info"}

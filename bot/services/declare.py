@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain import naming, rules
 from bot.domain.errors import FirebellError, SlackFailure
-from bot.domain.model import Incident, Severity, Status
-from bot.services import effects, paging, sla
-from bot.services.effects import Attempt
+from bot.domain.incident import Incident, Severity, Status
+from bot.services import clock_plan, paging, slack_effects
+from bot.services.effects import Attempt, Executors, Failure
 from bot.slack import render
 from bot.slack.gateway import NameTaken, SlackCallFailed, will_heal
-from storage import outbox
 from storage import repositories as repo
 
 log = logging.getLogger(__name__)
@@ -28,6 +27,12 @@ MAX_NAME_ATTEMPTS = 20
 CREATE_TRIES = 5  # per name, when Slack's answer is lost or it fails in a way that may heal: over about 15 s
 CREATE_PAUSE = 1.0  # seconds before the second try, doubled before each next one
 RECENT_CHANNEL_SECONDS = 600
+
+DECLARE = "declare"  # the outbox kind of an accepted declare
+
+
+def register(executors: Executors) -> None:
+    executors.register(DECLARE, carry_out, describe="declare the incident", gave_up=gave_up)
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,12 @@ def accept(deps: Deps, request: DeclareRequest, *, response_url: str | None = No
     with deps.db.transaction() as session:
         if once is not None and not repo.claim_request(session, once, deps.clock()):
             return False
-        outbox.enqueue(session, f"declare:{uuid.uuid4().hex}", "declare", payload, outbox.now())
-    deps.wake()
+        deps.outbox.enqueue_in(session, f"declare:{uuid.uuid4().hex}", DECLARE, payload)
+    deps.outbox.wake()
     return True
 
 
-def carry_out(deps: Deps, attempt: Attempt, request: dict[str, Any], response_url: str | None) -> None:
+def carry_out(deps: Deps, *, attempt: Attempt, request: dict[str, Any], response_url: str | None) -> None:
     """Outbox executor of an accepted declare. It declares once: the incident keeps the item's key, so a try after
     one that committed finds it (and still pages by policy, which is skipped when already done)."""
     wanted = DeclareRequest(**{**request, "severity": Severity(request["severity"])})
@@ -82,17 +87,18 @@ def carry_out(deps: Deps, attempt: Attempt, request: dict[str, Any], response_ur
     except FirebellError as exc:
         message = exc.message
     if message is not None:
-        tell(deps, wanted.user_id, response_url, message)
+        answer_declarer(deps, wanted.user_id, response_url, message)
 
 
-def gave_up(deps: Deps, payload: dict[str, Any], error: str) -> None:
+def gave_up(deps: Deps, failure: Failure) -> None:
     """The declare's outbox item failed for good. It may have got as far as the incident, so say what to check."""
-    tell(deps, payload["request"]["user_id"], payload.get("response_url"),
-         f"⚠️ Firebell could not finish declaring “{payload['request']['title']}” ({error}). "
-         "Check `/incident list` before you declare it again.")
+    request = failure.payload["request"]
+    answer_declarer(deps, request["user_id"], failure.payload.get("response_url"),
+                    f"⚠️ Firebell could not finish declaring “{request['title']}” ({failure.error}). "
+                    "Check `/incident list` before you declare it again.")
 
 
-def tell(deps: Deps, user_id: str, response_url: str | None, message: str) -> None:
+def answer_declarer(deps: Deps, user_id: str, response_url: str | None, message: str) -> None:
     """Tell the person how their declare went: through the command's response_url, which lasts 30 minutes (a declare
     carried out later, or one from a form, is told by DM)."""
     try:
@@ -136,7 +142,7 @@ def declare(deps: Deps, request: DeclareRequest, *, key: str | None = None, unsu
         repo.add_timeline_event(session, row, at=now, kind="declared", actor=request.user_id,
                                 text=note + (f" (from a message: {permalink})" if permalink else ""),
                                 permalink=permalink)
-        sla.refresh(deps, session, row)
+        clock_plan.refresh(deps, session, row)
         incident = repo.to_domain(row)
         _open_channel(deps, session, incident)
         return incident
@@ -151,10 +157,10 @@ def declare(deps: Deps, request: DeclareRequest, *, key: str | None = None, unsu
                 incident = store(session, repo.take_incident_number(session, request.team_id))
     except BaseException:
         if made:
-            _archive_quietly(deps, made[0])
+            _archive_unused_channel(deps, made[0])
         raise
-    deps.recent.changed()
-    deps.wake()
+    deps.cache.changed()
+    deps.outbox.wake()
     paging.page_by_policy(deps, incident.id, f"{request.severity.label} policy")
     return Declared(incident=incident)
 
@@ -199,7 +205,7 @@ def _create_channel(deps: Deps, number: int, title: str, unsure: bool = False) -
                     time.sleep(CREATE_PAUSE * 2 ** tried)
         else:
             if (stray := _made_by_us(deps, name)) is not None:  # the last try may have made it after all
-                _archive_quietly(deps, stray)
+                _archive_unused_channel(deps, stray)
             raise _not_created(error)
     raise SlackFailure(f"Channel names like `{name}` are all taken; no incident was declared.")
 
@@ -228,7 +234,7 @@ def _made_by_us(deps: Deps, name: str) -> str | None:
         return None if repo.find_by_channel(session, channel["id"]) is not None else channel["id"]
 
 
-def _archive_quietly(deps: Deps, channel_id: str) -> None:
+def _archive_unused_channel(deps: Deps, channel_id: str) -> None:
     try:
         deps.slack.archive_channel(channel_id)
     except SlackCallFailed as exc:
@@ -240,10 +246,11 @@ def _open_channel(deps: Deps, session: Session, incident: Incident) -> None:
     the card, the announcement. Delivered from the outbox; a step Slack refuses for good is said in the channel."""
     channel = incident.channel_id
     assert channel is not None
-    effects.enqueue(deps, session, incident.id, "topic", channel=channel, topic=render.channel_topic(incident))
-    effects.enqueue(deps, session, incident.id, "invite", channel=channel, users=[incident.declared_by])
-    effects.enqueue(deps, session, incident.id, "post_card", incident_id=incident.id)
+    deps.outbox.enqueue(session, incident.id, slack_effects.TOPIC, channel=channel,
+                        topic=render.channel_topic(incident))
+    deps.outbox.enqueue(session, incident.id, slack_effects.INVITE, channel=channel, users=[incident.declared_by])
+    deps.outbox.enqueue(session, incident.id, slack_effects.POST_CARD, incident_id=incident.id)
     if deps.config.broadcast_channel:
-        effects.enqueue(deps, session, incident.id, "post", channel=deps.config.broadcast_channel,
-                        text=render.incident_summary(incident),
-                        blocks=[b.to_dict() for b in render.announcement(incident)])
+        deps.outbox.enqueue(session, incident.id, slack_effects.POST, channel=deps.config.broadcast_channel,
+                            text=render.incident_summary(incident),
+                            blocks=slack_effects.serialised(render.announcement(incident)))

@@ -1,101 +1,112 @@
-"""The Slack work a change implies, as data: enqueued in the change's transaction, delivered by bot/delivery.py.
+"""The outbox as a mechanism: the Slack work a change implies, written as data in the change's own transaction and
+carried out later by the executor registered for its kind (bot/delivery.py delivers; bot/runtime.py registers).
 
-Each kind has an executor that is safe to run again after a failure: card edits and invites are idempotent, the
-card is posted only while the incident has none, a page DM goes only to people not yet reached.
+It knows nothing of the use cases. Each kind's executor is registered at assembly (``Executors.register``), so every
+executor is reached by an ordinary reference. An executor must be safe to run again after a failure: `Attempt` helps
+with what is not idempotent by itself (a post, a DM, a file share).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from slack_sdk.models.blocks import Block
 from sqlalchemy.orm import Session
 
-from bot.deps import Deps
-from bot.domain.model import Incident
-from bot.slack import render
-from bot.slack.gateway import Blocks, SlackCallFailed, will_heal
-from storage import outbox
-from storage import repositories as repo
+from bot.slack.gateway import Blocks, SlackCallFailed, SlackGateway, will_heal
+from storage import outbox as outbox_rows
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+SKEW = 60.0  # seconds: how far Slack's clock (message ts) and ours may disagree
 
-def lane(incident_id: int) -> str:
+Executor = Callable[..., None]  # executor(deps, *, attempt: Attempt, **payload)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An outbox item that failed for good."""
+
+    lane: str
+    kind: str
+    payload: dict[str, Any]
+    error: str  # Slack's error code (or what else went wrong)
+    what: str  # what the item was to do: "post a message"
+
+
+GaveUp = Callable[[Any, Failure], None]  # gave_up(deps, failure): a kind's last word when its item fails for good
+
+
+def incident_lane(incident_id: int) -> str:
+    """An incident's items are delivered one at a time, in order."""
     return f"incident:{incident_id}"
 
 
-def _blocks(blocks: Sequence[Block] | None) -> list[dict] | None:
-    return [b.to_dict() for b in blocks] if blocks else None
+def incident_of_lane(lane: str) -> int | None:
+    head, _, rest = lane.partition(":")
+    return int(rest) if head == "incident" and rest.isdigit() else None
 
 
-def enqueue(deps: Deps, session: Session, for_incident: int, kind: str, /, **payload: Any) -> None:
-    """Queue ``kind`` in the lane of incident ``for_incident`` (its items are delivered in order)."""
-    outbox.enqueue(session, lane(for_incident), kind, payload, outbox.now())
+class Outbox:
+    """What use cases write Slack work into: inside their transaction, never calling Slack themselves."""
+
+    def __init__(self) -> None:
+        self._wake: Callable[[], None] = lambda: None
+
+    def enqueue(self, session: Session, incident_id: int, kind: str, /, **payload: Any) -> None:
+        """Queue ``kind`` in incident ``incident_id``'s lane (its items are delivered in order)."""
+        self.enqueue_in(session, incident_lane(incident_id), kind, payload)
+
+    def enqueue_in(self, session: Session, lane: str, kind: str, payload: dict[str, Any]) -> None:
+        outbox_rows.enqueue(session, lane, kind, payload, outbox_rows.now())
+
+    def wake(self) -> None:
+        """Tell the delivery there is new work (after the transaction that queued it committed)."""
+        self._wake()
+
+    def deliver_with(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
 
 
-def publish(
-    deps: Deps, session: Session, incident: Incident, *, say: str | None = None,
-    say_blocks: Sequence[Block] | None = None, announce: Sequence[Block] | None = None,
-    invite: Sequence[str] | None = None, refresh: bool = True, upload: dict[str, str] | None = None,
-) -> None:
-    """Within the change's transaction: refresh the card, tell the channel (and the broadcast channel)."""
-    channel = incident.channel_id
-    if channel is None:
-        return
-    if invite:
-        enqueue(deps, session, incident.id, "invite", channel=channel, users=list(invite))
-    if refresh:
-        enqueue(deps, session, incident.id, "card", incident_id=incident.id)
-    if say:
-        enqueue(deps, session, incident.id, "post", channel=channel, text=say, blocks=_blocks(say_blocks))
-    if announce and deps.config.broadcast_channel:
-        enqueue(deps, session, incident.id, "post", channel=deps.config.broadcast_channel,
-                text=render.incident_summary(incident), blocks=_blocks(announce))
-    if upload:
-        enqueue(deps, session, incident.id, "upload", channel=channel, **upload)
+@dataclass(frozen=True)
+class Kind:
+    executor: Executor
+    describe: str  # what it does, for "Firebell could not <describe>": "post a message"
+    gave_up: GaveUp | None = None  # None: the default, registered with `Executors.on_gave_up`
 
 
-# executors
+class Executors:
+    """Which executor carries out each kind of outbox item."""
 
+    def __init__(self) -> None:
+        self._kinds: dict[str, Kind] = {}
+        self._default_gave_up: GaveUp | None = None
 
-def load(deps: Deps, incident_id: int) -> Incident:
-    with deps.db.read() as session:
-        return repo.to_domain(repo.incident_row(session, incident_id))
+    def register(self, kind: str, executor: Executor, *, describe: str, gave_up: GaveUp | None = None) -> None:
+        if kind in self._kinds:
+            raise ValueError(f"outbox kind {kind!r} is registered twice")
+        self._kinds[kind] = Kind(executor, describe, gave_up)
 
+    def on_gave_up(self, gave_up: GaveUp) -> None:
+        """What to do for kinds without their own ``gave_up`` (say it in the incident's channel)."""
+        self._default_gave_up = gave_up
 
-def load_card(deps: Deps, incident_id: int) -> Incident:
-    with deps.db.read() as session:
-        return repo.card_view(session, incident_id)
+    def run(self, deps: object, kind: str, payload: dict[str, Any], attempt: Attempt) -> None:
+        self._kinds[kind].executor(deps, attempt=attempt, **payload)
 
+    def describe(self, kind: str) -> str:
+        found = self._kinds.get(kind)
+        return found.describe if found else kind
 
-def _card(deps: Deps, incident_id: int) -> None:
-    """Make the card and the topic true: rendered from the database as it is now, so it is never stale."""
-    incident = load_card(deps, incident_id)
-    if incident.channel_id is None or incident.card_ts is None:
-        return
-    deps.slack.update(incident.channel_id, incident.card_ts, render.incident_summary(incident),
-                      render.incident_card(incident, deps.clock()))
-    deps.slack.set_topic(incident.channel_id, render.channel_topic(incident))
-
-
-def _post_card(deps: Deps, incident_id: int, *, attempt: Attempt) -> None:
-    incident = load_card(deps, incident_id)
-    assert incident.channel_id is not None
-    ts = incident.card_ts or attempt.post(deps, incident.channel_id, render.incident_summary(incident),
-                                          render.incident_card(incident, deps.clock()))
-    if incident.card_ts is None:
-        with deps.db.transaction() as session:
-            repo.set_card_ts(session, incident_id, ts)
-    deps.slack.pin(incident.channel_id, ts)
-
-
-SKEW = 60.0  # seconds: how far Slack's clock (message ts) and ours may disagree
+    def gave_up(self, deps: object, lane: str, kind: str, payload: dict[str, Any], error: str) -> None:
+        found = self._kinds.get(kind)
+        handler = found.gave_up if found and found.gave_up else self._default_gave_up
+        if handler is not None:
+            handler(deps, Failure(lane, kind, payload, error, self.describe(kind)))
 
 
 @dataclass(frozen=True)
@@ -115,36 +126,39 @@ class Attempt:
     def since(self) -> float:
         return self.created_at.timestamp() - SKEW
 
-    def post(self, deps: Deps, channel: str, text: str, blocks: Blocks = None, *, step: str = "") -> str:
+    def post(self, slack: SlackGateway, channel: str, text: str, blocks: Blocks = None, *, step: str = "") -> str:
         """Post once; returns the message ts (of the earlier try's message, when it got through)."""
         marker = self.marker(step)
-        if self.unsure and (ts := _look(marker, lambda: deps.slack.find_marked(channel, marker, since=self.since))):
+        if self.unsure and (ts := _find_earlier_try(
+                marker, lambda: slack.find_marked(channel, marker, since=self.since))):
             return ts
-        return deps.slack.post(channel, text, blocks, marker=marker)
+        return slack.post(channel, text, blocks, marker=marker)
 
-    def dm(self, deps: Deps, user_id: str, text: str, blocks: Blocks = None, *, step: str) -> tuple[str, str]:
+    def dm(self, slack: SlackGateway, user_id: str, text: str, blocks: Blocks = None, *,
+           step: str) -> tuple[str, str]:
         """DM a person once; returns the DM conversation and the message ts."""
         marker = self.marker(step)
         if self.unsure:
             def look() -> tuple[str, str] | None:
-                channel = deps.slack.open_dm(user_id)
-                ts = deps.slack.find_marked(channel, marker, since=self.since)
+                channel = slack.open_dm(user_id)
+                ts = slack.find_marked(channel, marker, since=self.since)
                 return (channel, ts) if ts else None
 
-            if found := _look(marker, look):
+            if found := _find_earlier_try(marker, look):
                 return found
-        return deps.slack.dm(user_id, text, blocks, marker=marker)
+        return slack.dm(user_id, text, blocks, marker=marker)
 
-    def upload(self, deps: Deps, channel: str, filename: str, title: str, content: str, comment: str) -> None:
+    def upload(self, slack: SlackGateway, channel: str, filename: str, title: str, content: str,
+               comment: str) -> None:
         """Share a file once (a file share carries no metadata: the earlier try is found by name and title)."""
         marker = self.marker()
-        if self.unsure and _look(marker, lambda: deps.slack.find_shared_file(channel, filename, title,
-                                                                              since=self.since)):
+        if self.unsure and _find_earlier_try(marker, lambda: slack.find_shared_file(channel, filename, title,
+                                                                                     since=self.since)):
             return
-        deps.slack.upload(channel, filename, content, title=title, comment=comment)
+        slack.upload(channel, filename, content, title=title, comment=comment)
 
 
-def _look(marker: str, look: Callable[[], T]) -> T | None:
+def _find_earlier_try(marker: str, look: Callable[[], T]) -> T | None:
     """Look for what an earlier try sent. A lookup that may work later is retried with the item; one that cannot
     work (no history scope on an old install, a channel Firebell cannot read) sends again rather than lose it."""
     try:
@@ -154,45 +168,3 @@ def _look(marker: str, look: Callable[[], T]) -> T | None:
             raise
         log.warning("cannot tell whether %s got through (%s): sending it (again?)", marker, exc.error)
         return None
-
-
-def _paging(name: str) -> Callable[..., None]:
-    def run(deps: Deps, *, attempt: Attempt, **payload: Any) -> None:
-        from bot.services import paging  # paging enqueues effects too
-
-        getattr(paging, name)(deps, attempt=attempt, **payload)
-
-    return run
-
-
-def _declare(deps: Deps, *, attempt: Attempt, request: dict[str, Any], response_url: str | None) -> None:
-    from bot.services import declare  # a declare enqueues effects too
-
-    declare.carry_out(deps, attempt, request, response_url)
-
-
-EXECUTORS: dict[str, Callable[..., None]] = {
-    "card": lambda deps, incident_id, attempt: _card(deps, incident_id),
-    "post_card": lambda deps, incident_id, attempt: _post_card(deps, incident_id, attempt=attempt),
-    "post": lambda deps, channel, text, attempt, blocks=None: attempt.post(deps, channel, text, blocks),
-    "topic": lambda deps, channel, topic, attempt: deps.slack.set_topic(channel, topic),
-    "invite": lambda deps, channel, users, attempt: deps.slack.invite(channel, users),
-    "upload": lambda deps, attempt, **file: attempt.upload(deps, **file),
-    "page_notify": _paging("notify_page"),
-    "page_renotify": _paging("renotify_page"),
-    "page_acknowledged": _paging("tell_acknowledged"),
-    "external": _paging("tell_external"),
-    "declare": _declare,
-}
-
-DESCRIBE = {
-    "card": "update the incident card", "post_card": "post and pin the incident card", "post": "post a message",
-    "topic": "set the channel topic", "invite": "invite people to the channel", "upload": "share a file",
-    "declare": "declare the incident",
-    "page_notify": "send a page", "page_renotify": "re-send a page", "page_acknowledged": "update the page DMs",
-    "external": "reach the external pager",
-}
-
-
-def execute(deps: Deps, kind: str, payload: dict[str, Any], attempt: Attempt | None = None) -> None:
-    EXECUTORS[kind](deps, attempt=attempt or Attempt(0, outbox.now()), **payload)

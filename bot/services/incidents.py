@@ -1,30 +1,17 @@
-"""Finding incidents, listing them, exporting them, and once-only request claims."""
+"""Reading incidents: one, the open ones (for many readers at once), the open list as shown, the export; and
+once-only request claims."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from bot.deps import Deps
-from bot.domain.errors import NotFound
-from bot.domain.model import ClockView, Incident
+from bot.domain.incident import Incident
+from bot.domain.sla import ClockRun
+from bot.services.change import Target, locate
+from bot.slack import render
 from storage import repositories as repo
-from storage.models import IncidentRow
-
-
-@dataclass(frozen=True)
-class Target:
-    """Which incident a request is about: by number, by id, or the incident of the channel it came from."""
-
-    team_id: str
-    channel_id: str | None = None
-    number: int | None = None
-    incident_id: int | None = None
 
 
 def claim_once(deps: Deps, key: str) -> bool:
@@ -35,47 +22,37 @@ def claim_once(deps: Deps, key: str) -> bool:
 
 def open_incidents(deps: Deps, team_id: str) -> list[Incident]:
     """Read for App Home and the shortcuts; kept a second between changes, as many people ask at once."""
-    return deps.recent.get(("open", team_id), lambda: read_open_incidents(deps, team_id))
+    return deps.cache.get(("open", team_id), lambda: read_open_incidents(deps, team_id))
 
 
 def read_open_incidents(deps: Deps, team_id: str) -> list[Incident]:
-    """The open incidents, read now: for a caller that keeps something made from them in ``deps.recent``."""
+    """The open incidents, read now."""
     with deps.db.read() as session:
         return repo.open_incidents(session, team_id)
 
 
-def locate(session: Session, target: Target, *, lock: bool = False) -> IncidentRow:
-    if target.incident_id is not None:
-        row = repo.find_by_id(session, target.incident_id)
-    elif target.number is not None:
-        row = repo.find_by_number(session, target.team_id, target.number)
-    else:
-        row = repo.find_by_channel(session, target.channel_id) if target.channel_id else None
-    if row is None or row.team_id != target.team_id:
-        if target.number is not None:
-            raise NotFound(f"There is no incident INC-{target.number}.")
-        raise NotFound("This channel is not an incident's. Run the command in the incident's channel, or name "
-                       "the incident: `/incident INC-7 ack`.")
-    return repo.incident_row(session, row.id, lock=True) if lock else row
-
-
-@contextmanager
-def changing(deps: Deps, target: Target) -> Iterator[tuple[Session, IncidentRow]]:
-    """A write transaction holding the incident's row lock: concurrent changes to it queue here. Before it
-    commits, the incident's SLA clocks are re-planned from what changed."""
-    from bot.services import sla
-
-    with deps.db.transaction() as session:
-        row = locate(session, target, lock=True)
-        yield session, row
-        sla.refresh(deps, session, row)
-    deps.recent.changed()
-    deps.wake()
+def open_list_blocks(deps: Deps, team_id: str) -> list[dict[str, Any]]:
+    """The `/incident list` answer, kept a second between changes like the list itself (many ask at once): read,
+    rendered and validated once, not per request."""
+    return deps.cache.get(("open list blocks", team_id), lambda: [
+        block.to_dict() for block in render.incident_list(read_open_incidents(deps, team_id))])
 
 
 def get(deps: Deps, target: Target) -> Incident:
     with deps.db.read() as session:
         return repo.to_domain(locate(session, target))
+
+
+def load(deps: Deps, incident_id: int) -> Incident:
+    """The incident as it is now, with its timeline (outbox executors read it when they run)."""
+    with deps.db.read() as session:
+        return repo.to_domain(repo.incident_row(session, incident_id))
+
+
+def load_card(deps: Deps, incident_id: int) -> Incident:
+    """What the card shows (pages, clocks), without the timeline."""
+    with deps.db.read() as session:
+        return repo.card_view(session, incident_id)
 
 
 def export(deps: Deps, since: timedelta | None) -> list[dict[str, Any]]:
@@ -89,8 +66,8 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def _clock_json(clock: ClockView) -> dict[str, Any]:
-    outcome = clock.outcome()
+def _clock_json(clock: ClockRun) -> dict[str, Any]:
+    outcome = clock.verdict()
     return {"clock": clock.clock, "started_at": _iso(clock.started_at),
             "target_seconds": int(clock.target.total_seconds()), "due_at": _iso(clock.due_at),
             "stopped_at": _iso(clock.stopped_at), "outcome": outcome[0] if outcome else "running",

@@ -2,7 +2,7 @@
 
 Each use case decides inside one transaction that holds the incident's row lock (so two people acting
 at once queue, and the second sees the first's result), and writes the Slack messages the change implies
-to the outbox in that same transaction (`effects.publish`): the change and its messages commit together.
+to the outbox in that same transaction (`slack_effects.publish`): the change and its messages commit together.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.domain import lifecycle, permissions, report, rules
+from bot.domain import permissions, postmortem, rules, transitions
 from bot.domain.errors import InvalidInput
-from bot.domain.model import Incident, Role, Severity, Status
+from bot.domain.incident import Incident, Role, Severity, Status
 from bot.domain.permissions import Restricted
 from bot.services import paging
-from bot.services.effects import publish
-from bot.services.incidents import Target, changing
+from bot.services.change import Target, incident_change
+from bot.services.slack_effects import publish
 from bot.slack import render
 from bot.slack.text import escape
 from storage import repositories as repo
@@ -35,7 +35,7 @@ def _on_call(session: Session, row: IncidentRow) -> set[str]:
 
 
 def _check(deps: Deps, session: Session, row: IncidentRow, actor: str, action: Restricted) -> None:
-    permissions.check_allowed(action, actor, ref=f"INC-{row.number}", commander=row.commander,
+    permissions.check_allowed(action, actor, ref=row.ref, commander=row.commander,
                               on_call=_on_call(session, row), admins=deps.config.admins)
 
 
@@ -57,7 +57,7 @@ def _text(text: str, field: str, what: str) -> str:
 
 def acknowledge(deps: Deps, target: Target, actor: str) -> Incident:
     """Acknowledge the incident; from a paged person, also their page (which stops its escalation)."""
-    with changing(deps, target) as (session, row):
+    with incident_change(deps, target) as (session, row):
         first = row.acknowledged_by is None
         page_acknowledged = paging.acknowledge_pages(deps, session, row, actor)
         if not page_acknowledged or first:
@@ -72,9 +72,9 @@ def acknowledge(deps: Deps, target: Target, actor: str) -> Incident:
 
 
 def set_status(deps: Deps, target: Target, actor: str, status: Status, text: str = "") -> Incident:
-    with changing(deps, target) as (session, row):
+    with incident_change(deps, target) as (session, row):
         old = Status(row.status)
-        new = lifecycle.change_status(old, status, f"INC-{row.number}")
+        new = transitions.change_status(old, status, row.ref)
         note = _text(text, "text", "The status text") if text.strip() else ""
         now = _event(session, row, deps, "status", actor, f"Status {old.label} → {new.label}" + (f": {note}" if note
                                                                                                  else ""))
@@ -88,21 +88,17 @@ def set_status(deps: Deps, target: Target, actor: str, status: Status, text: str
 
 
 def set_severity(deps: Deps, target: Target, actor: str, severity: Severity) -> Incident:
-    with changing(deps, target) as (session, row):
-        ref, old = f"INC-{row.number}", Severity(row.severity)
+    with incident_change(deps, target) as (session, row):
+        old = Severity(row.severity)
         _check(deps, session, row, actor, Restricted.SEVERITY)
-        if Status(row.status) is Status.RESOLVED:
-            raise lifecycle.InvalidTransition(f"{ref} is resolved; reopen it to change its severity.")
-        if severity is old:
-            raise lifecycle.InvalidTransition(f"{ref} is already {old.label}.")
+        direction = transitions.change_severity(Status(row.status), old, severity, row.ref)
         _event(session, row, deps, "severity", actor, f"Severity {old.label} → {severity.label}")
         row.severity = severity.value
         incident = repo.to_domain(row, with_timeline=False)
-        direction = "raised" if severity.rank < old.rank else "lowered"
         blocks = render.update_blocks(incident, actor, f"Severity {direction} from {old.label} to "
                                                        f"*{severity.label}*.")
         publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
-    if severity.rank < old.rank:
+    if direction == "raised":
         paging.page_by_policy(deps, incident.id, f"Severity raised to {severity.label}")
     return incident
 
@@ -110,27 +106,25 @@ def set_severity(deps: Deps, target: Target, actor: str, severity: Severity) -> 
 def assign_role(deps: Deps, target: Target, actor: str, role: Role, user_id: str) -> Incident:
     if user_id == deps.bot_user_id:
         raise InvalidInput("user", "Firebell cannot hold a role; name a person.")
-    with changing(deps, target) as (session, row):
-        ref = f"INC-{row.number}"
+    with incident_change(deps, target) as (session, row):
         _check(deps, session, row, actor, Restricted.ROLES)
         if getattr(row, role.value) == user_id:
-            raise lifecycle.InvalidTransition(f"<@{user_id}> is already {role.value} of {ref}.")
+            raise transitions.InvalidTransition(f"<@{user_id}> is already {role.value} of {row.ref}.")
         _event(session, row, deps, "role", actor, f"{role.value}: {user_id}")
         setattr(row, role.value, user_id)
         incident = repo.to_domain(row, with_timeline=False)
         publish(deps, session, incident, invite=[user_id],
-                say=f"<@{actor}> made <@{user_id}> *{role.value}* of {ref}.")
+                say=f"<@{actor}> made <@{user_id}> *{role.value}* of {row.ref}.")
     return incident
 
 
 def post_update(deps: Deps, target: Target, actor: str, text: str, status: Status | None = None) -> Incident:
     text = _text(text, "text", "An update")
-    with changing(deps, target) as (session, row):
+    with incident_change(deps, target) as (session, row):
         old = Status(row.status)
-        if old is Status.RESOLVED:
-            raise lifecycle.InvalidTransition(f"INC-{row.number} is resolved; reopen it to post updates.")
+        transitions.check_not_resolved(old, row.ref, "post updates")
         if status is not None and status is not old:
-            row.status = lifecycle.change_status(old, status, f"INC-{row.number}").value
+            row.status = transitions.change_status(old, status, row.ref).value
             _event(session, row, deps, "status", actor, f"Status {old.label} → {status.label}")
         row.last_update_at = _event(session, row, deps, "update", actor, text)
         incident = repo.to_domain(row, with_timeline=False)
@@ -144,7 +138,7 @@ def add_note(deps: Deps, target: Target, actor: str, text: str, *, author: str |
              at: datetime | None = None, permalink: str | None = None) -> Incident:
     """A timeline entry. From the message shortcut it keeps the message's author, time and permalink."""
     text = _text(text, "text", "A note")
-    with changing(deps, target) as (session, row):
+    with incident_change(deps, target) as (session, row):
         _event(session, row, deps, "message" if permalink else "note", author or actor,
                text if author is None or author == actor else f"{text} (added by {actor})",
                at=at, permalink=permalink)
@@ -161,7 +155,7 @@ def add_message(deps: Deps, target: Target, actor: str, *, channel_id: str, mess
 
 def check_can_resolve(deps: Deps, target: Target, actor: str) -> Incident:
     """Before opening the resolve form: may this person resolve it, and is it still open?"""
-    with changing(deps, target) as (session, row):
+    with incident_change(deps, target) as (session, row):
         _check(deps, session, row, actor, Restricted.RESOLVE)
         _check_open(row)
         return repo.to_domain(row, with_timeline=False)
@@ -169,7 +163,7 @@ def check_can_resolve(deps: Deps, target: Target, actor: str) -> Incident:
 
 def _check_open(row: IncidentRow) -> None:
     resolved = next((e for e in reversed(row.timeline) if e.kind == "resolved"), None)
-    lifecycle.check_resolvable(Status(row.status), f"INC-{row.number}", resolved.actor if resolved else None)
+    transitions.check_resolvable(Status(row.status), row.ref, resolved.actor if resolved else None)
 
 
 def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause: str, resolution: str,
@@ -179,12 +173,12 @@ def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause
     root_cause = _text(root_cause, "root_cause", "The root cause")
     resolution = _text(resolution, "resolution", "What fixed it")
     items = [rules.clean_description(line)[:500] for line in follow_ups if line.strip()]
-    with changing(deps, target) as (session, row):
+    with incident_change(deps, target) as (session, row):
         _check(deps, session, row, actor, Restricted.RESOLVE)
         _check_open(row)
         now = _event(session, row, deps, "resolved", actor, f"Resolved ({category}): {root_cause}")
         row.status, row.resolved_at = Status.RESOLVED.value, now
-        paging.stop_for_resolve(session, row, now)
+        paging.stop_escalations(session, row, now)
         row.root_cause_category, row.root_cause, row.resolution = category, root_cause, resolution
         repo.add_follow_ups(session, row, items, by=actor, at=now)
         session.refresh(row)
@@ -192,7 +186,7 @@ def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause
         blocks = render.resolution_blocks(incident, actor)
         publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks,
                 upload={"filename": f"{incident.ref}-postmortem.md", "title": f"{incident.ref} post-incident report",
-                        "content": report.postmortem(incident),
+                        "content": postmortem.postmortem(incident),
                         "comment": f"The post-incident report for {incident.ref}; "
                                    f"`firebell postmortem {incident.ref}` prints it too."})
         paging.resolve_external(deps, session, incident)
@@ -201,9 +195,9 @@ def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause
 
 def reopen(deps: Deps, target: Target, actor: str, reason: str) -> Incident:
     reason = _text(reason, "reason", "The reason to reopen")
-    with changing(deps, target) as (session, row):
+    with incident_change(deps, target) as (session, row):
         _check(deps, session, row, actor, Restricted.REOPEN)
-        lifecycle.check_reopenable(Status(row.status), f"INC-{row.number}")
+        transitions.check_reopenable(Status(row.status), row.ref)
         now = _event(session, row, deps, "reopened", actor, reason)
         row.status, row.resolved_at, row.reopened_at = Status.INVESTIGATING.value, None, now
         incident = repo.to_domain(row, with_timeline=False)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import InputBlock, Option, PlainTextInputElement, SectionBlock, StaticSelectElement
 from slack_sdk.models.views import View
 
-from bot.domain.lifecycle import SETTABLE
-from bot.domain.model import DEFAULT_SEVERITY, Incident, Severity
+from bot.domain.incident import DEFAULT_SEVERITY, Incident, Severity
 from bot.domain.rules import MAX_DESCRIPTION, MAX_TITLE
+from bot.domain.transitions import SETTABLE
 from bot.slack import text as t
 from bot.slack.ids import (
     INPUT_ACTION,

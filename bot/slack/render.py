@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -16,9 +16,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.model import ClockView, Incident, PageView, Role, Severity, Status
-from bot.domain.report import human, span
-from bot.domain.sla import Clock
+from bot.domain.humanize import duration, span
+from bot.domain.incident import Incident, PageView, Role, Severity, Status
+from bot.domain.sla import BREACH, ClockRun, SlaClock
 from bot.slack import text as t
 from bot.slack.ids import COMMAND, Action
 
@@ -45,12 +45,12 @@ def incident_summary(incident: Incident) -> str:
     )
 
 
-def clock_line(clock: ClockView, now: datetime | None = None) -> str:
-    name = Clock(clock.clock).label.capitalize()
-    outcome = clock.outcome()
+def clock_line(clock: ClockRun, now: datetime | None = None) -> str:
+    name = clock.clock.label.capitalize()
+    outcome = clock.verdict()
     if outcome is not None:
         verdict, by = outcome
-        return f"{'✅' if verdict == 'met' else '🚨'} {name}: {verdict} by {human(by)}"
+        return f"{'✅' if verdict == 'met' else '🚨'} {name}: {verdict} by {duration(by)}"
     if clock.due_at is None:
         return f"⏸ {name}: paused"
     overdue = now is not None and now >= clock.due_at
@@ -93,9 +93,9 @@ def incident_card(incident: Incident, now: datetime | None = None) -> list[Block
     if incident.description:
         blocks.append(SectionBlock(block_id="card_description", text=t.truncate(t.escape(incident.description), 3000)))
     status_lines = [page_line(p) for p in incident.pages[-5:]]
-    order = {c.value: i for i, c in enumerate(Clock)}
+    order = {c.value: i for i, c in enumerate(SlaClock)}
     status_lines += [clock_line(c, now) for c in sorted(incident.current_clocks, key=lambda c: order.get(c.clock, 9))
-                     if incident.status is not Status.RESOLVED or c.clock != Clock.UPDATE.value]
+                     if incident.status is not Status.RESOLVED or c.clock is not SlaClock.UPDATE]
     if status_lines:
         blocks.append(SectionBlock(block_id="card_status", text=t.truncate("\n".join(status_lines), 3000)))
     if incident.status is Status.RESOLVED and incident.root_cause:
@@ -186,7 +186,7 @@ def nearest_deadline(incident: Incident) -> str:
     if not running:
         return ""
     soonest = min(running, key=lambda c: c.due_at)  # type: ignore[arg-type, return-value]
-    return f" · next: {Clock(soonest.clock).label} due {t.date_token(soonest.due_at)}"  # type: ignore[arg-type]
+    return f" · next: {soonest.clock.label} due {t.date_token(soonest.due_at)}"  # type: ignore[arg-type]
 
 
 def incident_list(incidents: Sequence[Incident]) -> list[Block]:
@@ -210,6 +210,27 @@ def timeline(incident: Incident) -> list[Block]:
 def sla_view(incident: Incident, now: datetime) -> list[Block]:
     lines = [clock_line(c, now) for c in incident.current_clocks] or ["No SLA clocks."]
     return [SectionBlock(text=t.truncate(f"*{incident.ref} SLA clocks*\n" + "\n".join(lines), 3000))]
+
+
+def sla_notice(incident: Incident, clock: SlaClock, fraction: float, due: datetime, run: ClockRun | None,
+               act: Sequence[str], now: datetime, *, late_after: timedelta) -> str:
+    """An SLA reminder (``fraction`` of the clock has passed) or breach notice, naming who should act."""
+    target = duration(run.target) if run else "?"
+    who = " ".join(t.user(u) for u in act)
+    if fraction >= BREACH:
+        what = ("no status update was posted" if clock is SlaClock.UPDATE else f"the *{clock.label}* SLA is breached")
+        message = f"🚨 *{incident.ref}*: {what} ({target}, due {t.date_token(due)}). {who}"
+    else:
+        left = run.left(now) if run else timedelta(0)
+        verb = {SlaClock.ACK: "acknowledge with `/incident ack`", SlaClock.RESOLVE: "resolve it or "
+                "`/incident sla pause <why>`", SlaClock.UPDATE: "post an update with `/incident update`"}[clock]
+        message = (f"⏳ *{incident.ref}*: {fraction:.0%} of the *{clock.label}* ({target}) has passed; "
+                   f"{duration(max(left, timedelta(0)))} left, due {t.date_token(due)}. "
+                   f"{who}: {verb}.")
+    late = now - due
+    if late > late_after:
+        message += f"\n_Sent {duration(late)} late: Firebell was not running when it was due._"
+    return message
 
 
 def page_dm(incident: Incident, page: PageView, note: str | None = None) -> tuple[str, list[Block]]:

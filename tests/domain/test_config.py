@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, FirebellConfig, Settings, load_config
-from bot.domain.model import Severity
+from bot.domain.incident import Severity
 
 FULL = """\
 broadcast_channel: C0INCIDENTS

@@ -1,4 +1,4 @@
-"""bot.background.Recent: the one-second list that many people ask for at once."""
+"""bot.caching.ChangeAwareCache: the one-second list that many people ask for at once."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from bot import background
-from bot.background import Recent
+from bot import caching
+from bot.caching import ChangeAwareCache
 
 
 class Clock:
@@ -21,7 +21,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr(background.time, "monotonic", fake)
+    monkeypatch.setattr(caching.time, "monotonic", fake)
     return fake
 
 
@@ -45,7 +45,7 @@ class Reads:
 
 
 def test_many_asking_at_once_wait_for_one_read(clock):
-    recent, read = Recent(ttl=1.0), Reads()
+    recent, read = ChangeAwareCache(ttl=1.0), Reads()
     read.release.clear()
     answers: list[int] = []
     askers = [threading.Thread(target=lambda: answers.append(recent.get("open", read))) for _ in range(8)]
@@ -60,7 +60,7 @@ def test_many_asking_at_once_wait_for_one_read(clock):
 
 
 def test_a_change_in_this_process_drops_the_value_at_once(clock):
-    recent, read = Recent(ttl=1.0), Reads()
+    recent, read = ChangeAwareCache(ttl=1.0), Reads()
     assert recent.get("open", read) == 1
     assert recent.get("open", read) == 1
     recent.changed()
@@ -68,14 +68,14 @@ def test_a_change_in_this_process_drops_the_value_at_once(clock):
 
 
 def test_a_value_older_than_its_ttl_is_never_given_out(clock):
-    recent, read = Recent(ttl=1.0), Reads()
+    recent, read = ChangeAwareCache(ttl=1.0), Reads()
     assert recent.get("open", read) == 1
     clock.now += 1.0
     assert recent.get("open", read) == 2
 
 
 def test_a_value_half_its_ttl_old_is_given_out_and_read_again_behind_the_scenes(clock):
-    recent, read = Recent(ttl=1.0), Reads()
+    recent, read = ChangeAwareCache(ttl=1.0), Reads()
     assert recent.get("open", read) == 1
     clock.now += 0.6
     read.done.clear()

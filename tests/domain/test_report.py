@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.model import Incident, Severity, Status, TimelineEntry
-from bot.domain.report import postmortem
+from bot.domain.incident import Incident, Severity, Status, TimelineEntry
+from bot.domain.postmortem import postmortem
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

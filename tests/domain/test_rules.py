@@ -3,11 +3,11 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.errors import InvalidInput, UsageError
-from bot.domain.model import Severity
+from bot.domain.incident import Severity
 from bot.domain.naming import MAX_CHANNEL_NAME, channel_name
 from bot.domain.rules import MAX_TITLE, clean_title, parse_severity
 from bot.durations import format_duration, parse_duration
-from bot.slack.commands import Acknowledge, Declare, Help, ListOpen, parse_command
+from bot.slack.command_parser import Acknowledge, Declare, Help, ListOpen, parse_command
 from bot.slack.text import date_token, escape
 
 

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 from bot.config import FirebellConfig, Settings
-from bot.demo import is_json
+from bot.demo.transcript import is_json
+from bot.http_server import HttpServer
 from bot.runtime import Firebell, build
 from bot.sandbox import SlackDriver, SlackStandIn
-from bot.server import HttpServer
-from bot.services import ticks
 from storage import repositories as repo
 
 SIGNING_SECRET = "e2e-signing-secret"
@@ -126,7 +125,7 @@ class Timed(Running):
         """Move the clock, run the scheduler's tick once at that time, wait for the work it queued."""
         if advance:
             self.clock.advance(**advance)
-        done = ticks.run_due(self.firebell.deps, "test-owner", self.clock.now)
+        done = self.firebell.run_due("test-owner", self.clock.now)
         self.firebell.settle(30)
         return done
 

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.config import FirebellConfig
-from bot.services import ticks
 from bot.services.incidents import export
 from storage import schedule
 from tests.e2e.conftest import ALICE, BROADCAST, T0, FakeClock, Timed, answer, declare_and_settle, start_timed, stop
@@ -195,7 +194,7 @@ def test_two_replicas_escalate_once(people, database_url):
 
         def tick(replica: Timed, owner: str) -> None:
             barrier.wait()
-            done.append(ticks.run_due(replica.firebell.deps, owner, clock.now))
+            done.append(replica.firebell.run_due(owner, clock.now))
 
         threads = [threading.Thread(target=tick, args=(r, f"replica-{i}")) for i, r in enumerate((one, two))]
         for thread in threads:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.domain.errors import FirebellError
 from bot.messages import DATABASE_DOWN
 from bot.services.incidents import export
-from bot.slack.commands import parse_command
+from bot.slack.command_parser import parse_command
 from storage.db import Database
 from tests.e2e.conftest import ALICE, SIGNING_SECRET, Running, answer
 

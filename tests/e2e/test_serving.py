@@ -10,8 +10,8 @@ import time
 import urllib.request
 from urllib.parse import urlencode
 
-from bot.app import build_wsgi
-from bot.server import HttpServer
+from bot.http_server import HttpServer
+from bot.web import build_wsgi, health, route
 from storage.db import Database
 from tests.e2e.conftest import ALICE, SIGNING_SECRET, Running
 
@@ -49,7 +49,8 @@ def test_healthz_reports_the_database(running: Running):
     assert get(f"{running.server.url}/healthz") == (200, {"status": "ok", "outbox": {"pending": 0, "failed": 0}})
     assert get(f"{running.server.url}/nope")[0] == 404
     unreachable = Database.from_url("postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
-    server = HttpServer(build_wsgi(running.firebell.bolt, unreachable), "127.0.0.1", 0).start()
+    server = HttpServer(build_wsgi([route(["GET"], health.PATH, health.health_check(unreachable))]), "127.0.0.1",
+                        0).start()
     try:
         assert get(f"{server.url}/healthz") == (503, {"status": "database unavailable"})
     finally:

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from bot.domain.model import Incident, Role
+from bot.domain.humanize import span
+from bot.domain.incident import Incident, Role
 
 
 def _at(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "—"
-
-
-def span(start: datetime | None, end: datetime | None) -> str:
-    return "—" if start is None or end is None else human(end - start)
-
-
-def human(length: timedelta) -> str:
-    """``2h 15m``, ``4m 30s``: for people, not for parsing."""
-    seconds = int(length / timedelta(seconds=1))
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{seconds}s" if seconds else ""]
-    return " ".join(p for p in parts if p) or "0s"
 
 
 def postmortem(incident: Incident) -> str:

@@ -1,9 +1,11 @@
-"""How an incident's status may change. Pure functions of the current state."""
+"""How an incident's status and severity may change. Pure functions of the current state."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from bot.domain.errors import AlreadyDone, FirebellError
-from bot.domain.model import Status
+from bot.domain.incident import Severity, Status
 
 SETTABLE = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
 
@@ -48,3 +50,17 @@ def check_resolvable(current: Status, ref: str, resolved_by: str | None = None) 
 def check_reopenable(current: Status, ref: str) -> None:
     if current is not Status.RESOLVED:
         raise InvalidTransition(f"{ref} is not resolved; there is nothing to reopen.")
+
+
+def check_not_resolved(current: Status, ref: str, to: str) -> None:
+    """A resolved incident takes no more pages, updates or severity changes: ``to`` says what was asked."""
+    if current is Status.RESOLVED:
+        raise InvalidTransition(f"{ref} is resolved; reopen it to {to}.")
+
+
+def change_severity(current: Status, old: Severity, new: Severity, ref: str) -> Literal["raised", "lowered"]:
+    """Whether a severity change raises or lowers the incident; raises when it cannot happen."""
+    check_not_resolved(current, ref, "change its severity")
+    if new is old:
+        raise InvalidTransition(f"{ref} is already {old.label}.")
+    return "raised" if new.rank < old.rank else "lowered"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
+
+from bot.domain.sla import ClockRun
 
 
 class Severity(StrEnum):
@@ -45,8 +48,17 @@ class Status(StrEnum):
 OPEN_STATUSES = tuple(s for s in Status if s.is_open)
 
 
+_REF = re.compile(r"^inc-?(\d+)$", re.IGNORECASE)
+
+
 def incident_ref(number: int) -> str:
     return f"INC-{number}"
+
+
+def parse_ref(text: str) -> int | None:
+    """The number of an incident id as people write it (``INC-7``, ``inc7``); None when it is not one."""
+    match = _REF.match(text.strip())
+    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -62,24 +74,6 @@ class PageView:
     escalated_at: datetime | None = None
     renotified_at: datetime | None = None
     notified: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ClockView:
-    """One run of an SLA clock as recorded: its target, due time (None while paused) and when it stopped."""
-
-    clock: str
-    started_at: datetime
-    target: timedelta
-    due_at: datetime | None
-    stopped_at: datetime | None
-
-    def outcome(self) -> tuple[str, timedelta] | None:
-        """("met" | "breached", by how much) once stopped; None while running."""
-        if self.stopped_at is None or self.due_at is None:
-            return None
-        return ("met", self.due_at - self.stopped_at) if self.stopped_at <= self.due_at else (
-            "breached", self.stopped_at - self.due_at)
 
 
 @dataclass(frozen=True)
@@ -125,7 +119,7 @@ class Incident:
     timeline: tuple[TimelineEntry, ...] = field(default=())
     follow_ups: tuple[str, ...] = field(default=())
     pages: tuple[PageView, ...] = field(default=())
-    clocks: tuple[ClockView, ...] = field(default=())  # every run of every SLA clock, oldest first
+    clocks: tuple[ClockRun, ...] = field(default=())  # every run of every SLA clock, oldest first
 
     @property
     def ref(self) -> str:
@@ -135,9 +129,9 @@ class Incident:
         return {Role.COMMANDER: self.commander, Role.COMMS: self.comms, Role.SCRIBE: self.scribe}[role]
 
     @property
-    def current_clocks(self) -> tuple[ClockView, ...]:
+    def current_clocks(self) -> tuple[ClockRun, ...]:
         """The latest run of each clock."""
-        latest: dict[str, ClockView] = {}
+        latest: dict[str, ClockRun] = {}
         for run in self.clocks:
             latest[run.clock] = run
         return tuple(latest.values())

@@ -8,7 +8,7 @@ import time
 from waitress import wasyncore
 from waitress.server import create_server
 
-from bot.app import WSGIApp
+from bot.web import WSGIApp
 
 HTTP_THREADS = 16
 LOOP_TIMEOUT = 0.2

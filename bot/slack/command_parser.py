@@ -10,11 +10,10 @@ import re
 from dataclasses import dataclass
 
 from bot.domain.errors import InvalidInput, UsageError
-from bot.domain.lifecycle import SETTABLE
-from bot.domain.model import DEFAULT_SEVERITY, Role, Severity, Status
+from bot.domain.incident import DEFAULT_SEVERITY, Role, Severity, Status, incident_ref, parse_ref
 from bot.domain.rules import parse_severity
+from bot.domain.transitions import SETTABLE
 
-_REF = re.compile(r"^inc-?(\d+)$", re.IGNORECASE)
 _SEVERITY_LIKE = re.compile(r"^sev\w{0,2}$", re.IGNORECASE)  # sev2, sev9, sevv; not "Severity"
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -137,11 +136,12 @@ USAGE = {
 def parse_command(text: str) -> Command:
     words = text.split()
     number = None
-    if words and (ref := _REF.match(words[0])):
-        number, words = int(ref.group(1)), words[1:]
+    if words and (found := parse_ref(words[0])) is not None:
+        number, words = found, words[1:]
     if not words:
         if number is not None:
-            raise UsageError(f"What should happen to INC-{number}? For example `/incident INC-{number} ack`.")
+            ref = incident_ref(number)
+            raise UsageError(f"What should happen to {ref}? For example `/incident {ref} ack`.")
         return Help()
     verb, rest = words[0].lower(), words[1:]
     if re.fullmatch(r"sev[1-4]", verb):  # `/incident sev2` is `/incident sev 2`

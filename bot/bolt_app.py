@@ -1,10 +1,10 @@
-"""Assemble the Bolt app and the WSGI application around it (routes /slack/events and /healthz)."""
+"""Assemble the Bolt app: listeners registered, dependencies attached, errors answered; and its route."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl
@@ -16,19 +16,15 @@ from slack_bolt.context import BoltContext
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import build_context
 from slack_sdk import WebClient
-from sqlalchemy.exc import DBAPIError
 
-from bot.background import error_id
 from bot.deps import Deps
-from bot.messages import DATABASE_DOWN
+from bot.messages import explain
+from bot.web import Route, route
 from handlers import actions, commands, events, shortcuts, views
-from storage import outbox
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
 # Listeners ack and hand slow work to Background, so they return quickly; 32 threads absorb a burst
 # of people typing at once (Bolt's default of 5 would answer the sixth slow request with a 404).
 LISTENER_THREADS = 32
@@ -59,14 +55,9 @@ def build_bolt_app(deps: Deps, *, signing_secret: str, client: WebClient) -> App
 
 
 def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
-    """The last resort before the ack: log with an id; answer the person, never with a traceback."""
-    if isinstance(error, DBAPIError):
-        log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
-        message = DATABASE_DOWN
-    else:
-        ref = error_id()
-        log.error("unhandled error (error id %s) on %s", ref, body.get("type") or body.get("command"), exc_info=error)
-        message = f"Firebell hit an unexpected error (error id `{ref}`); tell whoever runs Firebell."
+    """The last resort before the ack: answer the person, never with a traceback (unexpected errors are logged with
+    an id they can quote)."""
+    message = explain(error, str(body.get("type") or body.get("command") or "request"))
     return BoltResponse(status=200, body=json.dumps(_answer(body, message)),
                         headers={"content-type": "application/json"})
 
@@ -81,9 +72,6 @@ def _answer(body: dict[str, Any], message: str) -> dict[str, Any]:
     if body.get("command"):
         return {"response_type": "ephemeral", "text": message}
     return {}
-
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class FormSafeRequestHandler(SlackRequestHandler):
@@ -104,32 +92,6 @@ class FormSafeRequestHandler(SlackRequestHandler):
         return self.app.dispatch(bolt_request)
 
 
-def build_wsgi(bolt: App, db: Database) -> WSGIApp:
-    slack = FormSafeRequestHandler(bolt)
-
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
-        if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            return _health(start_response, db)
-        if path == EVENTS_PATH and method == "POST":
-            return slack(environ, start_response)
-        return _json(start_response, "404 Not Found", {"error": "not found"})
-
-    return application
-
-
-def _health(start_response: Callable[..., Any], db: Database) -> list[bytes]:
-    """200 with the outbox's counts (Slack work still to deliver, and work that failed for good: see `firebell
-    outbox`), or 503 when the database does not answer."""
-    try:
-        with db.read() as session:
-            counts = {"pending": outbox.undelivered(session), "failed": outbox.failed_count(session)}
-    except Exception:  # any failure to answer means "not healthy"
-        return _json(start_response, "503 Service Unavailable", {"status": "database unavailable"})
-    return _json(start_response, "200 OK", {"status": "ok", "outbox": counts})
-
-
-def _json(start_response: Callable[..., Any], status: str, payload: dict[str, Any]) -> list[bytes]:
-    body = json.dumps(payload).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
+def slack_events(bolt: App) -> Route:
+    """POST /slack/events: commands, shortcuts, buttons, modals and events, for Bolt."""
+    return route(["POST"], EVENTS_PATH, FormSafeRequestHandler(bolt))

@@ -1,0 +1,54 @@
+"""`firebell export` (every incident as JSON) and `firebell postmortem INC-7` (one post-incident report)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bot.cli.common import CommandError, database, duration
+from bot.deps import utc_now
+from bot.domain.incident import incident_ref, parse_ref
+from bot.domain.postmortem import postmortem
+from bot.services.incidents import incident_json
+from storage import repositories
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser("export", help="print incidents (with their timelines) as JSON")
+    export.add_argument("--json", action="store_true", help="JSON output (the only format, for now)")
+    export.add_argument("--since", type=duration, default=None, help="only incidents declared within, e.g. 30d")
+    export.set_defaults(run=run_export)
+
+    report = commands.add_parser("postmortem", help="print an incident's post-incident report (Markdown)")
+    report.add_argument("incident", help="e.g. INC-7")
+    report.add_argument("--team", default=None, help="Slack team id, when the database holds several")
+    report.set_defaults(run=run_postmortem)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    db = database()
+    since = utc_now() - args.since if args.since else None
+    with db.read() as session:
+        incidents = repositories.incidents_since(session, since)
+    json.dump([incident_json(i) for i in incidents], sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return 0
+
+
+def run_postmortem(args: argparse.Namespace) -> int:
+    number = parse_ref(args.incident)
+    if number is None:
+        raise CommandError(f"{args.incident!r} is not an incident id; write it like INC-7")
+    ref = incident_ref(number)
+    db = database()
+    with db.read() as session:
+        found = repositories.find_incidents_by_number(session, number, args.team)
+    if not found:
+        where = f" in team {args.team}" if args.team else ""
+        raise CommandError(f"there is no incident {ref}{where}")
+    if len(found) > 1:
+        teams = ", ".join(i.team_id for i in found)
+        raise CommandError(f"{ref} exists in several teams ({teams}); name one with --team")
+    sys.stdout.write(postmortem(found[0]))
+    return 0

@@ -1,0 +1,124 @@
+"""The demo's script: scenes played in order against the Slack stand-in. A scene is a function of the `Stage`;
+add one by writing it here (or in a module of its own) and listing it in SCENES."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.demo.transcript import PEOPLE, Transcript, is_json
+from bot.sandbox import SlackDriver, SlackStandIn
+
+BROADCAST = "C0INCIDENTS"
+
+
+def say(text: str) -> None:
+    print(f"\n▶ {text}")
+
+
+@dataclass
+class Stage:
+    driver: SlackDriver
+    slack: SlackStandIn
+    transcript: Transcript
+    quiet: Callable[[], object]  # waits until Firebell's work after its answers is done
+    facts: dict[str, Any] = field(default_factory=dict)  # what a scene learnt that a later one needs
+
+    def command(self, user: str, text: str, channel: str) -> None:
+        say(f"{PEOPLE[user]} types in #{self.transcript.channel_name(channel)}: /incident {text}")
+        answer = self.driver.slash_command(user, text, channel_id=channel)
+        shown = self.transcript.plain(answer.text)
+        if is_json(answer.headers):
+            body = answer.json()
+            shown = ("\n" + "\n".join(self.transcript.blocks(body["blocks"])) if body.get("blocks")
+                     else body.get("text", ""))
+        if shown.strip():
+            print(f"  (only {PEOPLE[user]} sees) Firebell: {shown}")
+
+    def settle(self, predicate: Callable[[], object]) -> None:
+        """Wait for Firebell's work after its answer, then print what is new."""
+        self.slack.wait_for(predicate)
+        self.quiet()  # and for everything it queued, so the transcript reads in a stable order
+        self.transcript.new_messages()
+
+
+def declare_incident(stage: Stage) -> None:
+    slack, transcript = stage.slack, stage.transcript
+    stage.command("U0ALICE", "declare sev2 Checkout returns 500s for EU customers", "C0GENERAL")
+    channel = slack.wait_for(lambda: next((c for c in slack.channels if c.name.startswith("inc-1-")), None))
+    slack.wait_for(lambda: slack.channel(channel.id).pins and slack.messages(BROADCAST))
+    reply = slack.wait_for(lambda: slack.response_posts())[0]
+    print(f"  (only alice sees) Firebell: {transcript.plain(reply['text'])}")
+    print(f"  Slack: #{channel.name} created, alice invited; topic: {slack.channel(channel.id).topic}")
+    transcript.new_messages()
+    stage.facts["channel"] = channel
+    stage.facts["card_ts"] = slack.channel(channel.id).pins[0]
+
+
+def acknowledge_the_page(stage: Stage) -> None:
+    slack, transcript, channel = stage.slack, stage.transcript, stage.facts["channel"]
+    page = slack.wait_for(lambda: [m for m in slack.dms("U0CAROL") if "You are paged" in m.text])[0]
+    print("  Slack: SEV2 pages tier L1 (firebell.yml), so carol gets a DM:")
+    print("\n".join(transcript.blocks(page.blocks)))
+    transcript.new_messages()
+    say("carol clicks [ Acknowledge ] in her DM")
+    stage.driver.click("U0CAROL", channel_id=page.channel, message_ts=page.ts, action_id="page_acknowledge")
+    stage.settle(lambda: any("acknowledged the page" in m.text for m in slack.messages(channel.id)))
+    print("  Slack: carol's DM now reads: " + transcript.plain(slack.message(page.channel, page.ts).text))
+    stage.command("U0ALICE", "sla", channel.id)
+
+
+def run_the_incident(stage: Stage) -> None:
+    slack, channel = stage.slack, stage.facts["channel"]
+    stage.command("U0ALICE", "role comms <@U0BOB|bob>", channel.id)
+    stage.settle(lambda: any("*comms*" in m.text for m in slack.messages(channel.id)))
+
+    stage.command("U0BOB", "status identified A config push sent EU traffic to a drained pool", channel.id)
+    stage.settle(lambda: slack.channel(channel.id).topic.startswith("SEV2 · Identified"))
+
+    stage.command("U0ALICE", "note Rolling back the config push", channel.id)
+
+    say("bob clicks [ Post update ] on the card and fills in the form")
+    stage.driver.click("U0BOB", channel_id=channel.id, message_ts=stage.facts["card_ts"],
+                       action_id="incident_post_update")
+    form = slack.wait_for(lambda: slack.open_views("U0BOB"))[-1]
+    stage.driver.submit_view("U0BOB", form.id, {
+        "text": {"value": "Rollback done; error rate back to normal. Watching."}, "status": {"value": "monitoring"}})
+    stage.settle(lambda: slack.channel(channel.id).topic.startswith("SEV2 · Monitoring"))
+
+
+def resolve_it(stage: Stage) -> None:
+    slack, channel = stage.slack, stage.facts["channel"]
+    say(f"alice types in #{channel.name}: /incident resolve, and fills in the resolve form")
+    stage.driver.slash_command("U0ALICE", "resolve", channel_id=channel.id)
+    form = slack.wait_for(lambda: [v for v in slack.open_views("U0ALICE") if "resolve" in v.callback_id])[-1]
+    stage.driver.submit_view("U0ALICE", form.id, {
+        "root_cause_category": {"value": "configuration"},
+        "root_cause": {"value": "A config push pointed EU checkout at a pool that had been drained."},
+        "resolution": {"value": "Rolled the config back."},
+        "follow_ups": {"value": "Validate pool targets before a push\nAlert when a pool has no healthy hosts"},
+    })
+    files = slack.wait_for(lambda: [f for f in slack.files if f.completed])
+    stage.settle(lambda: any("is resolved" in str(m.blocks) for m in slack.messages(channel.id)))
+    print(f"  Slack: file {files[0].filename} shared in #{channel.name}:")
+    for line in (files[0].content or b"").decode().splitlines()[:14]:
+        print(f"    ┆ {line}")
+    print("    ┆ …")
+
+
+def look_back(stage: Stage) -> None:
+    stage.command("U0ALICE", "timeline", stage.facts["channel"].id)
+    stage.command("U0BOB", "list", "C0GENERAL")
+    stage.command("U0BOB", "declare sev9 Oops", "C0GENERAL")
+    print("\nEverything above is stored: `firebell export --json` and `firebell postmortem INC-1` print it. "
+          "SLA reminders and escalations run on Firebell's scheduler while `firebell serve` runs.")
+
+
+SCENES: list[Callable[[Stage], None]] = [declare_incident, acknowledge_the_page, run_the_incident, resolve_it,
+                                         look_back]
+
+
+def play(stage: Stage) -> None:
+    for scene in SCENES:
+        scene(stage)

@@ -1,0 +1,57 @@
+"""Scheduled work of the SLA clocks: a reminder or breach notice that came due. A breach of time-to-acknowledge also
+escalates the incident's pages at once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.deps import Deps
+from bot.domain import sla
+from bot.domain.incident import Status
+from bot.scheduling import Claimed
+from bot.services import clock_plan, escalation, slack_effects
+from bot.slack import render
+from storage import repositories as repo
+from storage import schedule
+from storage.models import DeadlineRow
+
+LATE_AFTER = timedelta(seconds=5)  # later than this (the tick runs every 0.5 s), a notice says it is late
+
+
+def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
+    """Deadline handler of an SLA notice. Its messages are queued in the transaction that marks the deadline done, so
+    each goes out once (the outbox delivers and retries them)."""
+    message: str | None = None
+    breach, active, incident, clock = False, [], None, None
+    with deps.db.read() as session:
+        deadline = session.get(DeadlineRow, claimed.id)
+        assert deadline is not None
+        row = repo.incident_row(session, deadline.incident_id)
+        # Nothing to say when the clock stopped after the claim, when a later notice of the same clock is due too
+        # (after downtime: send that one only), or when the incident is resolved.
+        if (deadline.cancelled_at is None and not schedule.superseded(session, deadline, now)
+                and Status(row.status) is not Status.RESOLVED):
+            incident = repo.to_domain(row)
+            runs = sla.runs(clock_plan.facts(session, row), clock_plan.policy(deps.config, row.severity))
+            run = next((r for r in runs if r.clock.value == deadline.clock), None)
+            active = [p for p in incident.pages if p.status == "active"]
+            clock = sla.SlaClock(deadline.clock)
+            act = [u for p in active for u in p.notified] if clock is sla.SlaClock.ACK and active else [
+                incident.commander]
+            fraction = deadline.fraction or sla.BREACH
+            breach = fraction >= sla.BREACH
+            message = render.sla_notice(incident, clock, fraction, deadline.due_at, run, list(dict.fromkeys(act)),
+                                        now, late_after=LATE_AFTER)
+    with deps.db.transaction() as session:
+        if not claimed.complete(session, now) or message is None or incident is None:
+            return  # another replica took the claim over, or there is nothing to say
+        if incident.channel_id:
+            deps.outbox.enqueue(session, incident.id, slack_effects.POST, channel=incident.channel_id, text=message)
+        if breach and deps.config.broadcast_channel:
+            deps.outbox.enqueue(session, incident.id, slack_effects.POST, channel=deps.config.broadcast_channel,
+                                text=message + f" Channel: <#{incident.channel_id}>")
+        deps.outbox.enqueue(session, incident.id, slack_effects.CARD, incident_id=incident.id)  # the clock's state
+    deps.outbox.wake()
+    if breach and clock is sla.SlaClock.ACK:
+        for page in active:  # an ack breach escalates at once
+            escalation.escalate(deps, page.id, now, why="the time-to-acknowledge SLA is breached")
