@@ -215,6 +215,7 @@ class Settings(BaseSettings):
     firebell_config: Path | None = None
     port: int = 3000
     slack_timeout: int = 10  # seconds a Web API call may take before it counts as failed (and maybe done)
+    slack_retry_pause: float = Field(default=1.0, gt=0, le=60)  # seconds before retrying a call that may heal
 
     def config_path(self) -> Path | None:
         if self.firebell_config is not None:

@@ -31,8 +31,10 @@ POLL_SECONDS = 0.1
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
 
 
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 300))
+def backoff(attempts: int, first: float = 1.0) -> timedelta:
+    """How long to wait before the next try of an item that failed ``attempts`` times: ``first`` seconds, doubled
+    each time, at most 5 minutes."""
+    return timedelta(seconds=min(first * 2 ** max(attempts - 1, 0), 300))
 
 
 class Delivery:
@@ -133,10 +135,10 @@ class Delivery:
                 heals: bool | None = None) -> None:
         now = outbox.now()
         if (will_heal(error) if heals is None else heals) and attempts < MAX_ATTEMPTS:
-            log.warning("outbox item %s (%s) failed (%s); retry %s in %s", item_id, kind, error, attempts,
-                        backoff(attempts))
+            wait = backoff(attempts, self.deps.slack.retry_pause)
+            log.warning("outbox item %s (%s) failed (%s); retry %s in %s", item_id, kind, error, attempts, wait)
             with self.deps.db.transaction() as session:
-                outbox.retry_later(session, item_id, now + backoff(attempts), error, self.owner)
+                outbox.retry_later(session, item_id, now + wait, error, self.owner)
             self._wake.set()
             return
         with self.deps.db.transaction() as session:

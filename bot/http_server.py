@@ -32,14 +32,14 @@ class HttpServer:
 
     @property
     def port(self) -> int:
-        return int(self._server.effective_port)  # type: ignore[union-attr]
+        return int(self._server.effective_port)
 
     @property
     def url(self) -> str:
-        return f"http://{self._server.effective_host}:{self.port}"  # type: ignore[union-attr]
+        return f"http://{self._server.effective_host}:{self.port}"
 
     def serve_forever(self) -> None:
-        socket_map = self._server._map  # type: ignore[union-attr]
+        socket_map = self._server._map
         try:
             while not self._stopping.is_set():
                 wasyncore.loop(timeout=LOOP_TIMEOUT, map=socket_map, count=1)

@@ -92,8 +92,9 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     """Check settings, migrate the database, learn who we are from Slack, wire the app."""
     token, signing_secret = settings.require_slack()
     config = config if config is not None else load_config(settings.config_path())
-    client = make_client(token, api_url_with_slash(settings.slack_api_url), timeout=settings.slack_timeout)
-    gateway = SlackGateway(client)
+    client = make_client(token, api_url_with_slash(settings.slack_api_url), timeout=settings.slack_timeout,
+                         retry_pause=settings.slack_retry_pause)
+    gateway = SlackGateway(client, retry_pause=settings.slack_retry_pause)
     try:
         identity = gateway.identity()
     except SlackCallFailed as exc:

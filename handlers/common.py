@@ -90,7 +90,10 @@ def reply_in_channel(deps: Deps, channel_id: str, user_id: str) -> Reply:
 
 
 def reply_by_dm(deps: Deps, user_id: str) -> Reply:
-    return lambda text: deps.slack.post(user_id, text)
+    def reply(text: str) -> None:
+        deps.slack.post(user_id, text)
+
+    return reply
 
 
 def add_to_timeline(deps: Deps, target: Target, user_id: str, message: MessageMetadata) -> str:

@@ -20,14 +20,14 @@ def free(model: Any, now: datetime, lease: timedelta) -> Any:
     return or_(model.claimed_at.is_(None), model.claimed_at < now - lease)
 
 
-def claim(session: Session, query: Select[tuple[Row]], now: datetime, owner: str) -> list[Row]:
+def claim(session: Session, query: Select[Any], now: datetime, owner: str) -> list[Any]:
     """Lock the rows ``query`` selects, skipping those another replica has locked (SKIP LOCKED on PostgreSQL;
     SQLite's write lock serialises the claim), and stamp them as ``owner``'s, counting the attempt."""
     rows = session.execute(
         query.with_for_update(skip_locked=True).execution_options(populate_existing=True)
     ).scalars().all()
     for row in rows:
-        row.claimed_at, row.claimed_by, row.attempts = now, owner, row.attempts + 1  # type: ignore[attr-defined]
+        row.claimed_at, row.claimed_by, row.attempts = now, owner, row.attempts + 1
     session.flush()
     return list(rows)
 

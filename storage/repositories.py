@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -15,6 +15,7 @@ from bot.domain.incident import Incident, PageView, Severity, Status, TimelineEn
 from bot.domain.sla import ClockRun, SlaClock
 from storage import fresh
 from storage.models import (
+    Base,
     FollowUpRow,
     IncidentCounter,
     IncidentRow,
@@ -27,24 +28,21 @@ FULL = (selectinload(IncidentRow.timeline), selectinload(IncidentRow.follow_ups)
         selectinload(IncidentRow.pages).selectinload(PageRow.notices), selectinload(IncidentRow.clock_runs))
 
 
-def _insert_ignoring_conflicts(session: Session, table: Table, values: dict[str, Any]) -> int:
+def _insert_ignoring_conflicts(session: Session, model: type[Base], values: dict[str, Any]) -> int:
     """INSERT … ON CONFLICT DO NOTHING; returns how many rows went in (0 or 1)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(*inspect(model).primary_key)
     return len(session.execute(statement).all())
 
 
 def take_incident_number(session: Session, team_id: str) -> int:
     """The team's next number, in one statement (an upsert). The counter row it updates stays locked until the
     transaction ends, so two declares never get the same number, and a rolled-back declare leaves no gap."""
-    table = IncidentCounter.__table__
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(team_id=team_id, last_number=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.team_id], set_={"last_number": table.c.last_number + 1},
-    ).returning(table.c.last_number)
-    return session.execute(statement).scalar_one()
+    upsert = insert(IncidentCounter).values(team_id=team_id, last_number=1).on_conflict_do_update(
+        index_elements=[IncidentCounter.team_id], set_={"last_number": IncidentCounter.last_number + 1},
+    ).returning(IncidentCounter.last_number)
+    return session.execute(upsert).scalar_one()
 
 
 def next_incident_number(session: Session, team_id: str) -> int:
@@ -55,7 +53,7 @@ def next_incident_number(session: Session, team_id: str) -> int:
 
 def claim_request(session: Session, key: str, now: datetime) -> bool:
     """True the first time ``key`` is claimed, False ever after (duplicates, double submits)."""
-    return _insert_ignoring_conflicts(session, RequestClaim.__table__, {"key": key, "claimed_at": now}) == 1
+    return _insert_ignoring_conflicts(session, RequestClaim, {"key": key, "claimed_at": now}) == 1
 
 
 def add_incident(session: Session, **fields: Any) -> IncidentRow:

@@ -47,6 +47,7 @@ def declare_incident(stage: Stage) -> None:
     slack, transcript = stage.slack, stage.transcript
     stage.command("U0ALICE", "declare sev2 Checkout returns 500s for EU customers", "C0GENERAL")
     channel = slack.wait_for(lambda: next((c for c in slack.channels if c.name.startswith("inc-1-")), None))
+    assert channel is not None  # wait_for returns what the predicate found
     slack.wait_for(lambda: slack.channel(channel.id).pins and slack.messages(BROADCAST))
     reply = slack.wait_for(lambda: slack.response_posts())[0]
     print(f"  (only alice sees) Firebell: {transcript.plain(reply['text'])}")

@@ -51,7 +51,7 @@ class _StandIn:
         if self._server is None:
             self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
             self._server.daemon_threads = True
-            host, port = self._server.server_address[:2]
+            host, port = str(self._server.server_address[0]), self._server.server_address[1]
             self.url = f"http://{host}:{port}"
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                             name=type(self).__name__, daemon=True)

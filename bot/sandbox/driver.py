@@ -70,7 +70,7 @@ class SlackDriver:
         time.time(), so inside a freezegun context it is the app's (fake) now."""
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         if signature is None:
-            signature = SignatureVerifier(self.signing_secret).generate_signature(timestamp=stamp, body=body)
+            signature = SignatureVerifier(self.signing_secret).generate_signature(timestamp=stamp, body=body) or ""
         request = urllib.request.Request(
             self.app_url,
             data=body,

@@ -51,8 +51,9 @@ def parse_body(content_type: str, body: bytes, query: str) -> tuple[dict[str, An
         message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
-            data[str(name)] = payload if part.get_filename() else payload.decode("utf-8")
+            payload = part.get_payload(decode=True)
+            raw = payload if isinstance(payload, bytes) else b""
+            data[str(name)] = raw if part.get_filename() else raw.decode("utf-8")
         return data, False
     data.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     return data, False

@@ -47,7 +47,7 @@ class SlackStandIn:
         if self._server is not None:
             return self
         self._server = StandInServer(self._address, self._ws)
-        host, port = self._server.server_address[:2]
+        host, port = str(self._server.server_address[0]), self._server.server_address[1]
         self._ws.base_url = f"http://{host}:{port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-standin", daemon=True

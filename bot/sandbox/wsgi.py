@@ -48,7 +48,7 @@ class WsgiServer:
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("the server is not started")
-        host, port = self._server.server_address[:2]
+        host, port = str(self._server.server_address[0]), self._server.server_address[1]
         return f"http://{host}:{port}"
 
     @property

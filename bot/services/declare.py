@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 MAX_NAME_ATTEMPTS = 20
 CREATE_TRIES = 5  # per name, when Slack's answer is lost or it fails in a way that may heal: over about 15 s
-CREATE_PAUSE = 1.0  # seconds before the second try, doubled before each next one
 RECENT_CHANNEL_SECONDS = 600
 
 DECLARE = "declare"  # the outbox kind of an accepted declare
@@ -125,7 +124,8 @@ def declare(deps: Deps, request: DeclareRequest, *, key: str | None = None, unsu
     have created the channel before it stopped."""
     title = rules.clean_title(request.title)
     description = rules.clean_description(request.description)
-    permalink = deps.slack.permalink(request.origin_channel, request.origin_ts) if request.origin_ts else None
+    permalink = (deps.slack.permalink(request.origin_channel, request.origin_ts)
+                 if request.origin_channel and request.origin_ts else None)
     made: list[str] = []  # the channel, once Slack created it (archived again if the declare fails)
 
     def store(session: Session, number: int) -> Incident:
@@ -202,7 +202,7 @@ def _create_channel(deps: Deps, number: int, title: str, unsure: bool = False) -
                 log.warning("conversations.create %s failed (%s); trying again", name, exc.error)
                 unsure, error = True, exc
                 if tried + 1 < CREATE_TRIES:
-                    time.sleep(CREATE_PAUSE * 2 ** tried)
+                    time.sleep(deps.slack.retry_pause * 2 ** tried)  # doubled before each next try
         else:
             if (stray := _made_by_us(deps, name)) is not None:  # the last try may have made it after all
                 _archive_unused_channel(deps, stray)

@@ -5,7 +5,8 @@ people already reached are skipped, edits are idempotent, posts and DMs look for
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+
+from slack_sdk.models.blocks import Block
 
 from bot.config import Tier
 from bot.deps import Deps
@@ -119,7 +120,7 @@ def show_acknowledgement(deps: Deps, *, attempt: Attempt, incident_id: int, user
         for person, channel, ts in notices:
             if channel and ts:
                 text, blocks = render.page_dm_done(current, page_view, person, user_id)
-                _edit_page_dm(lambda c=channel, t=ts, x=text, b=blocks: deps.slack.update(c, t, x, b))
+                _edit_page_dm(deps, channel, ts, text, blocks)
     for tier in dict.fromkeys(p.tier for p in current.pages):
         _tell_pager(deps, current, tier, "acknowledge")
     if current.channel_id:
@@ -166,10 +167,10 @@ def _incident_of_page(deps: Deps, page_id: int) -> Incident:
         return repo.to_domain(repo.incident_row(session, found.incident_id))
 
 
-def _edit_page_dm(edit: Callable[[], None]) -> None:
+def _edit_page_dm(deps: Deps, channel: str, ts: str, text: str, blocks: list[Block]) -> None:
     """An edit of one page DM: one that will not work (the DM is gone) is logged; one that may heal is retried."""
     try:
-        edit()
+        deps.slack.update(channel, ts, text, blocks)
     except SlackCallFailed as exc:
         if will_heal(exc.error):
             raise

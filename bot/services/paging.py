@@ -16,7 +16,7 @@ from bot.config import Tier
 from bot.deps import Deps
 from bot.domain import transitions
 from bot.domain.errors import AlreadyDone, InvalidInput, NotFound
-from bot.domain.incident import Incident, Status
+from bot.domain.incident import Incident, Severity, Status
 from bot.domain.permissions import NotAllowed
 from bot.services import page_notices, slack_effects
 from bot.services.change import Target, incident_change
@@ -58,7 +58,7 @@ def page_by_policy(deps: Deps, incident_id: int, why: str) -> None:
     """The severity names a tier to page (on declare, on a raise): page it unless it is already paged."""
     with deps.db.read() as session:
         row = repo.incident_row(session, incident_id)
-        tier_name = deps.config.severities[row.severity].page if row.status != Status.RESOLVED.value else None
+        tier_name = deps.config.severities[Severity(row.severity)].page if row.status != Status.RESOLVED.value else None
         paged = {p.tier for p in schedule.pages_of(session, [incident_id]) if p.status in ("active", "acknowledged")}
         team_id = row.team_id
     if tier_name and tier_name not in paged:

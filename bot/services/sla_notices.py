@@ -29,8 +29,8 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
         row = repo.incident_row(session, deadline.incident_id)
         # Nothing to say when the clock stopped after the claim, when a later notice of the same clock is due too
         # (after downtime: send that one only), or when the incident is resolved.
-        if (deadline.cancelled_at is None and not schedule.superseded(session, deadline, now)
-                and Status(row.status) is not Status.RESOLVED):
+        if (deadline.clock is not None and deadline.cancelled_at is None
+                and not schedule.superseded(session, deadline, now) and Status(row.status) is not Status.RESOLVED):
             incident = repo.to_domain(row)
             runs = sla.runs(clock_plan.facts(session, row), clock_plan.policy(deps.config, row.severity))
             run = next((r for r in runs if r.clock.value == deadline.clock), None)

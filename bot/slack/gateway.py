@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
@@ -53,18 +54,23 @@ class NameTaken(SlackCallFailed):
     pass
 
 
-def make_client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
-    """slack_sdk's client with its retry handlers for connection errors, 429 (Retry-After) and 5xx."""
+def make_client(token: str, base_url: str, *, timeout: int = 10, retry_pause: float = 1.0) -> WebClient:
+    """slack_sdk's client with its retry handlers for connection errors, 429 (Retry-After) and 5xx; a retry after a
+    5xx or a connection error waits ``retry_pause`` seconds, doubled before the next."""
     return WebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=_backoff(retry_pause)),
             RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2, interval_calculator=_backoff(retry_pause)),
         ],
     )
+
+
+def _backoff(first: float) -> BackoffRetryIntervalCalculator:
+    return BackoffRetryIntervalCalculator(backoff_factor=first / 2)  # waits factor * 2 ** attempt (attempt 0 first)
 
 
 @dataclass(frozen=True)
@@ -82,14 +88,16 @@ def _blocks(blocks: Blocks) -> list[dict] | None:
 
 
 class SlackGateway:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, retry_pause: float = 1.0) -> None:
         self.client = client
+        self.retry_pause = retry_pause  # seconds before trying a call again that failed in a way that may heal
         # For calls that must not happen twice: a 5xx or a dropped connection may come after Slack did the work, so
         # slack_sdk must not send them again blindly. The outbox tries again later, looking first (see effects).
         self.once_client = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
                                      retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3),
-                                                     ConnectionErrorRetryHandler(max_retry_count=2,
-                                                                                 error_types=[URLError])])
+                                                     ConnectionErrorRetryHandler(
+                                                         max_retry_count=2, error_types=[URLError],
+                                                         interval_calculator=_backoff(retry_pause))])
 
     def _call(self, method: str, **kwargs: object) -> dict:
         client = self.once_client if method in NOT_TWICE else self.client

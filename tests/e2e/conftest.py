@@ -20,6 +20,7 @@ from storage import repositories as repo
 SIGNING_SECRET = "e2e-signing-secret"
 BROADCAST = "C0INCIDENTS"
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+RETRY_PAUSE = 0.05  # seconds before a failed Slack call is tried again (1 s in production): retries, not waits, matter
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +68,7 @@ class Running:
 
 def settings_for(slack: SlackStandIn, database_url: str) -> Settings:
     return Settings(slack_bot_token=slack.token, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url,
-                    database_url=database_url, _env_file=None)
+                    database_url=database_url, slack_retry_pause=RETRY_PAUSE, _env_file=None)
 
 
 def e2e_config(**overrides) -> FirebellConfig:

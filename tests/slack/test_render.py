@@ -1,0 +1,65 @@
+"""Renderers are pure: domain values in, Block Kit out, checked on `to_dict()` as Slack would receive it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.incident import Incident, Severity, Status
+from bot.domain.sla import ClockRun, SlaClock
+from bot.slack import render
+
+T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def incident(number: int = 7, title: str = "Checkout <!channel> & 500s", **fields) -> Incident:
+    return Incident(id=number, team_id="T0", number=number, title=title, description=fields.pop("description", ""),
+                    severity=fields.pop("severity", Severity.SEV1), status=fields.pop("status", Status.DECLARED),
+                    declared_by="U0ALICE", commander="U0ALICE", declared_at=T0, channel_id="C0INC7", **fields)
+
+
+def dicts(blocks) -> list[dict]:
+    return [b.to_dict() for b in blocks]
+
+
+def test_the_card_escapes_what_people_typed_and_shows_times_as_date_tokens():
+    card = dicts(render.incident_card(incident(description="<@U0BOB> look"), T0))
+    text = json.dumps(card)
+    assert card[0] == {"type": "header", "block_id": "card_title",
+                       "text": {"type": "plain_text", "text": "INC-7: Checkout <!channel> & 500s", "emoji": True}}
+    assert "&lt;@U0BOB&gt; look" in text and "<@U0BOB>" not in text  # a description cannot mention anyone
+    assert f"<!date^{int(T0.timestamp())}^" in text
+    assert [e["action_id"] for e in card[-2]["elements"]] == [
+        "incident_acknowledge", "incident_post_update", "incident_page", "incident_resolve"]
+
+
+def test_a_resolved_card_has_no_buttons_and_shows_each_clocks_verdict():
+    clocks = (ClockRun(SlaClock.ACK, T0, timedelta(minutes=5), T0 + timedelta(minutes=5), T0 + timedelta(minutes=2)),
+              ClockRun(SlaClock.RESOLVE, T0, timedelta(hours=1), T0 + timedelta(hours=1), T0 + timedelta(hours=2)))
+    card = dicts(render.incident_card(incident(status=Status.RESOLVED, resolved_at=T0 + timedelta(hours=2),
+                                               clocks=clocks), T0 + timedelta(hours=3)))
+    assert all(b["type"] != "actions" for b in card)
+    status = next(b for b in card if b.get("block_id") == "card_status")["text"]["text"]
+    assert "✅ Time to acknowledge: met by 3m" in status and "🚨 Time to resolve: breached by 1h" in status
+
+
+def test_a_long_list_stays_within_a_messages_fifty_blocks():
+    many = [incident(number=n, title=f"Incident number {n} " + "x" * 120) for n in range(1, 1500)]
+    blocks = dicts(render.incident_list(many))
+    assert len(blocks) <= render.MAX_MESSAGE_BLOCKS
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+    assert blocks[-1]["text"]["text"].startswith("…and more")
+
+
+def test_the_app_home_is_within_a_views_hundred_blocks():
+    view = render.home_view([incident(number=n) for n in range(1, 300)]).to_dict()
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
+
+
+def test_an_sla_reminder_names_who_acts_and_says_when_it_is_late():
+    run = ClockRun(SlaClock.ACK, T0, timedelta(minutes=10), T0 + timedelta(minutes=10), None)
+    text = render.sla_notice(incident(), SlaClock.ACK, 0.5, T0 + timedelta(minutes=5), run, ["U0CAROL"],
+                             T0 + timedelta(minutes=9), late_after=timedelta(seconds=5))
+    assert text.startswith("⏳ *INC-7*: 50% of the *time to acknowledge* (10m) has passed; 1m left")
+    assert "<@U0CAROL>: acknowledge with `/incident ack`." in text
+    assert "_Sent 4m late: Firebell was not running when it was due._" in text
