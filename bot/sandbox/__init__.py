@@ -4,7 +4,6 @@ requests as Slack would. Used by the end-to-end tests and `firebell demo`."""
 from bot.sandbox.driver import Response, SlackDriver
 from bot.sandbox.records import Call, Channel, Ephemeral, File, Message, User, View
 from bot.sandbox.standin import SlackStandIn
-from bot.sandbox.wsgi import WsgiServer
 
 __all__ = [
     "Call",
@@ -17,5 +16,4 @@ __all__ = [
     "SlackStandIn",
     "User",
     "View",
-    "WsgiServer",
 ]

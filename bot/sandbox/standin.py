@@ -8,14 +8,14 @@ lets tests set up users and channels, inject faults and inspect what the app did
 from __future__ import annotations
 
 import copy
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from bot.sandbox import api_chat, api_conversations, api_views
+from bot.sandbox.loopback import BackgroundServer
 from bot.sandbox.records import Call, Channel, Ephemeral, File, Message, ResponseUrl, User, Usergroup, View
-from bot.sandbox.server import StandInServer
+from bot.sandbox.web_api import WebApiServer
 from bot.sandbox.workspace import ApiError, Fault, Workspace, monotonic, wall_clock
 
 T = TypeVar("T")
@@ -37,32 +37,18 @@ class SlackStandIn:
             token=token, team_id=team_id, team_domain=team_domain, bot_user_id=bot_user_id, trigger_ttl=trigger_ttl
         )
         self._ws.reset()
-        self._address = (host, port)
-        self._server: StandInServer | None = None
-        self._thread: threading.Thread | None = None
+        self._web = BackgroundServer(lambda: WebApiServer((host, port), self._ws), name="slack-standin")
 
     # --- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> SlackStandIn:
-        if self._server is not None:
-            return self
-        self._server = StandInServer(self._address, self._ws)
-        host, port = self._server.server_address[:2]
-        self._ws.base_url = f"http://{host}:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-standin", daemon=True
-        )
-        self._thread.start()
+        if not self._web.running:
+            self._web.start()
+            self._ws.base_url = self._web.url
         return self
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self._web.stop()
 
     def reset(self) -> None:
         """Forget everything (users, channels, messages, views, calls, faults), then re-add the bot."""

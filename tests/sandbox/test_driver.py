@@ -12,8 +12,9 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bot.sandbox import SlackDriver, SlackStandIn, WsgiServer
+from bot.sandbox import SlackDriver, SlackStandIn
 from tests.sandbox.conftest import ALICE, BOB
+from tests.sandbox.served_app import serve_wsgi
 
 SECRET = "sandbox-signing-secret"
 
@@ -106,8 +107,8 @@ def build_app(slack: SlackStandIn, seen: list[Any]) -> App:
 def served(slack: SlackStandIn) -> Iterator[Served]:
     slack.add_channel("general", channel_id="C0GENERAL", members=[ALICE, BOB])
     seen: list[Any] = []
-    with WsgiServer(SlackRequestHandler(build_app(slack, seen))) as server:
-        yield Served(slack, SlackDriver(server.url, SECRET, slack), seen)
+    with serve_wsgi(SlackRequestHandler(build_app(slack, seen))) as server:
+        yield Served(slack, SlackDriver(server.url + "/slack/events", SECRET, slack), seen)
 
 
 def test_a_signed_slash_command_is_acked_and_its_ack_text_shown(served: Served):

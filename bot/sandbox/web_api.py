@@ -1,19 +1,19 @@
-"""The stand-in's HTTP side: request parsing, auth, fault injection, the call log, and routing to
-the Web API methods, the file upload URLs and the response_urls."""
+"""Slack's HTTP endpoints as the stand-in serves them: request parsing, auth, fault injection, the call log,
+and routing to the Web API methods, the file upload URLs and the response_urls."""
 
 from __future__ import annotations
 
 import copy
 import json
-import sys
 import time
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
 from bot.sandbox import api_chat, api_conversations, api_views
+from bot.sandbox.loopback import LoopbackHTTPServer
 from bot.sandbox.records import Call, ResponsePost
 from bot.sandbox.workspace import ApiError, Args, Fault, Workspace, monotonic
 
@@ -158,7 +158,7 @@ def handle_upload(ws: Workspace, file_id: str, body: bytes) -> Answer:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: StandInServer
+    server: WebApiServer
     protocol_version = "HTTP/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
@@ -191,18 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class StandInServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # socketserver's default backlog of 5 drops connections when many callers connect at once (each dropped one
-    # waits a second for the kernel's retry): that would measure the stand-in, not the app. Slack accepts them.
-    request_queue_size = 128
-
+class WebApiServer(LoopbackHTTPServer):
     def __init__(self, address: tuple[str, int], workspace: Workspace) -> None:
         super().__init__(address, _Handler)
         self.workspace = workspace
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A caller that stopped waiting (a late answer, a timeout) is part of the game, not an error."""
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
