@@ -97,11 +97,10 @@ class BackgroundServer(Generic[S]):
     @property
     def address(self) -> tuple[str, int]:
         server: Any = self.server
-        if isinstance(server, socketserver.BaseServer):
-            host, port = server.server_address[:2]
-        else:  # websockets' sync server
-            host, port = server.socket.getsockname()[:2]
-        return str(host), int(port)
+        # socketserver's servers, or websockets' sync server
+        address = server.server_address if isinstance(server, socketserver.BaseServer) else server.socket.getsockname()
+        assert isinstance(address, tuple), "loopback servers listen on TCP"
+        return str(address[0]), int(address[1])
 
     @property
     def url(self) -> str:

@@ -12,14 +12,16 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.sandbox import api_chat, api_conversations, api_views
+from bot.sandbox import api_chat, api_conversations, api_users, api_views, scopes, socket_mode
 from bot.sandbox.loopback import LoopbackHTTPServer
 from bot.sandbox.records import Call, ResponsePost
 from bot.sandbox.workspace import ApiError, Args, Fault, Workspace, monotonic
 
 METHODS: dict[str, api_conversations.Method] = {
     **api_conversations.METHODS,
+    **api_users.METHODS,
     **api_chat.METHODS,
+    **socket_mode.METHODS,
     **api_views.METHODS,
 }
 NO_AUTH = frozenset({"api.test"})
@@ -51,7 +53,8 @@ def parse_body(content_type: str, body: bytes, query: str) -> tuple[dict[str, An
         message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
             data[str(name)] = payload if part.get_filename() else payload.decode("utf-8")
         return data, False
     data.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
@@ -112,14 +115,34 @@ def handle_api(ws: Workspace, method: str, headers: dict[str, str], body: bytes,
     return answer
 
 
+def _granted(ws: Workspace, method: str, token: str | None) -> tuple[str, ...]:
+    """The scopes of the token the call carries; ApiError when Slack would not take the token for `method`."""
+    if not token:
+        raise ApiError("not_authed")
+    if token not in (ws.token, ws.app_token):
+        raise ApiError("invalid_auth")
+    if (token == ws.app_token) != (method in scopes.APP_TOKEN_METHODS):
+        raise ApiError("not_allowed_token_type")
+    return ws.app_scopes if token == ws.app_token else ws.scopes
+
+
 def _call(ws: Workspace, method: str, data: dict[str, Any], token: str | None, parse_failed: bool
           ) -> tuple[Answer, str | None]:
+    headers: dict[str, str] = {}
     try:
         if method not in NO_AUTH:
-            if not token:
-                raise ApiError("not_authed")
-            if token != ws.token:
-                raise ApiError("invalid_auth")
+            granted = _granted(ws, method, token)
+            accepted = scopes.accepted(method)
+            headers = {"x-oauth-scopes": ",".join(granted), "x-accepted-oauth-scopes": ",".join(accepted)}
+            if accepted and not set(accepted) & set(granted):
+                raise ApiError("missing_scope", needed=accepted[0], provided=",".join(granted))
+            if ws.limiter is not None:
+                channel = data.get("channel") if isinstance(data.get("channel"), str) else None
+                retry_after = ws.limiter.take(method, channel, monotonic())
+                if retry_after is not None:
+                    ws.ratelimited[method] += 1
+                    headers["Retry-After"] = str(retry_after)
+                    return _json_answer(429, {"ok": False, "error": "ratelimited"}, headers), "ratelimited"
         if parse_failed:
             raise ApiError("invalid_json")
         result = METHODS[method](ws, Args(data))
@@ -127,8 +150,8 @@ def _call(ws: Workspace, method: str, data: dict[str, Any], token: str | None, p
         payload: dict[str, Any] = {"ok": False, "error": exc.error, **exc.extra}
         if exc.messages:
             payload["response_metadata"] = {"messages": exc.messages}
-        return _json_answer(exc.status, payload), exc.error
-    return _json_answer(200, {"ok": True, **result}), None
+        return _json_answer(exc.status, payload, headers), exc.error
+    return _json_answer(200, {"ok": True, **result}, headers), None
 
 
 def handle_response_url(ws: Workspace, url_id: str, headers: dict[str, str], body: bytes) -> Answer:
