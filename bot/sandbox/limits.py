@@ -15,6 +15,7 @@ Retry-After still says real seconds, rounded up.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 TIER_1, TIER_2, TIER_3, TIER_4 = 1, 2, 3, 4
@@ -103,6 +104,7 @@ class Limiter:
     """The buckets' state; not thread-safe (the workspace lock guards it)."""
 
     limits: RateLimits
+    clock: Callable[[], float] | None = None  # seconds; None: the real monotonic clock (tests pass their own)
     buckets: dict[tuple[str, str], _Bucket] = field(default_factory=dict)
 
     def take(self, method: str, channel: str | None, now: float) -> int | None:

@@ -221,11 +221,14 @@ class SlackStandIn:
         with self._ws.lock:
             self._ws.scopes = tuple(scopes)
 
-    def enforce_limits(self, limits: RateLimits | None = SLACK_LIMITS) -> None:
+    def enforce_limits(
+        self, limits: RateLimits | None = SLACK_LIMITS, *, clock: Callable[[], float] | None = None
+    ) -> None:
         """Switch the limits mode on (Slack's tiers by default; see bot.sandbox.limits) or off (None). Fresh
-        buckets either way."""
+        buckets either way. `clock` (seconds) replaces the real monotonic clock, so a test decides when the
+        buckets refill."""
         with self._ws.lock:
-            self._ws.limiter = Limiter(limits) if limits is not None else None
+            self._ws.limiter = Limiter(limits, clock) if limits is not None else None
 
     # --- inspection (copies) ---------------------------------------------------------------------
 

@@ -138,7 +138,7 @@ def _call(ws: Workspace, method: str, data: dict[str, Any], token: str | None, p
                 raise ApiError("missing_scope", needed=accepted[0], provided=",".join(granted))
             if ws.limiter is not None:
                 channel = data.get("channel") if isinstance(data.get("channel"), str) else None
-                retry_after = ws.limiter.take(method, channel, monotonic())
+                retry_after = ws.limiter.take(method, channel, (ws.limiter.clock or monotonic)())
                 if retry_after is not None:
                     ws.ratelimited[method] += 1
                     headers["Retry-After"] = str(retry_after)
