@@ -38,7 +38,9 @@ from bot.sandbox.workspace import ApiError, Args, Workspace, monotonic
 ACK_DEADLINE = 3.0  # seconds Slack waits for an envelope's ack
 MAX_CONNECTIONS = 10  # open connections Slack allows an app
 CONNECT_WAIT = 10.0  # seconds a delivery waits for a connection (the app reconnecting after a disconnect)
-CLOSE_AFTER_DISCONNECT = 2.0  # seconds Slack keeps a connection open after asking the app to leave it
+# Seconds Slack keeps a connection open after asking the app to leave it. slack_sdk's built-in client reads only
+# one connection at a time: it starts reading the new one when the old one's read returns, i.e. when this closes it.
+CLOSE_AFTER_DISCONNECT = 0.5
 APPROXIMATE_CONNECTION_TIME = 18_060  # seconds, as Slack's hello says; 360 with debug_reconnects=true
 HOST = "applink-standin"
 ENVELOPE_TYPES = frozenset({"slash_commands", "interactive", "events_api"})
@@ -71,6 +73,7 @@ class _Connection:
 class _Pending:
     ack: Ack
     accepts_response_payload: bool
+    deadline: float
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -102,13 +105,22 @@ class SocketModeEndpoint:
         self._served.stop()
 
     def reset(self) -> None:
-        """Forget the envelopes and acks; close every connection (the app reconnects by itself)."""
+        """Close every connection (an app reconnects by itself), then forget the envelopes, acks and counts."""
+        self.close_connections("reset")
         with self._changed:
             self._acks.clear()
             self._pending.clear()
+            self._opened = 0
+
+    def close_connections(self, reason: str = "going away") -> int:
+        """Close every connection with the closing handshake (code 1001), without a disconnect message first."""
+        with self._changed:
             connections = list(self._connections)
+            for connection in connections:
+                connection.leaving = True
         for connection in connections:
-            connection.socket.close(1001, "reset")
+            connection.socket.close(1001, reason)
+        return len(connections)
 
     # --- the WebSocket server's callbacks --------------------------------------------------------
 
@@ -185,9 +197,9 @@ class SocketModeEndpoint:
                 payload = None
             now = monotonic()
             pending.ack.acked, pending.ack.response = now, payload
-            if now - pending.ack.sent > ACK_DEADLINE:
+            if now - pending.ack.sent > pending.deadline:
                 self._problem(f"Socket Mode: envelope {envelope_id} ({pending.ack.type}) acked after "
-                              f"{now - pending.ack.sent:.1f}s (Slack waits {ACK_DEADLINE}s)")
+                              f"{now - pending.ack.sent:.1f}s (Slack waits {pending.deadline}s)")
             del self._pending[envelope_id]
             self._acks.append(pending.ack)
             pending.done.set()
@@ -229,14 +241,15 @@ class SocketModeEndpoint:
         if connection is None:
             self._problem(f"Socket Mode: no open connection for a {kind} envelope after {connect_wait}s")
             return ack
-        pending = _Pending(ack, accepts_response_payload)
+        pending = _Pending(ack, accepts_response_payload, deadline)
         with self._changed:
             self._pending[ack.envelope_id] = pending
         with contextlib.suppress(ConnectionClosed):  # closed as we sent: the envelope is lost, no ack will come
             self._send(connection, envelope)
         if not pending.done.wait(deadline):
             self._problem(f"Socket Mode: envelope {ack.envelope_id} ({kind}) not acked within {deadline}s")
-        return ack
+        with self._changed:
+            return copy.deepcopy(ack)  # as it was at the deadline: a later ack is in `acks`, not here
 
     def _pick(self, wait: float) -> _Connection | None:
         """An open connection not told to leave, taken in turn; waits for one to open if there is none."""
@@ -271,7 +284,9 @@ class SocketModeEndpoint:
     def drop(self) -> int:
         """Cut every connection without a word (a network failure): no disconnect message, no closing handshake."""
         with self._changed:
-            connections = list(self._connections)
+            connections = [c for c in self._connections if not c.leaving]
+            for connection in connections:
+                connection.leaving = True  # gone for Slack at once, whenever its thread notices
         for connection in connections:
             connection.socket.close_socket()
         return len(connections)
@@ -286,6 +301,12 @@ class SocketModeEndpoint:
                 if ready >= count or left <= 0:
                     return ready
                 self._changed.wait(left)
+
+    @property
+    def url(self) -> str:
+        """ws://host:port, where apps.connections.open's URLs point."""
+        with self._ws.lock:
+            return self._ws.socket_url
 
     @property
     def open_connections(self) -> int:
