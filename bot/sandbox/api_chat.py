@@ -41,9 +41,9 @@ def _content(ws: Workspace, args: Args, max_text: int) -> tuple[str | None, list
 
 
 def _writable(ws: Workspace, channel: Channel) -> None:
-    """Public channels take posts without membership (chat:write.public); others need it."""
+    """Public channels take posts without membership when the token has chat:write.public; others need it."""
     ws.require_open(channel)
-    if channel.is_private:
+    if channel.is_private or "chat:write.public" not in ws.scopes:
         ws.require_member(channel)
 
 
@@ -172,7 +172,8 @@ def files_complete_upload_external(ws: Workspace, args: Args) -> dict[str, Any]:
         message.files = [file.id for file in files]
     return {
         "files": [
-            {"id": f.id, "title": f.title, "name": f.filename, "size": len(f.content or b""), "channels": f.channels}
+            {"id": f.id, "title": f.title, "name": f.filename, "size": len(f.content or b""), "channels": f.channels,
+             "filetype": f.filetype, "mimetype": f.mimetype, "user": ws.bot_user_id}
             for f in files
         ]
     }

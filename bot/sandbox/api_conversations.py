@@ -1,5 +1,5 @@
-"""Web API methods about the workspace: auth, conversations, users, usergroups, pins, reactions,
-bookmarks. Each method takes the workspace and its `Args` and returns the answer's keys besides
+"""Web API methods about the workspace's conversations: auth, conversations, pins, reactions, bookmarks.
+Each method takes the workspace and its `Args` and returns the answer's keys besides
 `ok`, or raises `ApiError`."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ EMOJI_NAME = re.compile(r"[a-z0-9_+'\-]+(::skin-tone-[2-6])?")
 Method = Callable[[Workspace, Args], dict[str, Any]]
 
 
-def _page(ws: Workspace, args: Args, items: Sequence[Any]) -> tuple[list[Any], dict[str, str]]:
+def paginate(ws: Workspace, args: Args, items: Sequence[Any]) -> tuple[list[Any], dict[str, str]]:
     """Cursor pagination as Slack does it: an opaque cursor, "" on the last page."""
     limit = int(args.opt("limit") or 100) or 100
     cursor = args.opt("cursor")
@@ -76,10 +76,12 @@ def check_channel_name(ws: Workspace, name: str | None) -> str:
 
 def conversations_create(ws: Workspace, args: Args) -> dict[str, Any]:
     name = check_channel_name(ws, args.opt("name"))
+    private = args.flag("is_private")
+    ws.require_scope("groups:write" if private else "channels:manage")
     channel = Channel(
         id=ws.new_id("C", taken=ws.channels),
         name=name,
-        is_private=args.flag("is_private"),
+        is_private=private,
         creator=ws.bot_user_id,
         created=int(wall_clock()),
         members={ws.bot_user_id},
@@ -165,7 +167,7 @@ def conversations_archive(ws: Workspace, args: Args) -> dict[str, Any]:
 
 def conversations_members(ws: Workspace, args: Args) -> dict[str, Any]:
     channel = ws.conversation(args.opt("channel"), visible=True)
-    members, meta = _page(ws, args, sorted(channel.members))
+    members, meta = paginate(ws, args, sorted(channel.members))
     return {"members": members, "response_metadata": meta}
 
 
@@ -182,7 +184,7 @@ def conversations_history(ws: Workspace, args: Args) -> dict[str, Any]:
         raise ApiError("invalid_limit")
     messages = [m for m in reversed(ws.messages.get(channel.id, []))
                 if not m.deleted and (not m.thread_ts or m.thread_ts == m.ts) and oldest < float(m.ts) < latest]
-    page, metadata = _page(ws, args, messages)
+    page, metadata = paginate(ws, args, messages)
     shown = []
     for message in page:
         body = ws.message_json(message)
@@ -224,7 +226,7 @@ def conversations_list(ws: Workspace, args: Args) -> dict[str, Any]:
     shown = [c for c in ws.channels.values()
              if kind(c) in types and not (args.flag("exclude_archived") and c.archived)
              and (kind(c) == "public_channel" or ws.bot_user_id in c.members)]
-    page, metadata = _page(ws, args, shown)
+    page, metadata = paginate(ws, args, shown)
     return {"channels": [ws.channel_json(c) for c in page], "response_metadata": metadata}
 
 
@@ -260,25 +262,6 @@ def conversations_open(ws: Workspace, args: Args) -> dict[str, Any]:
     if existed:
         answer.update(no_op=True, already_open=True)
     return answer
-
-
-# --- users ---------------------------------------------------------------------------------------
-
-
-def users_info(ws: Workspace, args: Args) -> dict[str, Any]:
-    return {"user": ws.user_json(ws.user(args.opt("user")))}
-
-
-def users_list(ws: Workspace, args: Args) -> dict[str, Any]:
-    members, meta = _page(ws, args, [ws.user_json(u) for u in ws.users.values()])
-    return {"members": members, "cache_ts": int(wall_clock()), "response_metadata": meta}
-
-
-def usergroups_users_list(ws: Workspace, args: Args) -> dict[str, Any]:
-    group = ws.usergroups.get(args.opt("usergroup") or "")
-    if group is None:
-        raise ApiError("no_such_subteam")
-    return {"users": list(group.users)}
 
 
 # --- pins, reactions, bookmarks --------------------------------------------------------------------
@@ -382,9 +365,6 @@ METHODS: dict[str, Method] = {
     "conversations.open": conversations_open,
     "conversations.list": conversations_list,
     "conversations.join": conversations_join,
-    "users.info": users_info,
-    "users.list": users_list,
-    "usergroups.users.list": usergroups_users_list,
     "pins.add": pins_add,
     "pins.remove": pins_remove,
     "pins.list": pins_list,

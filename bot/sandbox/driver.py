@@ -1,45 +1,29 @@
 """`SlackDriver`: sends the app what Slack would send it (slash commands, shortcuts, clicks, view
-submissions, events), signed with the signing secret, and applies the app's acks to the stand-in
-the way Slack does (a slash command's ack text shows up, a view_submission ack closes or updates
-the modal)."""
+submissions, events), over HTTP signed with the signing secret or as Socket Mode envelopes, and applies
+the app's acks to the stand-in the way Slack does (a slash command's ack text shows up, a view_submission
+ack closes or updates the modal)."""
 
 from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
-
-from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.interactions import Given, Lookups, element_action, find_element, view_state
 from bot.sandbox.standin import SlackStandIn
-from bot.sandbox.workspace import monotonic
+from bot.sandbox.transport import HttpTransport, Response, SocketModeTransport, Transport
 
 ACK_DEADLINE = 3.0  # seconds Slack waits for an ack
 
-
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    elapsed: float = 0.0  # seconds, real clock
-    sent: dict[str, Any] = field(default_factory=dict)  # the payload the driver sent
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body.strip() else None
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
+__all__ = ["ACK_DEADLINE", "Response", "SlackDriver"]
 
 
 class SlackDriver:
+    """Over HTTP: `SlackDriver(app_url, signing_secret, standin)`. Over Socket Mode (the app connected to the
+    stand-in with its app-level token): `SlackDriver.over_socket_mode(standin)`. Every method below works over
+    either; `raw` and `url_verification` exist only over HTTP."""
+
     def __init__(
         self,
         app_url: str,
@@ -47,15 +31,32 @@ class SlackDriver:
         standin: SlackStandIn,
         *,
         verification_token: str = "firebell-verification-token",
+        transport: Transport | None = None,
     ) -> None:
         self.app_url = app_url
         self.signing_secret = signing_secret
         self.standin = standin
         self.verification_token = verification_token
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._transport: Transport = transport or HttpTransport(app_url, signing_secret)
         self._lookups = Lookups(self._user_exists, self._conversation_exists)
 
+    @classmethod
+    def over_socket_mode(
+        cls, standin: SlackStandIn, *, verification_token: str = "firebell-verification-token"
+    ) -> SlackDriver:
+        return cls("", "", standin, verification_token=verification_token,
+                   transport=SocketModeTransport(standin.socket_mode))
+
+    @property
+    def socket_mode(self) -> bool:
+        return isinstance(self._transport, SocketModeTransport)
+
     # --- transport -------------------------------------------------------------------------------
+
+    def _http(self, what: str) -> HttpTransport:
+        if not isinstance(self._transport, HttpTransport):
+            raise RuntimeError(f"{what} exists only over HTTP; this driver speaks Socket Mode")
+        return self._transport
 
     def raw(
         self,
@@ -67,39 +68,12 @@ class SlackDriver:
         headers: dict[str, str] | None = None,
     ) -> Response:
         """POST a body to the app, signed unless `signature` is given. The timestamp comes from
-        time.time(), so inside a freezegun context it is the app's (fake) now."""
-        stamp = str(int(time.time()) if timestamp is None else timestamp)
-        if signature is None:
-            signature = SignatureVerifier(self.signing_secret).generate_signature(timestamp=stamp, body=body) or ""
-        request = urllib.request.Request(
-            self.app_url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": signature,
-                "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
-                **(headers or {}),
-            },
-        )
-        started = monotonic()
-        try:
-            with self._opener.open(request, timeout=10) as answer:
-                status, answer_headers, data = answer.status, dict(answer.headers.items()), answer.read()
-        except urllib.error.HTTPError as exc:
-            status, answer_headers, data = exc.code, dict(exc.headers.items()), exc.read()
-        return Response(status, answer_headers, data, monotonic() - started)
+        time.time(), so inside a freezegun context it is the app's (fake) now. HTTP only."""
+        return self._http("raw").raw(body, content_type, timestamp=timestamp, signature=signature, headers=headers)
 
-    def _form(self, fields: dict[str, str]) -> Response:
-        response = self.raw(urlencode(fields).encode(), "application/x-www-form-urlencoded")
-        response.sent = fields
-        return response
-
-    def _interaction(self, payload: dict[str, Any]) -> Response:
-        response = self._form({"payload": json.dumps(payload)})
-        response.sent = payload
-        return response
+    def interaction(self, payload: dict[str, Any]) -> Response:
+        """Send an interaction payload as given (e.g. a forged or stale one), over either transport."""
+        return self._transport.interaction(payload)
 
     def _acked(self, response: Response, what: str) -> bool:
         """Whether Slack would take this answer as an ack (HTTP 200 within 3 s)."""
@@ -165,7 +139,7 @@ class SlackDriver:
         user = self._user(user_id)
         channel = self._channel(channel_id, user_id)
         response_url = self.standin.new_response_url(channel_id=channel_id, user_id=user_id)
-        response = self._form(
+        response = self._transport.command(
             {
                 "token": self.verification_token,
                 "team_id": self.standin.team_id,
@@ -193,7 +167,7 @@ class SlackDriver:
     def global_shortcut(self, user_id: str, callback_id: str) -> Response:
         payload = self._common("shortcut", user_id)
         payload.update(callback_id=callback_id, action_ts=f"{time.time():.6f}")
-        response = self._interaction(payload)
+        response = self._transport.interaction(payload)
         self._acked(response, f"shortcut {callback_id}")
         return response
 
@@ -207,7 +181,7 @@ class SlackDriver:
             message=self._message(channel_id, message_ts),
             response_url=self.standin.new_response_url(channel_id=channel_id, user_id=user_id),
         )
-        response = self._interaction(payload)
+        response = self._transport.interaction(payload)
         self._acked(response, f"message shortcut {callback_id}")
         return response
 
@@ -249,7 +223,7 @@ class SlackDriver:
             ),
             actions=[element_action(block, element, value, selected_option, self._lookups)],
         )
-        response = self._interaction(payload)
+        response = self._transport.interaction(payload)
         self._acked(response, f"click {action_id}")
         return response
 
@@ -296,7 +270,7 @@ class SlackDriver:
             view=self.standin.view_payload(view_id, view_state(view.blocks, {}, self._lookups, submitting=False)),
             actions=[element_action(block, element, value, selected_option, self._lookups)],
         )
-        response = self._interaction(payload)
+        response = self._transport.interaction(payload)
         self._acked(response, f"click {action_id} in view {view_id}")
         return response
 
@@ -307,7 +281,7 @@ class SlackDriver:
         state = view_state(view.blocks, values, self._lookups)
         payload = self._common("view_submission", user_id)
         payload.update(view=self.standin.view_payload(view_id, state), response_urls=[])
-        response = self._interaction(payload)
+        response = self._transport.interaction(payload)
         if self._acked(response, f"view_submission {view.callback_id}"):
             try:
                 body = response.json()
@@ -346,15 +320,10 @@ class SlackDriver:
             ],
             "is_ext_shared_channel": False,
         }
-        headers = {}
-        if retry_num is not None:
-            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
-        response = self.raw(json.dumps(envelope).encode(), "application/json", headers=headers)
-        response.sent = envelope
-        return response
+        return self._transport.event(envelope, retry_num, retry_reason)
 
     def url_verification(self, challenge: str) -> Response:
         body = {"token": self.verification_token, "challenge": challenge, "type": "url_verification"}
-        response = self.raw(json.dumps(body).encode(), "application/json")
+        response = self._http("url_verification").raw(json.dumps(body).encode(), "application/json")
         response.sent = body
         return response

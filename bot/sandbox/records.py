@@ -27,9 +27,11 @@ class User:
     id: str
     name: str
     real_name: str
-    tz: str = "UTC"
+    tz: str = "UTC"  # an IANA zone name, as Slack's `tz`
     is_bot: bool = False
     deleted: bool = False
+    display_name: str = ""  # the profile's display name; "" when the person set none (Slack shows real_name)
+    restricted: bool = False  # a guest (is_restricted)
 
 
 @dataclass
@@ -107,6 +109,22 @@ class File:
     channels: list[str] = field(default_factory=list)
     completed: bool = False
 
+    @property
+    def filetype(self) -> str:
+        """What Slack calls the file: from its bytes for images and PDFs, else from its name ("text" if none)."""
+        content = self.content or b""
+        for magic, kind in ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpg"), (b"GIF8", "gif"),
+                            (b"%PDF-", "pdf")):
+            if content.startswith(magic):
+                return kind
+        _, dot, extension = self.filename.rpartition(".")
+        return extension.lower() if dot and extension else "text"
+
+    @property
+    def mimetype(self) -> str:
+        return {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "pdf": "application/pdf",
+                "csv": "text/csv", "md": "text/markdown", "json": "application/json"}.get(self.filetype, "text/plain")
+
 
 @dataclass
 class Bookmark:
@@ -123,6 +141,13 @@ class Usergroup:
     id: str
     handle: str
     users: list[str] = field(default_factory=list)
+    name: str = ""
+    description: str = ""
+    created: int = 0
+    updated: int = 0
+    created_by: str = ""
+    updated_by: str = ""
+    disabled: bool = False
 
 
 @dataclass
@@ -134,6 +159,19 @@ class ResponseUrl:
     created: float
     uses: int = 0
     last_ephemeral: int | None = None  # index in ephemerals of the last ephemeral it produced
+
+
+@dataclass
+class Ack:
+    """A Socket Mode envelope the stand-in delivered, and what the app answered on its WebSocket."""
+
+    envelope_id: str
+    type: str  # slash_commands, interactive or events_api
+    payload: dict[str, Any]
+    sent: float  # real monotonic clock
+    acked: float | None = None  # when the ack came; None while it has not
+    response: dict[str, Any] | None = None  # the ack's "payload", when it had one
+    connection: str = ""  # the connection it went to
 
 
 @dataclass

@@ -8,17 +8,22 @@ lets tests set up users and channels, inject faults and inspect what the app did
 from __future__ import annotations
 
 import copy
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.sandbox import api_chat, api_conversations, api_views
+from bot.sandbox.limits import Limiter, RateLimits
+from bot.sandbox.loopback import BackgroundServer
 from bot.sandbox.records import Call, Channel, Ephemeral, File, Message, ResponseUrl, User, Usergroup, View
-from bot.sandbox.server import StandInServer
+from bot.sandbox.scopes import ALL_BOT_SCOPES
+from bot.sandbox.socket_mode import SocketModeEndpoint
+from bot.sandbox.web_api import WebApiServer
 from bot.sandbox.workspace import ApiError, Fault, Workspace, monotonic, wall_clock
 
 T = TypeVar("T")
+SLACK_LIMITS = RateLimits()
 
 
 class SlackStandIn:
@@ -32,42 +37,37 @@ class SlackStandIn:
         host: str = "127.0.0.1",
         port: int = 0,
         trigger_ttl: float = 3.0,
+        app_token: str = "xapp-1-A0FIREBELL-1-firebell-test",
+        scopes: Iterable[str] = ALL_BOT_SCOPES,
+        limits: RateLimits | None = None,
     ) -> None:
         self._ws = Workspace(
-            token=token, team_id=team_id, team_domain=team_domain, bot_user_id=bot_user_id, trigger_ttl=trigger_ttl
+            token=token, team_id=team_id, team_domain=team_domain, bot_user_id=bot_user_id, trigger_ttl=trigger_ttl,
+            app_token=app_token, scopes=tuple(scopes), limiter=Limiter(limits) if limits else None,
         )
         self._ws.reset()
-        self._address = (host, port)
-        self._server: StandInServer | None = None
-        self._thread: threading.Thread | None = None
+        self._web = BackgroundServer(lambda: WebApiServer((host, port), self._ws), name="slack-standin")
+        self.socket_mode = SocketModeEndpoint(self._ws, host)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> SlackStandIn:
-        if self._server is not None:
-            return self
-        self._server = StandInServer(self._address, self._ws)
-        host, port = str(self._server.server_address[0]), self._server.server_address[1]
-        self._ws.base_url = f"http://{host}:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-standin", daemon=True
-        )
-        self._thread.start()
+        if not self._web.running:
+            self._web.start()
+            self._ws.base_url = self._web.url
+            self.socket_mode.start()
         return self
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self.socket_mode.stop()
+        self._web.stop()
 
     def reset(self) -> None:
-        """Forget everything (users, channels, messages, views, calls, faults), then re-add the bot."""
+        """Forget everything (users, channels, messages, views, calls, faults, rate-limit counts, Socket Mode
+        envelopes), then re-add the bot. Scopes and the limits mode stay as set."""
         with self._ws.lock:
             self._ws.reset()
+        self.socket_mode.reset()
 
     def __enter__(self) -> SlackStandIn:
         return self.start()
@@ -88,6 +88,11 @@ class SlackStandIn:
     @property
     def token(self) -> str:
         return self._ws.token
+
+    @property
+    def app_token(self) -> str:
+        """The app-level token (xapp-…) that apps.connections.open takes."""
+        return self._ws.app_token
 
     @property
     def team_id(self) -> str:
@@ -113,11 +118,20 @@ class SlackStandIn:
 
     def add_user(
         self, user_id: str, name: str | None = None, *, real_name: str | None = None, tz: str = "UTC",
-        is_bot: bool = False,
+        is_bot: bool = False, display_name: str | None = None, guest: bool = False,
     ) -> None:
+        """A person (or bot). `tz` is an IANA zone (users.info derives tz_offset from it at each call);
+        `display_name` defaults to `name`; pass "" for someone who set none, as many people have."""
         name = name or user_id.lower()
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {tz!r}") from None
         with self._ws.lock:
-            self._ws.users[user_id] = User(user_id, name, real_name or name, tz=tz, is_bot=is_bot)
+            self._ws.users[user_id] = User(
+                user_id, name, real_name or name, tz=tz, is_bot=is_bot,
+                display_name=name if display_name is None else display_name, restricted=guest,
+            )
 
     def add_channel(
         self, name: str, *, channel_id: str | None = None, is_private: bool = False, members: Iterable[str] = ()
@@ -143,9 +157,25 @@ class SlackStandIn:
             self._ws.messages[channel_id] = []
         return channel_id
 
-    def add_usergroup(self, usergroup_id: str, handle: str, users: Iterable[str] = ()) -> None:
+    def add_usergroup(
+        self, usergroup_id: str, handle: str, users: Iterable[str] = (), *, name: str = "", disabled: bool = False
+    ) -> None:
+        """A user group made by a person (e.g. `@l1-oncall`, S0…); its members must be users already."""
+        members = list(users)
         with self._ws.lock:
-            self._ws.usergroups[usergroup_id] = Usergroup(usergroup_id, handle, list(users))
+            unknown = [m for m in members if m not in self._ws.users]
+            if unknown:
+                raise ValueError(f"unknown members {unknown}; add_user them first")
+            now = int(wall_clock())
+            self._ws.usergroups[usergroup_id] = Usergroup(
+                usergroup_id, handle, members, name=name or handle, created=now, updated=now,
+                created_by="U0ADMIN", updated_by="U0ADMIN", disabled=disabled,
+            )
+
+    def usergroup_members(self, usergroup_id: str) -> list[str]:
+        """The group's members as Slack holds them now (what usergroups.users.list answers)."""
+        with self._ws.lock:
+            return list(self._ws.usergroups[usergroup_id].users)
 
     def post_user_message(self, channel_id: str, user_id: str, text: str, *, thread_ts: str | None = None) -> str:
         """A person's message (e.g. the target of a message shortcut); returns its ts."""
@@ -185,7 +215,31 @@ class SlackStandIn:
         with self._ws.lock:
             self._ws.faults.setdefault(method, []).append(Fault(status, times, retry_after, error, late_by, skip))
 
+    def grant_scopes(self, scopes: Iterable[str]) -> None:
+        """The bot token's scopes from now on (x-oauth-scopes; a method none of whose scopes is granted answers
+        missing_scope)."""
+        with self._ws.lock:
+            self._ws.scopes = tuple(scopes)
+
+    def enforce_limits(
+        self, limits: RateLimits | None = SLACK_LIMITS, *, clock: Callable[[], float] | None = None
+    ) -> None:
+        """Switch the limits mode on (Slack's tiers by default; see bot.sandbox.limits) or off (None). Fresh
+        buckets either way. `clock` (seconds) replaces the real monotonic clock, so a test decides when the
+        buckets refill."""
+        with self._ws.lock:
+            self._ws.limiter = Limiter(limits, clock) if limits is not None else None
+
     # --- inspection (copies) ---------------------------------------------------------------------
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return self._ws.scopes
+
+    def ratelimited(self) -> dict[str, int]:
+        """Calls the limits mode answered with 429, by method (faults set with `fail` are not counted)."""
+        with self._ws.lock:
+            return dict(self._ws.ratelimited)
 
     def pending_faults(self) -> dict[str, int]:
         """Faults set with `fail` that have not happened yet: method -> calls still to fail."""

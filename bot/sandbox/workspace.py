@@ -11,10 +11,14 @@ import random
 import string
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.sandbox.limits import Limiter
 from bot.sandbox.records import (
     Call,
     Channel,
@@ -135,9 +139,13 @@ class Workspace:
     team_domain: str
     bot_user_id: str
     trigger_ttl: float
+    app_token: str = "xapp-1-A0FIREBELL-1-firebell-test"
+    scopes: tuple[str, ...] = ()  # granted to the bot token
+    app_scopes: tuple[str, ...] = ("connections:write",)  # granted to the app-level token
     bot_id: str = "B0FIREBELL"
     app_id: str = "A0FIREBELL"
     base_url: str = ""
+    socket_url: str = ""  # ws://host:port of the Socket Mode endpoint, once it listens
     lock: threading.RLock = field(default_factory=threading.RLock)
     rng: random.Random = field(default_factory=random.Random)
     users: dict[str, User] = field(default_factory=dict)
@@ -155,6 +163,9 @@ class Workspace:
     calls: list[Call] = field(default_factory=list)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    limiter: Limiter | None = None  # the limits mode, when on
+    ratelimited: Counter[str] = field(default_factory=Counter)  # method -> calls answered 429 by the limits mode
+    tickets: dict[str, float] = field(default_factory=dict)  # Socket Mode ticket -> minted (monotonic); one use
     last_ts_us: int = 0
 
     # --- ids and timestamps ---------------------------------------------------------------------
@@ -232,6 +243,11 @@ class Workspace:
         if self.bot_user_id not in channel.members:
             raise ApiError("not_in_channel")
 
+    def require_scope(self, scope: str) -> None:
+        """For methods whose scope depends on their arguments (a private channel needs groups:write...)."""
+        if scope not in self.scopes:
+            raise ApiError("missing_scope", needed=scope, provided=",".join(self.scopes))
+
     def require_open(self, channel: Channel) -> None:
         if channel.archived:
             raise ApiError("is_archived")
@@ -269,11 +285,13 @@ class Workspace:
         """Forget everything, then re-add the bot user."""
         for table in (
             self.users, self.channels, self.messages, self.views, self.stacks, self.homes, self.triggers,
-            self.files, self.usergroups, self.response_urls, self.faults,
+            self.files, self.usergroups, self.response_urls, self.faults, self.ratelimited, self.tickets,
         ):
             table.clear()
         for log in (self.ephemerals, self.response_posts, self.calls, self.problems):
             log.clear()
+        if self.limiter is not None:
+            self.limiter.buckets.clear()
         self.users[self.bot_user_id] = User(
             id=self.bot_user_id, name="firebell", real_name="Firebell", is_bot=True
         )
@@ -281,6 +299,9 @@ class Workspace:
     # --- JSON shapes ----------------------------------------------------------------------------
 
     def user_json(self, user: User) -> dict[str, Any]:
+        """A user object as users.info gives it: the time zone's offset is the one in force now."""
+        now = datetime.fromtimestamp(wall_clock(), ZoneInfo(user.tz))
+        offset = now.utcoffset()
         return {
             "id": user.id,
             "team_id": self.team_id,
@@ -288,11 +309,21 @@ class Workspace:
             "deleted": user.deleted,
             "real_name": user.real_name,
             "tz": user.tz,
+            "tz_label": now.tzname() or user.tz,
+            "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
+            "is_admin": False,
+            "is_owner": False,
+            "is_restricted": user.restricted,
+            "is_ultra_restricted": False,
             "is_bot": user.is_bot,
             "is_app_user": False,
+            "updated": int(wall_clock()),
             "profile": {
                 "real_name": user.real_name,
-                "display_name": user.name,
+                "real_name_normalized": user.real_name,
+                "display_name": user.display_name,
+                "display_name_normalized": user.display_name,
+                "team": self.team_id,
                 "bot_id": self.bot_id if user.id == self.bot_user_id else None,
             },
         }

@@ -244,7 +244,7 @@ OG_KEY = "b0c1d2e3-f4a5-4b6c-8d7e-9f0a1b2c3d4e"
 
 
 def test_external_pagers_get_trigger_acknowledge_and_resolve(people, database_url, monkeypatch):
-    from bot.pagers.standins import OpsgenieStandIn, PagerDutyStandIn
+    from tests.pagers.vendor_standins import OpsgenieStandIn, PagerDutyStandIn
 
     monkeypatch.setenv("FIREBELL_TEST_PD_KEY", PD_KEY)
     monkeypatch.setenv("FIREBELL_TEST_OG_KEY", OG_KEY)
@@ -284,7 +284,7 @@ def test_external_pagers_get_trigger_acknowledge_and_resolve(people, database_ur
 
 
 def test_a_failing_pager_does_not_stop_the_slack_page(people, database_url, monkeypatch):
-    from bot.pagers.standins import PagerDutyStandIn
+    from tests.pagers.vendor_standins import PagerDutyStandIn
 
     monkeypatch.setenv("FIREBELL_TEST_PD_KEY", PD_KEY)
     with PagerDutyStandIn([PD_KEY]) as pagerduty:

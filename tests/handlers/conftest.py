@@ -15,17 +15,15 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.runtime import Firebell, build
 from bot.sandbox import SlackDriver, SlackStandIn
-from bot.sandbox.driver import Response
-from tests.e2e.conftest import SIGNING_SECRET, e2e_config, settings_for
-
-pytest_plugins = ["tests.e2e.conftest"]
+from bot.sandbox.transport import HttpTransport, Response
+from tests.e2e.conftest import SIGNING_SECRET, e2e_config, settings_for, slack, standin  # noqa: F401 - the stand-in fixtures, shared with the e2e tier
 
 
-class BoltDispatch(SlackDriver):
-    """The stand-in's driver, its requests handed to ``App.dispatch`` instead of being POSTed."""
+class BoltDispatch(HttpTransport):
+    """Slack's signed HTTP requests, handed to ``App.dispatch`` instead of being POSTed."""
 
-    def __init__(self, bolt: App, standin: SlackStandIn) -> None:
-        super().__init__("bolt:dispatch", SIGNING_SECRET, standin)
+    def __init__(self, bolt: App) -> None:
+        super().__init__("bolt:dispatch", SIGNING_SECRET)
         self.bolt = bolt
 
     def raw(self, body: bytes, content_type: str, *, timestamp: int | None = None, signature: str | None = None,
@@ -45,7 +43,7 @@ class BoltDispatch(SlackDriver):
 class Assembled:
     def __init__(self, firebell: Firebell, slack: SlackStandIn) -> None:
         self.firebell, self.slack = firebell, slack
-        self.driver = BoltDispatch(firebell.bolt, slack)
+        self.driver = SlackDriver("bolt:dispatch", SIGNING_SECRET, slack, transport=BoltDispatch(firebell.bolt))
 
     @property
     def db(self):

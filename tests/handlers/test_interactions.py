@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.sandbox.driver import Response
+from bot.sandbox.transport import Response
 from tests.e2e.conftest import ALICE
 from tests.handlers.conftest import Assembled
 from tests.handlers.test_commands import incidents
@@ -28,7 +28,7 @@ def test_a_form_submitted_twice_declares_once(app: Assembled):
     payload_values = {"title": {"value": "Login fails"}, "severity": {"value": "sev2"}}
     first = app.driver.submit_view(ALICE, form.id, payload_values)
     assert first.status == 200 and not first.body.strip()
-    again = app.driver._interaction(first.sent)  # Slack resends the very same submission
+    again = app.driver.interaction(first.sent)  # Slack resends the very same submission
     assert again.json() == {"response_action": "errors", "errors": {"title": "This form was already submitted."}}
     app.firebell.settle(30)
     assert [(i.title, i.severity.value) for i in incidents(app)] == [("Login fails", "sev2")]

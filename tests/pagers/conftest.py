@@ -8,8 +8,8 @@ import pytest
 
 from bot.pagers import ExternalPager, PagerConfig, build_pager
 from bot.pagers import http as pager_http
-from bot.pagers.standins import OpsgenieStandIn, PagerDutyStandIn
 from tests.pagers.support import OG_ENV, OG_KEY, PD_ENV, PD_KEY
+from tests.pagers.vendor_standins import OpsgenieStandIn, PagerDutyStandIn
 
 
 @pytest.fixture(autouse=True)

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from bot.pagers import ExternalPager, PageEvent, PagerConfig, PagerError, build_pager
 from bot.pagers import http as pager_http
-from bot.pagers.standins import OpsgenieStandIn, PagerDutyStandIn
 from tests.pagers.support import OG_ENV, OG_KEY, PD_ENV, PD_KEY, event
+from tests.pagers.vendor_standins import OpsgenieStandIn, PagerDutyStandIn
 
 # -- the lifecycle -------------------------------------------------------------------------------------------
 

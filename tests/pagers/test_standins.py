@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.pagers.standins import OpsgenieStandIn, PagerDutyStandIn
 from tests.pagers.support import OG_KEY, PD_KEY, post
+from tests.pagers.vendor_standins import OpsgenieStandIn, PagerDutyStandIn
 
 TRIGGER: dict[str, Any] = {
     "routing_key": PD_KEY,

@@ -1,4 +1,5 @@
-"""SlackDriver against a small Bolt app served over HTTP, the app calling the stand-in."""
+"""SlackDriver against a small Bolt app, the app calling the stand-in: every test runs over HTTP (signed requests
+to the served app) and over Socket Mode (the app connected with slack-bolt's SocketModeHandler)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 
 import pytest
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bot.sandbox import SlackDriver, SlackStandIn, WsgiServer
+from bot.sandbox import SlackDriver, SlackStandIn
 from tests.sandbox.conftest import ALICE, BOB
+from tests.sandbox.served_app import serve_wsgi
 
 SECRET = "sandbox-signing-secret"
 
@@ -102,18 +105,38 @@ def build_app(slack: SlackStandIn, seen: list[Any]) -> App:
     return app
 
 
-@pytest.fixture
-def served(slack: SlackStandIn) -> Iterator[Served]:
+@pytest.fixture(params=["http", "socket_mode"])
+def served(request: pytest.FixtureRequest, slack: SlackStandIn) -> Iterator[Served]:
     slack.add_channel("general", channel_id="C0GENERAL", members=[ALICE, BOB])
     seen: list[Any] = []
-    with WsgiServer(SlackRequestHandler(build_app(slack, seen))) as server:
-        yield Served(slack, SlackDriver(server.url, SECRET, slack), seen)
+    app = build_app(slack, seen)
+    if request.param == "http":
+        with serve_wsgi(SlackRequestHandler(app)) as server:
+            yield Served(slack, SlackDriver(server.url + "/slack/events", SECRET, slack), seen)
+        return
+    handler = SocketModeHandler(app, slack.app_token)
+    handler.connect()
+    try:
+        assert slack.socket_mode.wait_for_connections(1) == 1
+        yield Served(slack, SlackDriver.over_socket_mode(slack), seen)
+    finally:
+        handler.client.auto_reconnect_enabled = False
+        slack.socket_mode.close_connections()  # the client stops reading at once, instead of at its next timeout
+        handler.close()
+
+
+def http_only(served: Served) -> None:
+    if served.driver.socket_mode:
+        pytest.skip("Socket Mode has no signatures and no url_verification: the WebSocket is authenticated")
 
 
 def test_a_signed_slash_command_is_acked_and_its_ack_text_shown(served: Served):
     slack, driver = served.slack, served.driver
     response = driver.slash_command(ALICE, "declare sev1 DB down", channel_id="C0GENERAL")
-    assert response.status == 200 and response.text == "Declaring: declare sev1 DB down"  # Bolt acks plain text
+    if driver.socket_mode:  # Bolt acks with the text as the envelope's payload
+        assert response.status == 200 and response.json() == {"text": "Declaring: declare sev1 DB down"}
+    else:  # Bolt acks plain text
+        assert response.status == 200 and response.text == "Declaring: declare sev1 DB down"
     [command] = served.seen
     assert (command["command"], command["user_id"], command["channel_name"]) == ("/incident", ALICE, "general")
     assert command["response_url"].startswith(slack.base_url) and command["trigger_id"]
@@ -124,6 +147,7 @@ def test_a_signed_slash_command_is_acked_and_its_ack_text_shown(served: Served):
 
 
 def test_bad_or_stale_signatures_get_401(served: Served):
+    http_only(served)
     body, form = b"command=%2Fincident&text=x&user_id=U0ALICE", "application/x-www-form-urlencoded"
     assert served.driver.raw(body, form, signature="v0=" + "0" * 64).status == 401
     assert served.driver.raw(body, form, timestamp=int(time.time()) - 600).status == 401
@@ -232,12 +256,14 @@ def test_message_shortcut(served: Served):
 
 def test_events_and_url_verification(served: Served):
     driver = served.driver
-    assert driver.url_verification("challenge-42").json() == {"challenge": "challenge-42"}
+    if not driver.socket_mode:
+        assert driver.url_verification("challenge-42").json() == {"challenge": "challenge-42"}
     event = {"type": "app_mention", "user": ALICE, "text": "<@U0FIREBOT> status", "channel": "C0GENERAL",
              "ts": "1700000000.000100", "event_ts": "1700000000.000100"}
     assert driver.send_event(event, event_id="Ev0001").status == 200
     assert driver.send_event(event, event_id="Ev0001", retry_num=1).status == 200
     received = served.slack.wait_for(lambda: len(served.seen) == 2 and served.seen)
     first, retried = sorted(received, key=lambda seen: seen[2] or [])  # listeners run concurrently
-    assert first == (event, "Ev0001", None)
+    # Socket Mode's envelope says retry_attempt 0 on a first delivery, and Bolt passes it on as a header
+    assert first == (event, "Ev0001", ["0"] if driver.socket_mode else None)
     assert retried == (event, "Ev0001", ["1"])  # Bolt delivers retries: the app must deduplicate

@@ -1,25 +1,27 @@
-"""The stand-in's HTTP side: request parsing, auth, fault injection, the call log, and routing to
-the Web API methods, the file upload URLs and the response_urls."""
+"""Slack's HTTP endpoints as the stand-in serves them: request parsing, auth, fault injection, the call log,
+and routing to the Web API methods, the file upload URLs and the response_urls."""
 
 from __future__ import annotations
 
 import copy
 import json
-import sys
 import time
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.sandbox import api_chat, api_conversations, api_views
+from bot.sandbox import api_chat, api_conversations, api_users, api_views, scopes, socket_mode
+from bot.sandbox.loopback import LoopbackHTTPServer
 from bot.sandbox.records import Call, ResponsePost
 from bot.sandbox.workspace import ApiError, Args, Fault, Workspace, monotonic
 
 METHODS: dict[str, api_conversations.Method] = {
     **api_conversations.METHODS,
+    **api_users.METHODS,
     **api_chat.METHODS,
+    **socket_mode.METHODS,
     **api_views.METHODS,
 }
 NO_AUTH = frozenset({"api.test"})
@@ -51,9 +53,9 @@ def parse_body(content_type: str, body: bytes, query: str) -> tuple[dict[str, An
         message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True)
-            raw = payload if isinstance(payload, bytes) else b""
-            data[str(name)] = raw if part.get_filename() else raw.decode("utf-8")
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
+            data[str(name)] = payload if part.get_filename() else payload.decode("utf-8")
         return data, False
     data.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     return data, False
@@ -113,14 +115,34 @@ def handle_api(ws: Workspace, method: str, headers: dict[str, str], body: bytes,
     return answer
 
 
+def _granted(ws: Workspace, method: str, token: str | None) -> tuple[str, ...]:
+    """The scopes of the token the call carries; ApiError when Slack would not take the token for `method`."""
+    if not token:
+        raise ApiError("not_authed")
+    if token not in (ws.token, ws.app_token):
+        raise ApiError("invalid_auth")
+    if (token == ws.app_token) != (method in scopes.APP_TOKEN_METHODS):
+        raise ApiError("not_allowed_token_type")
+    return ws.app_scopes if token == ws.app_token else ws.scopes
+
+
 def _call(ws: Workspace, method: str, data: dict[str, Any], token: str | None, parse_failed: bool
           ) -> tuple[Answer, str | None]:
+    headers: dict[str, str] = {}
     try:
         if method not in NO_AUTH:
-            if not token:
-                raise ApiError("not_authed")
-            if token != ws.token:
-                raise ApiError("invalid_auth")
+            granted = _granted(ws, method, token)
+            accepted = scopes.accepted(method)
+            headers = {"x-oauth-scopes": ",".join(granted), "x-accepted-oauth-scopes": ",".join(accepted)}
+            if accepted and not set(accepted) & set(granted):
+                raise ApiError("missing_scope", needed=accepted[0], provided=",".join(granted))
+            if ws.limiter is not None:
+                channel = data.get("channel") if isinstance(data.get("channel"), str) else None
+                retry_after = ws.limiter.take(method, channel, (ws.limiter.clock or monotonic)())
+                if retry_after is not None:
+                    ws.ratelimited[method] += 1
+                    headers["Retry-After"] = str(retry_after)
+                    return _json_answer(429, {"ok": False, "error": "ratelimited"}, headers), "ratelimited"
         if parse_failed:
             raise ApiError("invalid_json")
         result = METHODS[method](ws, Args(data))
@@ -128,8 +150,8 @@ def _call(ws: Workspace, method: str, data: dict[str, Any], token: str | None, p
         payload: dict[str, Any] = {"ok": False, "error": exc.error, **exc.extra}
         if exc.messages:
             payload["response_metadata"] = {"messages": exc.messages}
-        return _json_answer(exc.status, payload), exc.error
-    return _json_answer(200, {"ok": True, **result}), None
+        return _json_answer(exc.status, payload, headers), exc.error
+    return _json_answer(200, {"ok": True, **result}, headers), None
 
 
 def handle_response_url(ws: Workspace, url_id: str, headers: dict[str, str], body: bytes) -> Answer:
@@ -159,7 +181,7 @@ def handle_upload(ws: Workspace, file_id: str, body: bytes) -> Answer:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: StandInServer
+    server: WebApiServer
     protocol_version = "HTTP/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
@@ -192,18 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class StandInServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # socketserver's default backlog of 5 drops connections when many callers connect at once (each dropped one
-    # waits a second for the kernel's retry): that would measure the stand-in, not the app. Slack accepts them.
-    request_queue_size = 128
-
+class WebApiServer(LoopbackHTTPServer):
     def __init__(self, address: tuple[str, int], workspace: Workspace) -> None:
         super().__init__(address, _Handler)
         self.workspace = workspace
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A caller that stopped waiting (a late answer, a timeout) is part of the game, not an error."""
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)

@@ -1,7 +1,7 @@
-"""Local HTTP stand-ins for PagerDuty's Events API v2 and Opsgenie's Alert API, for tests and demos.
+"""Local HTTP stand-ins for PagerDuty's Events API v2 and Opsgenie's Alert API, for tests.
 
-Each is a real HTTP server on 127.0.0.1 (an ephemeral port) in a daemon thread. It checks every request
-against the vendor's documented fields (``bot.pagers.validation``), answers with the vendor's status codes
+Each is a real HTTP server on 127.0.0.1 (an ephemeral port) in a daemon thread (``bot.sandbox.loopback``). It
+checks every request against the vendor's documented fields (``tests.pagers.vendor_rules``), answers with the vendor's status codes
 and body shapes, keeps the state of each alert, and can be told to fail the next requests.
 
     with PagerDutyStandIn(routing_keys=[KEY]) as pd:
@@ -18,11 +18,12 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from bot.pagers import validation
+from bot.sandbox.loopback import BackgroundServer, LoopbackHTTPServer
+from tests.pagers import vendor_rules
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]  # status, JSON body, extra headers
 
@@ -41,31 +42,19 @@ class _StandIn:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: list[_Fault] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._served = BackgroundServer(lambda: LoopbackHTTPServer(("127.0.0.1", 0), _handler(self)),
+                                        name=type(self).__name__)
         self.url = ""
         self.received = 0  # every HTTP request, faults and refusals included
         self.rejected: list[tuple[dict[str, Any] | str, str]] = []
 
     def start(self) -> Self:
-        if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-            self._server.daemon_threads = True
-            host, port = str(self._server.server_address[0]), self._server.server_address[1]
-            self.url = f"http://{host}:{port}"
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name=type(self).__name__, daemon=True)
-            self._thread.start()
+        if not self._served.running:
+            self.url = self._served.start().url
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._served.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -173,9 +162,9 @@ class PagerDutyStandIn(_StandIn):
             self._reject(raw, "the body is not a JSON object sent as application/json")
             return 400, {"status": "Unrecognized object", "message": "Event object format is unrecognized",
                          "errors": ["JSON parse error"]}, {}
-        if len(raw) > validation.PD_EVENT_MAX_BYTES:
+        if len(raw) > vendor_rules.PD_EVENT_MAX_BYTES:
             return self._invalid(event, ["Event is larger than 512 KB"])
-        if problems := validation.pagerduty_event(event):
+        if problems := vendor_rules.pagerduty_event(event):
             return self._invalid(event, problems)
         routing_key = event["routing_key"]
         if self.routing_keys and routing_key not in self.routing_keys:
@@ -262,11 +251,11 @@ class OpsgenieStandIn(_StandIn):
         if body is None:
             return self._refuse(raw, 400, "Request body is not valid JSON")
         if len(segments) == 3:
-            problems = validation.opsgenie_create(body)
+            problems = vendor_rules.opsgenie_create(body)
         else:
-            problems = validation.opsgenie_action(body)
-            if params.get("identifierType", "id") not in validation.OG_IDENTIFIER_TYPES:
-                problems["identifierType"] = f"should be one of {validation.OG_IDENTIFIER_TYPES}"
+            problems = vendor_rules.opsgenie_action(body)
+            if params.get("identifierType", "id") not in vendor_rules.OG_IDENTIFIER_TYPES:
+                problems["identifierType"] = f"should be one of {vendor_rules.OG_IDENTIFIER_TYPES}"
         if problems:
             return self._refuse(body, 422, "Request body is not processable. Please check the errors.", problems)
         self.requests.append({"method": method, "path": path, "query": params, "body": copy.deepcopy(body)})
