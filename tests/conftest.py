@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.sandbox import SlackStandIn
 from storage import migrate
 from storage.db import Database, make_engine, normalise_url
 from storage.models import Base
@@ -64,3 +65,25 @@ def db(database_url: str) -> Iterator[Database]:
     database = Database.from_url(database_url)
     yield database
     database.dispose()
+
+
+# The Slack stand-in, shared by the handler and end-to-end tiers: one server per test session, reset per test.
+
+BROADCAST = "C0INCIDENTS"
+ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def slack(standin: SlackStandIn) -> SlackStandIn:
+    standin.reset()
+    for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")):
+        standin.add_user(user_id, name)
+    standin.add_channel("incidents", channel_id=BROADCAST, members=[ALICE, BOB, CAROL])
+    standin.add_channel("general", channel_id="C0GENERAL", members=[ALICE, BOB, CAROL])
+    return standin

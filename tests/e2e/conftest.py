@@ -16,27 +16,10 @@ from bot.http_server import HttpServer
 from bot.runtime import Firebell, build
 from bot.sandbox import SlackDriver, SlackStandIn
 from storage import repositories as repo
+from tests.conftest import ALICE, BOB, BROADCAST, CAROL  # noqa: F401 - the e2e tests import them from here
 
 SIGNING_SECRET = "e2e-signing-secret"
-BROADCAST = "C0INCIDENTS"
-ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 RETRY_PAUSE = 0.05  # seconds before a failed Slack call is tried again (1 s in production): retries, not waits, matter
-
-
-@pytest.fixture(scope="session")
-def standin() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as server:
-        yield server
-
-
-@pytest.fixture
-def slack(standin: SlackStandIn) -> SlackStandIn:
-    standin.reset()
-    for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")):
-        standin.add_user(user_id, name)
-    standin.add_channel("incidents", channel_id=BROADCAST, members=[ALICE, BOB, CAROL])
-    standin.add_channel("general", channel_id="C0GENERAL", members=[ALICE, BOB, CAROL])
-    return standin
 
 
 @dataclass

@@ -16,7 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.runtime import Firebell, build
 from bot.sandbox import SlackDriver, SlackStandIn
 from bot.sandbox.transport import HttpTransport, Response
-from tests.e2e.conftest import SIGNING_SECRET, e2e_config, settings_for, slack, standin  # noqa: F401 - the stand-in fixtures, shared with the e2e tier
+from tests.e2e.conftest import SIGNING_SECRET, e2e_config, settings_for
 
 
 class BoltDispatch(HttpTransport):
