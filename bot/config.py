@@ -210,6 +210,7 @@ class Settings(BaseSettings):
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None  # xapp-…: Slack's requests over Socket Mode instead of HTTP
     slack_api_url: str = SLACK_API_URL
     database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'firebell.db'}")
     firebell_config: Path | None = None
@@ -223,14 +224,21 @@ class Settings(BaseSettings):
         default = Path.cwd() / DEFAULT_CONFIG_FILE
         return default if default.exists() else None
 
-    def require_slack(self) -> tuple[str, str]:
-        """The bot token and the signing secret, or a ConfigError naming what is missing."""
+    def require_slack(self, *, socket_mode: bool = False) -> tuple[str, str]:
+        """The bot token and the signing secret (over Socket Mode: the app-level token, as no request is signed),
+        or a ConfigError naming what is missing."""
         token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
         secret = self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
-        missing = [name for name, value in (("SLACK_BOT_TOKEN", token), ("SLACK_SIGNING_SECRET", secret)) if not value]
+        app_token = self.slack_app_token.get_secret_value() if self.slack_app_token else ""
+        second = ("SLACK_APP_TOKEN", app_token) if socket_mode else ("SLACK_SIGNING_SECRET", secret)
+        missing = [name for name, value in (("SLACK_BOT_TOKEN", token), second) if not value]
         if missing:
-            raise ConfigError(f"{' and '.join(missing)} must be set (in the environment or .env) to serve Slack")
-        return token, secret
+            raise ConfigError(f"{' and '.join(missing)} must be set (in the environment or .env) to serve Slack"
+                              + (" over Socket Mode" if socket_mode else ""))
+        if socket_mode and not app_token.startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN must be the app-level token (xapp-…), with the connections:write "
+                              "scope: api.slack.com/apps → your app → Basic Information → App-Level Tokens")
+        return token, app_token if socket_mode else secret
 
     @staticmethod
     def pager_keys(config: FirebellConfig, environ: Mapping[str, str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.bolt_app import build_bolt_app, slack_events
 from bot.config import ConfigError, FirebellConfig, Settings, api_url_with_slash, load_config
@@ -38,6 +39,7 @@ class Firebell:
     delivery: Delivery
     deadlines: Deadlines
     scheduler: Scheduler | None = field(default=None)
+    socket_mode: SocketModeHandler | None = field(default=None)  # Slack's requests over Socket Mode, when chosen
 
     def server(self, host: str, port: int) -> HttpServer:
         return HttpServer(self.wsgi, host, port)
@@ -55,7 +57,14 @@ class Firebell:
         """Wait until the work after the acks and the outbox are both done (tests, the demo)."""
         return self.deps.background.wait_idle(timeout=timeout) and self.delivery.wait_idle(timeout=timeout)
 
+    def connect(self) -> None:
+        """Over Socket Mode: open the WebSocket (slack_sdk reconnects by itself) and take Slack's requests."""
+        if self.socket_mode is not None:
+            self.socket_mode.connect()
+
     def close(self) -> None:
+        if self.socket_mode is not None:
+            self.socket_mode.close()  # no new requests; the ones in hand finish on Bolt's threads
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self.deps.background.wait_idle(timeout=30)
@@ -88,9 +97,11 @@ def deadline_handlers(deps: Deps) -> Deadlines:
     return deadlines
 
 
-def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Clock = utc_now) -> Firebell:
-    """Check settings, migrate the database, learn who we are from Slack, wire the app."""
-    token, signing_secret = settings.require_slack()
+def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Clock = utc_now,
+          socket_mode: bool = False) -> Firebell:
+    """Check settings, migrate the database, learn who we are from Slack, wire the app. With ``socket_mode``, Slack's
+    requests come over a WebSocket (`Firebell.connect`) and the HTTP server answers only the other doors."""
+    token, secret = settings.require_slack(socket_mode=socket_mode)
     config = config if config is not None else load_config(settings.config_path())
     client = make_client(token, api_url_with_slash(settings.slack_api_url), timeout=settings.slack_timeout,
                          retry_pause=settings.slack_retry_pause)
@@ -104,10 +115,12 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     pagers = Pagers.build(((tier.name, tier.pager) for tier in config.tiers), settings.pager_keys(config, os.environ))
     deps = Deps(config=config, db=db, slack=gateway, team_id=identity.team_id, bot_user_id=identity.bot_user_id,
                 pagers=pagers, clock=clock)
-    bolt = build_bolt_app(deps, signing_secret=signing_secret, client=client)
+    bolt = build_bolt_app(deps, signing_secret="" if socket_mode else secret, client=client)
     delivery = Delivery(deps, outbox_executors())
     deps.outbox.deliver_with(delivery.wake)
     delivery.start()  # delivers what an earlier run left in the outbox, then what comes
-    wsgi = build_wsgi([slack_events(bolt), route(["GET", "HEAD"], health.PATH, health.health_check(db))])
+    doors = [route(["GET", "HEAD"], health.PATH, health.health_check(db))]
+    wsgi = build_wsgi(doors if socket_mode else [slack_events(bolt), *doors])
     log.info("Firebell ready for team %s (database: %s)", identity.team_id, db.dialect)
-    return Firebell(deps=deps, bolt=bolt, wsgi=wsgi, delivery=delivery, deadlines=deadline_handlers(deps))
+    return Firebell(deps=deps, bolt=bolt, wsgi=wsgi, delivery=delivery, deadlines=deadline_handlers(deps),
+                    socket_mode=SocketModeHandler(bolt, secret) if socket_mode else None)

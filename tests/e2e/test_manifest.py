@@ -30,6 +30,29 @@ def test_manifest_matches_slacks_published_schema():
     jsonschema.Draft7Validator(json.loads(path.read_text())).validate(MANIFEST)
 
 
+def socket_mode_variant(manifest: dict) -> dict:
+    """The switch manifest.yml documents for `firebell serve --socket-mode`: Socket Mode on, no request URLs."""
+    variant = json.loads(json.dumps(manifest))
+    variant["settings"]["socket_mode_enabled"] = True
+    for command in variant["features"]["slash_commands"]:
+        del command["url"]
+    del variant["settings"]["event_subscriptions"]["request_url"]
+    del variant["settings"]["interactivity"]["request_url"]
+    return variant
+
+
+def test_the_socket_mode_variant_matches_slacks_schema_too():
+    path = schema_path()
+    if not path.exists():
+        pytest.skip(f"Slack's manifest schema is not at {path} (set FIREBELL_MANIFEST_SCHEMA)")
+    import jsonschema
+
+    variant = socket_mode_variant(MANIFEST)
+    jsonschema.Draft7Validator(json.loads(path.read_text())).validate(variant)
+    assert "firebell.example.com" not in json.dumps(variant)  # no public URL is needed
+    assert "socket_mode_enabled: true" in (ROOT / "manifest.yml").read_text()  # the switch is documented there
+
+
 def test_every_request_url_is_the_one_events_endpoint_on_one_host():
     urls = [c["url"] for c in MANIFEST["features"]["slash_commands"]]
     urls += [MANIFEST["settings"]["event_subscriptions"]["request_url"],
