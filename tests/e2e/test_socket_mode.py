@@ -89,3 +89,37 @@ def test_socket_mode_needs_the_app_level_token(slack: SlackStandIn, database_url
     wrong = settings.model_copy(update={"slack_app_token": settings.slack_bot_token})
     with pytest.raises(ConfigError, match="app-level token"):
         build(wrong, e2e_config(), socket_mode=True)
+
+
+def test_firebell_serve_socket_mode_as_a_process(slack: SlackStandIn, database_url: str, tmp_path):
+    """The command an operator runs: no request URL, /healthz on PORT, a command answered over the WebSocket."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "SLACK_BOT_TOKEN": slack.token, "SLACK_APP_TOKEN": slack.app_token,
+           "SLACK_API_URL": slack.api_url, "DATABASE_URL": database_url, "PYTHONPATH": os.getcwd()}
+    env.pop("SLACK_SIGNING_SECRET", None)
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--socket-mode", "--host", "127.0.0.1",
+                                "--port", str(port)], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        slack.socket_mode.wait_for_connections(1, timeout=60)
+        answered = SlackDriver.over_socket_mode(slack).slash_command(ALICE, "help", channel_id="C0GENERAL")
+        assert answered.status == 200 and "Firebell: incident commands" in answered.json()["text"]
+        with opener.open(f"http://127.0.0.1:{port}/healthz", timeout=10) as health:
+            assert health.status == 200
+        with pytest.raises(urllib.error.HTTPError) as refused:  # there is no request URL to knock on
+            opener.open(urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=b"{}"), timeout=10)
+        assert refused.value.code == 404
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert process.returncode == 0, output
+    assert slack.token not in output and slack.app_token not in output
