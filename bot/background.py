@@ -1,11 +1,14 @@
 """Work that runs after Slack has had its answer, on threads of its own (never on Bolt's listener threads).
 
 Work submitted with the same ``key`` (an incident's channel) runs one at a time in submission order, so
-two edits of one card never overtake each other; different keys run in parallel.
+two edits of one card never overtake each other; different keys run in parallel. Work runs in the context it was
+submitted from, so its log lines carry the request id of the request that asked for it.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import logging
 import threading
 from collections import deque
@@ -28,6 +31,7 @@ class Background:
         self._queues: dict[Hashable, deque[Work]] = {}
 
     def submit(self, work: Work, *, key: Hashable | None = None) -> None:
+        work = functools.update_wrapper(functools.partial(contextvars.copy_context().run, work), work)
         with self._lock:
             self._pending += 1
             if key is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,7 +19,9 @@ from slack_bolt.request.internals import build_context
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.messages import explain
+from bot.messages import explain, outcome_of
+from bot.observability import logs
+from bot.observability.metrics import Metrics
 from bot.web import Route, route
 from handlers import actions, commands, events, shortcuts, views
 
@@ -33,6 +36,7 @@ LISTENER_THREADS = 32
 def build_bolt_app(deps: Deps, *, signing_secret: str, client: WebClient) -> App:
     app = App(
         signing_secret=signing_secret,
+        logger=logging.getLogger("slack_bolt.App"),  # Bolt's own lines, quiet below WARNING (bot/observability/logs)
         client=client,  # carries the token, the API URL and slack_sdk's retry handlers
         token_verification_enabled=False,  # the composition root already called auth.test
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
@@ -54,10 +58,11 @@ def build_bolt_app(deps: Deps, *, signing_secret: str, client: WebClient) -> App
     return app
 
 
-def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+def handle_error(error: Exception, body: dict[str, Any], request: BoltRequest) -> BoltResponse:
     """The last resort before the ack: answer the person, never with a traceback (unexpected errors are logged with
-    an id they can quote)."""
-    message = explain(error, str(body.get("type") or body.get("command") or "request"))
+    a ref they can quote)."""
+    message = explain(error, str(body.get("command") or body.get("type") or "a request"))
+    request.context[OUTCOME] = outcome_of(error)
     return BoltResponse(status=200, body=json.dumps(_answer(body, message)),
                         headers={"content-type": "application/json"})
 
@@ -74,13 +79,34 @@ def _answer(body: dict[str, Any], message: str) -> dict[str, Any]:
     return {}
 
 
+OUTCOME = "firebell_outcome"  # set on the request's context when the error handler answered it
+STATUS_OUTCOMES = {200: "ok", 401: "refused", 404: "unhandled"}
+
+
+def request_kind(body: dict[str, Any]) -> str:
+    """What Slack sent, for the metrics: command, action, view_submission, shortcut, event…"""
+    if body.get("command"):
+        return "command"
+    kind = str(body.get("type") or "unknown")
+    return {"block_actions": "action", "message_action": "shortcut", "event_callback": "event",
+            "block_suggestion": "options"}.get(kind, kind)
+
+
 class FormSafeRequestHandler(SlackRequestHandler):
     """Bolt's WSGI handler, minus one parsing slip: slack-bolt takes any form body that merely contains the word
     "payload" (`/incident note bad payload from the API`) for an interactivity payload and parses it to {},
     so the command would get a 404. Such a body is parsed as the plain form it is; the raw body, which the
-    signature covers, is left as Slack sent it."""
+    signature covers, is left as Slack sent it.
+
+    Each request gets an id that every log line written while handling it carries; it is counted and timed (the
+    time to Slack's answer); a refused signature is logged without the body."""
+
+    def __init__(self, app: App, metrics: Metrics) -> None:
+        super().__init__(app)
+        self.metrics = metrics
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        started = time.monotonic()
         bolt_request = BoltRequest(body=request.get_body(), query=request.query_string,
                                    headers=request.get_headers())
         raw = bolt_request.raw_body
@@ -89,9 +115,16 @@ class FormSafeRequestHandler(SlackRequestHandler):
             if "payload" not in form:
                 bolt_request.body = form
                 bolt_request.context = build_context(BoltContext(), form)
-        return self.app.dispatch(bolt_request)
+        with logs.context(request_id=logs.new_request_id(), team=bolt_request.context.team_id):
+            response = self.app.dispatch(bolt_request)
+            if response.status == 401:
+                logs.refused_signature(log, path=request.path, remote=request.environ.get("REMOTE_ADDR"),
+                                       size=len(raw.encode()), reason="the signature is missing, wrong or too old")
+        outcome = bolt_request.context.get(OUTCOME) or STATUS_OUTCOMES.get(response.status, f"http_{response.status}")
+        self.metrics.request(request_kind(bolt_request.body), outcome, time.monotonic() - started)
+        return response
 
 
-def slack_events(bolt: App) -> Route:
+def slack_events(bolt: App, metrics: Metrics) -> Route:
     """POST /slack/events: commands, shortcuts, buttons, modals and events, for Bolt."""
-    return route(["POST"], EVENTS_PATH, FormSafeRequestHandler(bolt))
+    return route(["POST"], EVENTS_PATH, FormSafeRequestHandler(bolt, metrics))

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -27,14 +28,34 @@ from bot.domain.clocktime import BusinessHours
 from bot.domain.incident import Severity
 from bot.domain.sla import Policy
 from bot.durations import format_duration, parse_duration
+from bot.observability import logs
 from bot.pagers.interface import PagerConfig
 
 DEFAULT_CONFIG_FILE = "firebell.yml"
 SLACK_API_URL = "https://slack.com/api/"
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
-SlackUserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]+$")]
-TierMember = Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]+$")]  # S… is a user group
+
+
+def _slack_id(pattern: str, message: str) -> Any:
+    """A Slack id, refused with ``message`` (which says what was expected and where to find it) when it is not one."""
+    shape = re.compile(pattern)
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and not shape.fullmatch(value):
+            raise ValueError(f"{value!r} is not {message}")
+        return value
+
+    return BeforeValidator(check)
+
+
+ChannelId = Annotated[str, _slack_id(r"[CG][A-Z0-9]+", "a channel id; write the channel's id, e.g. C0123ABCD, found "
+                                                       "in the channel's details")]
+SlackUserId = Annotated[str, _slack_id(r"[UW][A-Z0-9]+", "a user id; write the person's member id, e.g. U0123ABCD, "
+                                                         "found in their profile (⋮ → Copy member ID)")]
+TierMember = Annotated[str, _slack_id(r"[UWS][A-Z0-9]+", "a user or user group id; write a person's member id, e.g. "
+                                                         "U0123ABCD (their profile: ⋮ → Copy member ID), or a user "
+                                                         "group's id, e.g. S0123ABCD")]
 
 
 class ConfigError(Exception):
@@ -120,7 +141,7 @@ DEFAULT_ROOT_CAUSES = [
 class FirebellConfig(_Strict):
     """The policy a team writes in firebell.yml. Every key has a default."""
 
-    broadcast_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]+$")
+    broadcast_channel: ChannelId | None = None
     channel_prefix: str = Field(default="inc", pattern=r"^[a-z0-9][a-z0-9_-]{0,19}$")
     severities: dict[Severity, SeverityPolicy] = Field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
     reminders_at: list[float] = Field(default_factory=lambda: [0.5, 0.8])
@@ -208,15 +229,51 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None  # xapp-…: Slack's requests over Socket Mode instead of HTTP
-    slack_api_url: str = SLACK_API_URL
-    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'firebell.db'}")
-    firebell_config: Path | None = None
-    port: int = 3000
-    slack_timeout: int = 10  # seconds a Web API call may take before it counts as failed (and maybe done)
-    slack_retry_pause: float = Field(default=1.0, gt=0, le=60)  # seconds before retrying a call that may heal
+    slack_bot_token: SecretStr | None = Field(default=None, description="the app's bot token (xoxb-…); required")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="the app's signing secret; required, every request's signature is checked")
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="the app-level token (xapp-…) for `serve --socket-mode`: Slack's requests over "
+                                  "Socket Mode, no public URL")
+    slack_api_url: str = Field(default=SLACK_API_URL, description="Slack's Web API base URL")
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'firebell.db'}",
+                              description="sqlite:///./firebell.db (default) or postgresql://user:pass@host/db")
+    firebell_config: Path | None = Field(default=None, description="the policy file; default ./firebell.yml when "
+                                                                    "it exists, else the built-in defaults")
+    port: int = Field(default=3000, description="the HTTP port (POST /slack/events, GET /healthz, GET /metrics)")
+    slack_timeout: int = Field(default=10, description="seconds a Web API call may take before it counts as failed")
+    slack_retry_pause: float = Field(default=1.0, gt=0, le=60,
+                                     description="seconds before retrying a Slack call that may heal (doubled each "
+                                                 "time)")
+    log_level: Annotated[str, AfterValidator(logs.parse_level_name)] = Field(
+        default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: Annotated[str, AfterValidator(logs.parse_format)] = Field(
+        default="text", description="text, or json: one JSON object per line")
+    firebell_metrics_token: SecretStr | None = Field(
+        default=None, description="when set, GET /metrics wants `Authorization: Bearer <token>`")
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """The settings of this process; a bad value is a ConfigError naming its variable."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']).upper()}: "
+                                 f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+            raise ConfigError(f"the environment: {problems}") from None
+
+    @classmethod
+    def environment_help(cls) -> str:
+        """Each environment variable with what it means and its default (`firebell serve --help`)."""
+        lines = ["environment (or a .env file in the working directory):"]
+        for name, info in cls.model_fields.items():
+            default = info.get_default(call_default_factory=False)
+            shown = f" (default {default})" if info.default_factory is None and default not in (None, "") else ""
+            lines.append(f"  {name.upper():<24}{info.description or ''}{shown}")
+        return "\n".join(lines)
+
+    def metrics_token(self) -> str | None:
+        return self.firebell_metrics_token.get_secret_value() if self.firebell_metrics_token else None
 
     def config_path(self) -> Path | None:
         if self.firebell_config is not None:

@@ -19,9 +19,10 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.deps import Deps
 from bot.messages import fix_for
-from bot.services.effects import Attempt, Executors
+from bot.observability.logs import Event, incident_event
+from bot.services.effects import Attempt, Executors, incident_of_lane
 from bot.slack.gateway import SlackCallFailed, will_heal
-from storage import claims, outbox
+from storage import claims, outbox, repositories
 
 log = logging.getLogger(__name__)
 
@@ -145,11 +146,28 @@ class Delivery:
             if not outbox.failed(session, item_id, now, error, self.owner):
                 return  # its claim ran out meanwhile: another replica has it now
         self.failed_for_good += 1
-        log.error("outbox item %s (%s) failed for good: %s. %s", item_id, kind, error, fix_for(error))
+        self._log_failure(item_id, kind, lane, error)
         try:
             self.executors.gave_up(self.deps, lane, kind, json.loads(payload), error)
         except Exception:  # its last word is best effort: the failure is already recorded and logged
             log.exception("outbox item %s (%s): could not say that it failed", item_id, kind)
+
+    def _log_failure(self, item_id: int, kind: str, lane: str, error: str) -> None:
+        """One ERROR line, naming the incident (INC-7) and team when the item was an incident's."""
+        what = f"outbox item {item_id} ({self.executors.describe(kind)}): {error}. {fix_for(error)}"
+        incident_id = incident_of_lane(lane)
+        try:
+            incident = None
+            if incident_id is not None:
+                with self.deps.db.read() as session:
+                    incident = repositories.find_by_id(session, incident_id)
+                    ref, team = (incident.ref, incident.team_id) if incident is not None else ("", "")
+        except DBAPIError:
+            incident = None
+        if incident is None:
+            log.error("%s failed for good", what)
+        else:
+            incident_event(Event.DELIVERY_FAILED, ref, team, what, level=logging.ERROR)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Until nothing is left to deliver (tests, the demo, shutdown)."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from bot.background import Background, KeyedLocks
 from bot.caching import ChangeAwareCache
 from bot.config import FirebellConfig
+from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
 from bot.services.effects import Outbox
 from bot.slack.gateway import SlackGateway
@@ -34,3 +35,4 @@ class Deps:
     clock: Clock = utc_now
     cache: ChangeAwareCache = field(default_factory=ChangeAwareCache)  # reads many ask for, dropped on a change
     declare_locks: KeyedLocks = field(default_factory=KeyedLocks)  # orders one team's declares on SQLite
+    metrics: Metrics = field(default_factory=lambda: Metrics(process=False))  # what /metrics reports

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import uuid
 
 from sqlalchemy.exc import DBAPIError
 
 from bot.domain.errors import FirebellError
+from bot.observability import logs
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +35,24 @@ def fix_for(error: str) -> str:
 
 
 def error_id() -> str:
-    """A short id a user can quote and an operator can grep for in the logs."""
-    return uuid.uuid4().hex[:8]
+    """A short reference a user can quote and an operator can grep for in the logs."""
+    return logs.error_ref()
 
 
-def explain(error: BaseException, doing: str = "request") -> str:
+def explain(error: BaseException, doing: str = "a request") -> str:
     """What to tell the person whose ``doing`` raised ``error`` (never a traceback): a Firebell error's own message,
-    the database being away, or an unexpected error logged with an id they can quote."""
+    the database being away, or "Something went wrong (ref 7f3a2c)…" with the same ref and the traceback in the
+    log."""
     if isinstance(error, FirebellError):
         return error.message
     if isinstance(error, DBAPIError):
         log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
         return DATABASE_DOWN
-    ref = error_id()
-    log.error("%s failed (error id %s)", doing, ref, exc_info=error)
-    return f"Firebell hit an unexpected error (error id `{ref}`); tell whoever runs Firebell."
+    return logs.unexpected_error(log, error, doing)
+
+
+def outcome_of(error: BaseException) -> str:
+    """How a request that raised ``error`` is counted (firebell_requests_total's outcome)."""
+    if isinstance(error, FirebellError):
+        return "refused_input"
+    return "database_unavailable" if isinstance(error, DBAPIError) else "error"

@@ -13,20 +13,24 @@ from datetime import datetime
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from sqlalchemy.exc import DBAPIError
 
 from bot.bolt_app import build_bolt_app, slack_events
 from bot.config import ConfigError, FirebellConfig, Settings, api_url_with_slash, load_config
 from bot.delivery import Delivery
 from bot.deps import Clock, Deps, utc_now
 from bot.http_server import HttpServer
+from bot.observability import logs
+from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
 from bot.scheduling import Deadlines, Scheduler
 from bot.services import declare, escalation, page_notices, sla_notices, slack_effects
 from bot.services.effects import Executors
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from bot.web import WSGIApp, build_wsgi, health, route
+from bot.web import metrics as metrics_door
 from storage import migrate, schedule
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +77,17 @@ class Firebell:
         self.deps.db.dispose()
 
 
-def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
+def open_database(settings: Settings) -> Database:
+    """The database, upgraded to this Firebell's schema (only `serve` and `db upgrade` upgrade it). Raises
+    DatabaseUnavailable when it does not answer, SchemaNewer when a newer Firebell upgraded it."""
     db = Database.from_url(settings.database_url)
-    if upgrade:
+    try:
         migrate.upgrade(db.engine)
+    except (DBAPIError, migrate.SchemaNewer) as exc:
+        db.dispose()
+        if isinstance(exc, DBAPIError):
+            raise DatabaseUnavailable(settings.database_url, exc) from None
+        raise
     return db
 
 
@@ -102,10 +113,14 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     """Check settings, migrate the database, learn who we are from Slack, wire the app. With ``socket_mode``, Slack's
     requests come over a WebSocket (`Firebell.connect`) and the HTTP server answers only the other doors."""
     token, secret = settings.require_slack(socket_mode=socket_mode)
-    config = config if config is not None else load_config(settings.config_path())
+    given = config is not None
+    policy_file = None if given else settings.config_path()
+    config = config if config is not None else load_config(policy_file)
+    metrics = Metrics()
+    counter = metrics.slack_counter()
     client = make_client(token, api_url_with_slash(settings.slack_api_url), timeout=settings.slack_timeout,
-                         retry_pause=settings.slack_retry_pause)
-    gateway = SlackGateway(client, retry_pause=settings.slack_retry_pause)
+                         retry_pause=settings.slack_retry_pause, observer=counter)
+    gateway = SlackGateway(client, retry_pause=settings.slack_retry_pause, observer=counter)
     try:
         identity = gateway.identity()
     except SlackCallFailed as exc:
@@ -113,14 +128,19 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
         raise ConfigError(f"Slack refused SLACK_BOT_TOKEN (auth.test at {where}: {exc.error})") from None
     db = open_database(settings)
     pagers = Pagers.build(((tier.name, tier.pager) for tier in config.tiers), settings.pager_keys(config, os.environ))
+    metrics.watch_database(lambda: health.read_figures(db))
     deps = Deps(config=config, db=db, slack=gateway, team_id=identity.team_id, bot_user_id=identity.bot_user_id,
-                pagers=pagers, clock=clock)
+                pagers=pagers, clock=clock, metrics=metrics)
     bolt = build_bolt_app(deps, signing_secret="" if socket_mode else secret, client=client)
     delivery = Delivery(deps, outbox_executors())
     deps.outbox.deliver_with(delivery.wake)
     delivery.start()  # delivers what an earlier run left in the outbox, then what comes
-    doors = [route(["GET", "HEAD"], health.PATH, health.health_check(db))]
-    wsgi = build_wsgi(doors if socket_mode else [slack_events(bolt), *doors])
-    log.info("Firebell ready for team %s (database: %s)", identity.team_id, db.dialect)
+    doors = [route(["GET", "HEAD"], health.PATH, health.health_check(db)),
+             route(["GET"], metrics_door.PATH, metrics_door.metrics_door(metrics, settings.metrics_token()))]
+    wsgi = build_wsgi(doors if socket_mode else [slack_events(bolt, metrics), *doors])
+    source = "(the policy its caller built)" if given else str(policy_file) if policy_file else None
+    logs.log_startup(log, policy_file=source, tiers=len(config.tiers), broadcast_channel=config.broadcast_channel,
+                     database_url=settings.database_url)
+    log.info("Firebell ready for team %s", identity.team_id)
     return Firebell(deps=deps, bolt=bolt, wsgi=wsgi, delivery=delivery, deadlines=deadline_handlers(deps),
                     socket_mode=SocketModeHandler(bolt, secret) if socket_mode else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
@@ -13,6 +14,32 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_MS = 10_000  # "database is locked" is waited out (retried) this long, not shown to anyone
 CONNECT_TIMEOUT_S = 2  # a database that does not answer is reported within Slack's 3 seconds
 _READ_ONLY = "firebell_read_only"
+
+
+class DatabaseUnavailable(Exception):
+    """The database does not answer (or refuses Firebell); the message names it, without its password."""
+
+    def __init__(self, url: str, error: BaseException) -> None:
+        detail = str(getattr(error, "orig", None) or error).strip()
+        reason = detail.splitlines()[0] if detail else type(error).__name__
+        super().__init__(f"the database {shown_url(url)} does not answer ({reason}); check DATABASE_URL and that "
+                         "the database server runs")
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be shown and logged: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: say so, and show nothing of it
+        return "(a DATABASE_URL that is not a URL)"
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of the SQLite file ``url`` names when that file does not exist (opening it would create it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return None if Path(parsed.database).exists() else parsed.database
 
 
 def normalise_url(url: str) -> str:

@@ -66,6 +66,12 @@ def undelivered(session: Session) -> int:
         OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))).scalar_one()
 
 
+def oldest_pending(session: Session) -> datetime | None:
+    """When the oldest item still to deliver was queued (None when nothing waits)."""
+    return session.execute(select(func.min(OutboxRow.created_at)).where(
+        OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))).scalar_one()
+
+
 def failures(session: Session) -> list[OutboxRow]:
     return list(session.execute(select(OutboxRow).where(OutboxRow.failed_at.is_not(None))
                                 .order_by(OutboxRow.id)).scalars())

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -142,6 +142,13 @@ def open_incidents(session: Session, team_id: str, limit: int = 50) -> list[Inci
         .limit(limit)
     ).scalars()
     return [to_domain(row, with_timeline=False) for row in rows]
+
+
+def open_counts(session: Session) -> dict[str, int]:
+    """How many incidents are open, per severity, in every team this database serves."""
+    rows = session.execute(select(IncidentRow.severity, func.count()).where(
+        IncidentRow.status != Status.RESOLVED.value).group_by(IncidentRow.severity))
+    return {severity: count for severity, count in rows}
 
 
 def incidents_since(session: Session, since: datetime | None) -> list[Incident]:

@@ -1,10 +1,11 @@
-"""`firebell db upgrade`: apply pending migrations."""
+"""`firebell db upgrade`: apply pending migrations (`serve` does too, at start; no other command does)."""
 
 from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import database
+from bot.config import Settings
+from bot.runtime import open_database
 from storage import migrate
 
 
@@ -15,6 +16,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def upgrade(_args: argparse.Namespace) -> int:
-    db = database()
+    db = open_database(Settings.from_environment())
     print(f"database is at revision {migrate.current_revision(db.engine)}")
+    db.dispose()
     return 0

@@ -33,6 +33,7 @@ def run_export(args: argparse.Namespace) -> int:
         incidents = repositories.incidents_since(session, since)
     json.dump([incident_json(i) for i in incidents], sys.stdout, indent=2, ensure_ascii=False)
     print()
+    sys.stdout.flush()  # here, where a closed pipe (`| head`) is answered quietly (bot.cli.main)
     return 0
 
 

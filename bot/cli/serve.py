@@ -1,17 +1,26 @@
-"""`firebell serve`: Slack's requests on POST /slack/events (and GET /healthz), the scheduler, the outbox."""
+"""`firebell serve`: Slack's requests on POST /slack/events (and GET /healthz, GET /metrics), the scheduler, the
+outbox. It upgrades the database first, and runs `firebell check`'s checks, logging each failure as a warning."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 
 from bot.config import Settings
-from bot.runtime import build
+from bot.observability import check, logs
+from bot.observability.probes import LiveProbes
+from bot.runtime import Firebell, build
+from bot.slack.scopes import BOT_SCOPES
+
+log = logging.getLogger("firebell")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    serve = commands.add_parser("serve", help="serve Slack's requests on POST /slack/events (and GET /healthz)")
+    serve = commands.add_parser("serve", help="serve Slack's requests on POST /slack/events (and GET /healthz, "
+                                              "GET /metrics)", epilog=Settings.environment_help(),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT, else 3000")
     serve.add_argument("--socket-mode", action="store_true",
@@ -21,19 +30,27 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    settings = Settings.from_environment()
+    logs.configure(settings.log_level, settings.log_format)
     firebell = build(settings, socket_mode=args.socket_mode)
+    check_at_start(firebell, settings)
     firebell.start_scheduler()
     server = firebell.server(args.host, args.port or settings.port)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: server.request_stop())
     firebell.connect()
     where = "Slack over Socket Mode" if args.socket_mode else f"{server.url}/slack/events"
-    logging.getLogger("firebell").info("listening: %s (health: %s/healthz)", where, server.url)
+    log.info("listening on %s (health: %s/healthz, metrics: %s/metrics)", where, server.url, server.url)
     try:
         server.serve_forever()  # returns after a stop signal, once requests in flight are answered
     finally:
         firebell.close()
-    logging.getLogger("firebell").info("stopped")
+    log.info("stopped")
     return 0
+
+
+def check_at_start(firebell: Firebell, settings: Settings) -> None:
+    """`firebell check` on what this process runs with; each failure and warning is logged, none stops it."""
+    deps = firebell.deps
+    probes = LiveProbes(settings, os.environ, config=deps.config, db=deps.db, slack=deps.slack)
+    check.log_findings(log, check.run(probes, BOT_SCOPES))

@@ -23,8 +23,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TextIO
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from storage.db import shown_url
 
 HANDLER_NAME = "firebell"
 INCIDENT_LOGGER = "firebell.incident"
@@ -66,6 +65,11 @@ def parse_level(text: str) -> int:
     if name not in LEVELS:
         raise ValueError(f"{text!r} is not a log level; write one of {', '.join(LEVELS)}")
     return logging.getLevelNamesMapping()[name]
+
+
+def parse_level_name(text: str) -> str:
+    """``LOG_LEVEL`` as its canonical name (``warn`` → ``WARNING``)."""
+    return logging.getLevelName(parse_level(text))
 
 
 def parse_format(text: str) -> str:
@@ -220,10 +224,7 @@ def refused_signature(logger: logging.Logger, *, path: str, remote: str | None, 
 
 def safe_database_url(url: str) -> str:
     """The database URL as it may be logged: without its password."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(a DATABASE_URL that is not a URL)"
+    return shown_url(url)
 
 
 def log_startup(logger: logging.Logger, *, policy_file: str | None, tiers: int, broadcast_channel: str | None,

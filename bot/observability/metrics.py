@@ -65,13 +65,20 @@ class Metrics:
                                    ("method", "outcome"), registry=self.registry)
         self.escalations = Counter("firebell_escalations", "Pages escalated to the next tier (or re-sent by the last)",
                                    registry=self.registry)
-        self.database = DatabaseCollector(read_database) if read_database is not None else None
-        if self.database is not None:
-            self.registry.register(self.database)
+        self.database: DatabaseCollector | None = None
+        if read_database is not None:
+            self.watch_database(read_database)
         if process:
             ProcessCollector(registry=self.registry)
             PlatformCollector(registry=self.registry)
             GCCollector(registry=self.registry)
+
+    def watch_database(self, read: DatabaseReader) -> None:
+        """Report the database's gauges, read with ``read`` at each scrape (once the database is there)."""
+        if self.database is not None:
+            raise ValueError("the database is watched already")
+        self.database = DatabaseCollector(read)
+        self.registry.register(self.database)
 
     def request(self, kind: str, outcome: str, seconds: float) -> None:
         self.requests.labels(kind=kind, outcome=outcome).inc()

@@ -15,6 +15,7 @@ from bot.deps import Deps
 from bot.domain import naming, rules
 from bot.domain.errors import FirebellError, SlackFailure
 from bot.domain.incident import Incident, Severity, Status
+from bot.observability.logs import Event, incident_event
 from bot.services import clock_plan, paging, slack_effects
 from bot.services.effects import Attempt, Executors, Failure
 from bot.slack import render
@@ -161,6 +162,8 @@ def declare(deps: Deps, request: DeclareRequest, *, key: str | None = None, unsu
         raise
     deps.cache.changed()
     deps.outbox.wake()
+    incident_event(Event.DECLARED, incident.ref, incident.team_id,
+                   f"{incident.severity.label} by {incident.declared_by} in #{incident.channel_name}")
     paging.page_by_policy(deps, incident.id, f"{request.severity.label} policy")
     return Declared(incident=incident)
 

@@ -9,6 +9,7 @@ from bot.deps import Deps
 from bot.domain.escalation import next_tier
 from bot.domain.incident import Status
 from bot.durations import format_duration
+from bot.observability.logs import Event, incident_event
 from bot.scheduling import Claimed
 from bot.services import page_notices, paging
 from bot.services.change import Target, incident_change
@@ -31,7 +32,9 @@ def escalate(deps: Deps, page_id: int, now: datetime, *, why: str | None = None)
         if found is None:
             return
         target = Target(repo.incident_row(session, found.incident_id).team_id, incident_id=found.incident_id)
+    what = ""
     with incident_change(deps, target) as (session, row):
+        ref = row.ref
         page_row = schedule.page_row(session, page_id, lock=True)
         if page_row is None or page_row.status != "active" or Status(row.status) is Status.RESOLVED:
             return
@@ -48,11 +51,16 @@ def escalate(deps: Deps, page_id: int, now: datetime, *, why: str | None = None)
                                     text=f"Escalated {page_row.tier} → {nxt.name}: {waited}")
             deps.outbox.enqueue(session, row.id, page_notices.NOTIFY, page_id=new.id, tier=nxt.name,
                                 note=f"⏫ Escalated to {nxt.name}: {waited}.")
+            what = f"{page_row.tier} → {nxt.name}: {waited}"
         elif page_row.renotified_at is None:
             page_row.renotified_at = now
             repo.add_timeline_event(session, row, at=now, kind="renotified", actor=None,
                                     text=f"{page_row.tier} re-notified with the commander: {waited}")
             deps.outbox.enqueue(session, row.id, page_notices.RENOTIFY, page_id=page_id, waited=waited)
+            what = f"{page_row.tier} re-notified with the commander: {waited}"
+    if what:
+        deps.metrics.escalated()
+        incident_event(Event.ESCALATED, ref, target.team_id, what)
 
 
 def _timeout(value: timedelta | None) -> str:

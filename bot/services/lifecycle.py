@@ -17,6 +17,7 @@ from bot.domain import permissions, postmortem, rules, transitions
 from bot.domain.errors import InvalidInput
 from bot.domain.incident import Incident, Role, Severity, Status
 from bot.domain.permissions import Restricted
+from bot.observability.logs import Event, incident_event
 from bot.services import paging
 from bot.services.change import Target, incident_change
 from bot.services.slack_effects import publish
@@ -68,6 +69,8 @@ def acknowledge(deps: Deps, target: Target, actor: str) -> Incident:
         if first:
             publish(deps, session, incident, say=f"<@{actor}> acknowledged {incident.ref}; status is now "
                     f"*{incident.status.label}*.")
+    if first:
+        incident_event(Event.ACKNOWLEDGED, incident.ref, incident.team_id, f"by {actor}")
     return incident
 
 
@@ -84,6 +87,7 @@ def set_status(deps: Deps, target: Target, actor: str, status: Status, text: str
         incident = repo.to_domain(row, with_timeline=False)
         blocks = render.update_blocks(incident, actor, note or f"Status is now *{new.label}*.")
         publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
+    incident_event(Event.STATUS, incident.ref, incident.team_id, f"{old.label} → {new.label} by {actor}")
     return incident
 
 
@@ -98,6 +102,7 @@ def set_severity(deps: Deps, target: Target, actor: str, severity: Severity) -> 
         blocks = render.update_blocks(incident, actor, f"Severity {direction} from {old.label} to "
                                                        f"*{severity.label}*.")
         publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
+    incident_event(Event.SEVERITY, incident.ref, incident.team_id, f"{old.label} → {severity.label} by {actor}")
     if direction == "raised":
         paging.page_by_policy(deps, incident.id, f"Severity raised to {severity.label}")
     return incident
@@ -131,6 +136,9 @@ def post_update(deps: Deps, target: Target, actor: str, text: str, status: Statu
         blocks = render.update_blocks(incident, actor, escape(text))
         publish(deps, session, incident, refresh=status is not None, say=render.incident_summary(incident),
                 say_blocks=blocks, announce=blocks)
+    if incident.status is not old:
+        incident_event(Event.STATUS, incident.ref, incident.team_id, f"{old.label} → {incident.status.label} by "
+                       f"{actor}, with an update")
     return incident
 
 
@@ -190,6 +198,7 @@ def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause
                         "comment": f"The post-incident report for {incident.ref}; "
                                    f"`firebell postmortem {incident.ref}` prints it too."})
         paging.resolve_external(deps, session, incident)
+    incident_event(Event.RESOLVED, incident.ref, incident.team_id, f"by {actor} ({category})")
     return incident
 
 
@@ -203,4 +212,5 @@ def reopen(deps: Deps, target: Target, actor: str, reason: str) -> Incident:
         incident = repo.to_domain(row, with_timeline=False)
         blocks = render.update_blocks(incident, actor, f"Reopened: {escape(reason)}")
         publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
+    incident_event(Event.REOPENED, incident.ref, incident.team_id, f"by {actor}")
     return incident

@@ -18,6 +18,7 @@ from bot.domain import transitions
 from bot.domain.errors import AlreadyDone, InvalidInput, NotFound
 from bot.domain.incident import Incident, Severity, Status
 from bot.domain.permissions import NotAllowed
+from bot.observability.logs import Event, incident_event
 from bot.services import page_notices, slack_effects
 from bot.services.change import Target, incident_change
 from storage import repositories as repo
@@ -51,6 +52,8 @@ def page(deps: Deps, target: Target, actor: str | None, tier_name: str, message:
         new = open_page(session, row, tier, now, actor, reason)
         incident = repo.to_domain(row, with_timeline=False)
         deps.outbox.enqueue(session, incident.id, page_notices.NOTIFY, page_id=new.id, tier=tier.name, note=None)
+    incident_event(Event.PAGED, incident.ref, incident.team_id,
+                   f"{tier.name}, " + (f"by {actor}" if actor else reason or "by policy"))
     return incident
 
 
@@ -98,10 +101,13 @@ def acknowledge_page(deps: Deps, page_id: int, user_id: str) -> Incident:
         if user_id not in notified and user_id not in deps.config.admins and user_id != row.commander:
             raise NotAllowed(f"Only the people paged for {page_row.tier} can acknowledge this page.")
         acknowledge_pages(deps, session, row, user_id, [page_row])
-        if row.acknowledged_by is None:
+        first = row.acknowledged_by is None
+        if first:
             record_incident_ack(deps, session, row, user_id)
         incident = repo.to_domain(row, with_timeline=False)
         after_acknowledgement(deps, session, incident, user_id)
+    incident_event(Event.ACKNOWLEDGED, incident.ref, incident.team_id,
+                   f"the {page_row.tier} page, by {user_id}" + (", so the incident too" if first else ""))
     return incident
 
 

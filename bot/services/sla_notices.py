@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from bot.deps import Deps
 from bot.domain import sla
 from bot.domain.incident import Status
+from bot.observability.logs import Event, incident_event
 from bot.scheduling import Claimed
 from bot.services import clock_plan, escalation, slack_effects
 from bot.slack import render
@@ -22,7 +23,7 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
     """Deadline handler of an SLA notice. Its messages are queued in the transaction that marks the deadline done, so
     each goes out once (the outbox delivers and retries them)."""
     message: str | None = None
-    breach, active, incident, clock = False, [], None, None
+    breach, active, incident, clock, due_at = False, [], None, None, now
     with deps.db.read() as session:
         deadline = session.get(DeadlineRow, claimed.id)
         assert deadline is not None
@@ -40,7 +41,8 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
                 incident.commander]
             fraction = deadline.fraction or sla.BREACH
             breach = fraction >= sla.BREACH
-            message = render.sla_notice(incident, clock, fraction, deadline.due_at, run, list(dict.fromkeys(act)),
+            due_at = deadline.due_at
+            message = render.sla_notice(incident, clock, fraction, due_at, run, list(dict.fromkeys(act)),
                                         now, late_after=LATE_AFTER)
     with deps.db.transaction() as session:
         if not claimed.complete(session, now) or message is None or incident is None:
@@ -52,6 +54,12 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
                                 text=message + f" Channel: <#{incident.channel_id}>")
         deps.outbox.enqueue(session, incident.id, slack_effects.CARD, incident_id=incident.id)  # the clock's state
     deps.outbox.wake()
+    assert clock is not None
+    late = (now - due_at).total_seconds()
+    deps.metrics.notice_sent("breach" if breach else "reminder", late)
+    what = f"{clock.label} {'breach' if breach else 'reminder'}"
+    incident_event(Event.NOTICE_SENT, incident.ref, incident.team_id,
+                   what + (f", {late:.0f}s late" if late > LATE_AFTER.total_seconds() else ""))
     if breach and clock is sla.SlaClock.ACK:
         for page in active:  # an ack breach escalates at once
             escalation.escalate(deps, page.id, now, why="the time-to-acknowledge SLA is breached")

@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
@@ -54,14 +55,17 @@ class NameTaken(SlackCallFailed):
     pass
 
 
-def make_client(token: str, base_url: str, *, timeout: int = 10, retry_pause: float = 1.0) -> WebClient:
+def make_client(token: str, base_url: str, *, timeout: int = 10, retry_pause: float = 1.0,
+                observer: RetryHandler | None = None) -> WebClient:
     """slack_sdk's client with its retry handlers for connection errors, 429 (Retry-After) and 5xx; a retry after a
-    5xx or a connection error waits ``retry_pause`` seconds, doubled before the next."""
+    5xx or a connection error waits ``retry_pause`` seconds, doubled before the next. ``observer`` comes first and
+    sees every answer (the metrics count calls with it); it never asks for a retry."""
     return WebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
         retry_handlers=[
+            *([observer] if observer is not None else []),
             ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=_backoff(retry_pause)),
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2, interval_calculator=_backoff(retry_pause)),
@@ -87,19 +91,44 @@ def _blocks(blocks: Blocks) -> list[dict] | None:
     return [b if isinstance(b, dict) else b.to_dict() for b in blocks] if blocks is not None else None
 
 
+@dataclass(frozen=True)
+class ChannelInfo:
+    id: str
+    name: str
+    is_private: bool
+    is_member: bool
+    is_archived: bool
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: str
+    name: str
+    deleted: bool
+    is_bot: bool
+
+
+SCOPES_HEADER = "x-oauth-scopes"  # on every answer to a token: the scopes it was granted
+
+
 class SlackGateway:
-    def __init__(self, client: WebClient, *, retry_pause: float = 1.0) -> None:
+    def __init__(self, client: WebClient, *, retry_pause: float = 1.0, observer: RetryHandler | None = None) -> None:
         self.client = client
         self.retry_pause = retry_pause  # seconds before trying a call again that failed in a way that may heal
         # For calls that must not happen twice: a 5xx or a dropped connection may come after Slack did the work, so
         # slack_sdk must not send them again blindly. The outbox tries again later, looking first (see effects).
+        observers = [observer] if observer is not None else []  # sees every answer (the metrics' counter)
         self.once_client = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
-                                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3),
+                                     retry_handlers=[*observers, RateLimitErrorRetryHandler(max_retry_count=3),
                                                      ConnectionErrorRetryHandler(
                                                          max_retry_count=2, error_types=[URLError],
                                                          interval_calculator=_backoff(retry_pause))])
 
     def _call(self, method: str, **kwargs: object) -> dict:
+        return self._answer(method, **kwargs)[0]
+
+    def _answer(self, method: str, **kwargs: object) -> tuple[dict, dict[str, str]]:
+        """Slack's answer to ``method``: its data and its HTTP headers (names in lower case)."""
         client = self.once_client if method in NOT_TWICE else self.client
         try:
             response = client.api_call(method, json=kwargs) if _json_method(method) else client.api_call(
@@ -112,13 +141,42 @@ class SlackGateway:
             raise SlackCallFailed(method, error) from None
         except (SlackRequestError, OSError) as exc:
             raise SlackCallFailed(method, f"connection failed ({type(exc).__name__})") from None
-        return response.data if isinstance(response.data, dict) else {}
+        headers = {str(k).lower(): v[0] if isinstance(v, list) and v else str(v)
+                   for k, v in (response.headers or {}).items()}
+        return (response.data if isinstance(response.data, dict) else {}), headers
 
     # identity
 
     def identity(self) -> Identity:
         data = self._call("auth.test")
         return Identity(team_id=data["team_id"], bot_user_id=data["user_id"], team_url=data.get("url"))
+
+    def granted_scopes(self) -> tuple[dict, frozenset[str] | None]:
+        """auth.test's answer and the scopes the token holds (Slack's x-oauth-scopes header; None without it)."""
+        data, headers = self._answer("auth.test")
+        header = headers.get(SCOPES_HEADER)
+        return data, (frozenset(s.strip() for s in header.split(",") if s.strip()) if header is not None else None)
+
+    def channel_info(self, channel_id: str) -> ChannelInfo | None:
+        """What Slack says about a channel; None when there is none the bot can see."""
+        try:
+            channel = self._call("conversations.info", channel=channel_id)["channel"]
+        except SlackCallFailed as exc:
+            if exc.error == "channel_not_found":
+                return None
+            raise
+        return ChannelInfo(channel["id"], channel.get("name", ""), bool(channel.get("is_private")),
+                           bool(channel.get("is_member")), bool(channel.get("is_archived")))
+
+    def user_info(self, user_id: str) -> UserInfo | None:
+        try:
+            user = self._call("users.info", user=user_id)["user"]
+        except SlackCallFailed as exc:
+            if exc.error == "user_not_found":
+                return None
+            raise
+        return UserInfo(user["id"], user.get("real_name") or user.get("name") or user["id"], bool(user.get("deleted")),
+                        bool(user.get("is_bot")))
 
     # channels
 
@@ -170,6 +228,15 @@ class SlackGateway:
     def open_dm(self, user_id: str) -> str:
         """The id of the bot's DM conversation with a person (conversations.open; opened if need be)."""
         return self._call("conversations.open", users=user_id)["channel"]["id"]
+
+    def usergroup_size(self, usergroup_id: str) -> int | None:
+        """How many people a user group has; None when Slack knows no such (enabled) group."""
+        try:
+            return len(self.usergroup_members(usergroup_id))
+        except SlackCallFailed as exc:
+            if exc.error in ("no_such_subteam", "subteam_not_found"):
+                return None
+            raise
 
     def usergroup_members(self, usergroup_id: str) -> list[str]:
         return list(self._call("usergroups.users.list", usergroup=usergroup_id).get("users", []))

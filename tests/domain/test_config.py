@@ -67,7 +67,12 @@ def test_a_partial_file_keeps_the_other_defaults(tmp_path):
         ("reminders_at: [0.5, 1.5]\n", "reminders_at: 1.5 is not a fraction"),
         ("channel_prefix: Inc!\n", "channel_prefix: 'Inc!' is not valid here"),
         ("severities:\n  sev9: {ack: 5m, update_every: 1h, resolve: 2h}\n", "severities.sev9"),
-        ("admins: [bob]\n", "admins.0: 'bob' is not valid here"),
+        ("admins: [bob]\n", "admins.0: 'bob' is not a user id; write the person's member id, e.g. U0123ABCD, found in "
+                             "their profile"),
+        ("broadcast_channel: '#incidents'\n", "broadcast_channel: '#incidents' is not a channel id; write the channel's "
+                                             "id, e.g. C0123ABCD, found in the channel's details"),
+        ("tiers:\n  - {name: L1, members: [alice]}\n", "tiers.0.members.0: 'alice' is not a user or user group id; "
+                                                     "write a person's member id, e.g. U0123ABCD"),
         ("- just a list\n", "the top level must be a mapping"),
         ("tiers: [\n", "not valid YAML"),
     ],

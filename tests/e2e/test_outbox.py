@@ -154,7 +154,10 @@ def test_work_that_failed_for_good_is_counted_listed_and_sent_again_once_fixed(r
     warning = slack.wait_for(lambda: [m for m in slack.messages(channel) if "could not post a message" in m.text])[0]
     assert "not_in_channel" in warning.text and "invite Firebell to the channel" in warning.text
     assert running.firebell.settle()
-    assert get(f"{running.server.url}/healthz")[1]["outbox"] == {"pending": 0, "failed": 1}
+    health = get(f"{running.server.url}/healthz")
+    assert health[0] == 200 and health[1]["status"] == "degraded"
+    assert health[1]["outbox"] | {"oldest_pending_seconds": 0} == {"pending": 0, "failed": 1, "oldest_pending_seconds": 0}
+    assert health[1]["reasons"][0].startswith("1 Slack delivery(ies) failed for good")
 
     env = _env(slack, database_url)
 
@@ -170,7 +173,8 @@ def test_work_that_failed_for_good_is_counted_listed_and_sent_again_once_fixed(r
     assert firebell("retry").returncode == 0  # the operator fixed the cause
     assert running.firebell.settle()
     assert len([m for m in slack.messages(channel) if "Rolling back" in json.dumps(m.blocks)]) == 1
-    assert get(f"{running.server.url}/healthz")[1]["outbox"] == {"pending": 0, "failed": 0}
+    assert get(f"{running.server.url}/healthz")[1] == {"status": "ok", "outbox": {"pending": 0, "failed": 0,
+                                                                                  "oldest_pending_seconds": 0.0}}
     assert firebell().returncode == 0
 
 

@@ -46,7 +46,8 @@ def test_unsigned_forged_and_stale_requests_get_401_and_change_nothing(running: 
 
 
 def test_healthz_reports_the_database(running: Running):
-    assert get(f"{running.server.url}/healthz") == (200, {"status": "ok", "outbox": {"pending": 0, "failed": 0}})
+    assert get(f"{running.server.url}/healthz") == (200, {"status": "ok", "outbox": {
+        "pending": 0, "failed": 0, "oldest_pending_seconds": 0.0}})
     assert get(f"{running.server.url}/nope")[0] == 404
     unreachable = Database.from_url("postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
     server = HttpServer(build_wsgi([route(["GET"], health.PATH, health.health_check(unreachable))]), "127.0.0.1",
