@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -33,13 +34,21 @@ EVENTS_PATH = "/slack/events"
 LISTENER_THREADS = 32
 
 
+class ContextExecutor(ThreadPoolExecutor):
+    """Bolt's listener threads, running each listener in the context of the request it answers (so its log lines
+    carry that request's id)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
 def build_bolt_app(deps: Deps, *, signing_secret: str, client: WebClient) -> App:
     app = App(
         signing_secret=signing_secret,
         logger=logging.getLogger("slack_bolt.App"),  # Bolt's own lines, quiet below WARNING (bot/observability/logs)
         client=client,  # carries the token, the API URL and slack_sdk's retry handlers
         token_verification_enabled=False,  # the composition root already called auth.test
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
+        listener_executor=ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     )
 
     def attach_deps(context: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:

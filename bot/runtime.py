@@ -49,7 +49,7 @@ class Firebell:
         return HttpServer(self.wsgi, host, port)
 
     def start_scheduler(self) -> Scheduler:
-        self.scheduler = Scheduler(self.deadlines, self.deps.clock)
+        self.scheduler = Scheduler(self.deadlines, self.deps.clock, ticked=self.deps.metrics.ticked)
         self.scheduler.start()
         return self.scheduler
 

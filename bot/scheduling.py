@@ -81,9 +81,10 @@ class Deadlines:
 class Scheduler:
     """One interval job per process runs the tick."""
 
-    def __init__(self, deadlines: Deadlines, clock: Callable[[], datetime], *, interval: float = TICK_SECONDS
-                 ) -> None:
+    def __init__(self, deadlines: Deadlines, clock: Callable[[], datetime], *, interval: float = TICK_SECONDS,
+                 ticked: Callable[[], None] = lambda: None) -> None:
         self.deadlines = deadlines
+        self.ticked = ticked  # told after each tick (the metrics count them: a scheduler that stopped shows)
         self.clock = clock
         self.owner = claims.new_owner()
         self.interval = interval
@@ -102,6 +103,7 @@ class Scheduler:
             self.deadlines.run_due(self.owner, self.clock())
         except Exception:  # the next tick tries again; a failing database must not kill the scheduler
             log.exception("tick failed")
+        self.ticked()
 
     def shutdown(self) -> None:
         if self._scheduler.running:

@@ -58,13 +58,15 @@ class Metrics:
         self.ack_seconds = Histogram("firebell_ack_seconds", "Time from a Slack request's arrival to Firebell's answer",
                                      ("kind",), buckets=ACK_BUCKETS, registry=self.registry)
         self.notice_lateness = Histogram("firebell_notice_lateness_seconds",
-                                         "How late an SLA notice or escalation step went out after its due time",
+                                         "How late an SLA reminder or breach notice went out after its due time",
                                          ("kind",), buckets=LATENESS_BUCKETS, registry=self.registry)
         self.slack_calls = Counter("firebell_slack_calls", "Attempts at Slack Web API calls, by method and outcome "
                                    "(ok, Slack's error code, ratelimited, http_5xx, connection_failed)",
                                    ("method", "outcome"), registry=self.registry)
         self.escalations = Counter("firebell_escalations", "Pages escalated to the next tier (or re-sent by the last)",
                                    registry=self.registry)
+        self.ticks = Counter("firebell_scheduler_ticks", "Ticks of the deadline scheduler (every 0.5 s while it runs)",
+                             registry=self.registry)
         self.database: DatabaseCollector | None = None
         if read_database is not None:
             self.watch_database(read_database)
@@ -89,6 +91,9 @@ class Metrics:
 
     def escalated(self) -> None:
         self.escalations.inc()
+
+    def ticked(self) -> None:
+        self.ticks.inc()
 
     def slack_call(self, method: str, outcome: str) -> None:
         self.slack_calls.labels(method=method, outcome=outcome).inc()
