@@ -1,0 +1,261 @@
+"""Full-text queries over incidents (the index of migration 0009), on SQLite FTS5 and PostgreSQL tsvector.
+
+Every function takes the caller's Session and search *terms*: words already cut from what a person typed
+(``bot.domain.search``). Each term goes to the database as a literal (an FTS5 string, a ``plainto_tsquery``
+argument), never as query syntax, so any text is safe here; only the shape of the SQL depends on how many terms
+there are, never on what they say.
+
+A search ranks a bounded pool: the ``POOL`` newest incidents that match, by relevance (FTS5 ``bm25``, PostgreSQL
+``ts_rank``; title counts most, then root cause and resolution, then description, then the timeline), newest first
+among equals. So the cost of a search does not grow with the number of incidents that match it; a word found in
+thousands of incidents is ranked among its most recent ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, bindparam, text
+from sqlalchemy.orm import Session
+
+TABLES = frozenset({"incident_search"})  # made by migration 0009 (SQLite adds FTS5's incident_search_* tables)
+POOL = 200
+MAX_HITS = 10
+SNIPPET_WORDS = 16
+MARK_START, MARK_END = "\x02", "\x03"  # around each matched word of a snippet; renderers turn them into bold
+RESOLVED = "resolved"  # incidents.status of a resolved incident
+
+FIELDS = ("description", "updates", "root_cause", "resolution")  # where a snippet can come from, in this order
+_KEY_COLUMNS = "{title description root_cause resolution}"  # FTS5 columns that say what an incident was about
+_KEY_WEIGHTS = "'{a,b,c}'"  # the same on PostgreSQL: title A, root cause and resolution B, description C
+_BM25 = "bm25(incident_search, 10.0, 2.0, 1.0, 4.0, 4.0)"  # title, description, updates, root cause, resolution
+_TS_RANK_WEIGHTS = "'{0.1, 0.2, 0.4, 1.0}'"  # D (updates), C (description), B (root cause, resolution), A (title)
+_HEADLINE = (f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords={SNIPPET_WORDS}, MinWords=6, ShortWord=0, '
+             'MaxFragments=1, FragmentDelimiter=" … "')
+
+
+@dataclass(frozen=True)
+class Found:
+    """An incident as a search hit or a similar incident shows it."""
+
+    incident_id: int
+    team_id: str
+    number: int
+    title: str
+    status: str
+    severity: str
+    declared_at: datetime
+    resolved_at: datetime | None
+    channel_id: str | None
+    root_cause_category: str | None
+    root_cause: str | None
+    resolution: str | None
+
+
+@dataclass(frozen=True)
+class Hit:
+    incident: Found
+    score: float  # higher is more relevant; comparable only within one search
+    snippet: str | None  # where it matched, with MARK_START/MARK_END around the matched words; None: in the title
+    snippet_field: str | None  # one of FIELDS
+
+
+def _clean(terms: Iterable[str]) -> list[str]:
+    """Terms a database driver can carry: no NUL (PostgreSQL refuses it), no lone surrogates (not UTF-8)."""
+    cleaned = (term.replace("\x00", " ").encode("utf-8", "ignore").decode("utf-8").strip() for term in terms)
+    return list(dict.fromkeys(term for term in cleaned if term))
+
+
+def _fts_literal(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _fts_query(terms: Sequence[str], *, any_term: bool, key_fields: bool = False) -> str:
+    query = (" OR " if any_term else " ").join(_fts_literal(term) for term in terms)
+    return f"{_KEY_COLUMNS} : ({query})" if key_fields else query
+
+
+def _ts_query(names: Sequence[str], *, any_term: bool) -> str:
+    """A tsquery expression over bind parameters ``names``: every one (&&) or any one (||) of them."""
+    return "(" + (" || " if any_term else " && ").join(f"plainto_tsquery('english', :{n})" for n in names) + ")"
+
+
+def _term_params(terms: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    names = [f"t{i}" for i in range(len(terms))]
+    return names, dict(zip(names, terms, strict=True))
+
+
+def _aware(value: datetime | str) -> datetime:
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value  # SQLite: raw text() columns are text
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def search(session: Session, terms: Sequence[str], *, team_id: str | None = None, any_term: bool = False,
+           limit: int = MAX_HITS, pool: int = POOL) -> list[Hit]:
+    """Incidents holding every term (or, with ``any_term``, any of them) anywhere in their text: the most relevant
+    of the ``pool`` newest that match, newest first among equals, at most ``limit``."""
+    terms = _clean(terms)
+    if not terms or limit <= 0:
+        return []
+    params: dict[str, Any] = {"team": team_id, "pool": pool}
+    if _is_sqlite(session):
+        params["query"] = _fts_query(terms, any_term=any_term)
+        team = "" if team_id is None else " AND i.team_id = :team"
+        sql = (f"SELECT incident_search.rowid AS id, -{_BM25} AS score, i.declared_at FROM incident_search "
+               f"JOIN incidents i ON i.id = incident_search.rowid WHERE incident_search MATCH :query{team} "
+               "ORDER BY incident_search.rowid DESC LIMIT :pool")
+    else:
+        names, values = _term_params(terms)
+        params.update(values)
+        query = _ts_query(names, any_term=any_term)
+        team = "" if team_id is None else " AND s.team_id = :team"
+        sql = (f"SELECT p.incident_id AS id, ts_rank({_TS_RANK_WEIGHTS}, p.document, {query}, 1) AS score, "
+               "i.declared_at FROM (SELECT s.incident_id, s.document FROM incident_search s "
+               f"WHERE s.document @@ {query}{team} ORDER BY s.incident_id DESC LIMIT :pool) p "
+               "JOIN incidents i ON i.id = p.incident_id")
+    ranked = sorted(session.execute(text(sql), params).all(),
+                    key=lambda row: (-float(f"{row.score:.9g}"), -_aware(row.declared_at).timestamp(), -row.id))
+    chosen = [(row.id, float(row.score)) for row in ranked[:limit]]
+    if not chosen:
+        return []
+    ids = [incident_id for incident_id, _ in chosen]
+    found = incidents(session, ids)
+    snippets = _snippets(session, terms, ids, any_term=any_term)
+    hits = []
+    for incident_id, score in chosen:
+        field, snippet = snippets.get(incident_id, (None, None))
+        hits.append(Hit(found[incident_id], score, snippet, field))
+    return hits
+
+
+def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
+              any_term: bool) -> dict[int, tuple[str | None, str | None]]:
+    """For each incident, the field where the terms matched best and a short excerpt of it."""
+    if _is_sqlite(session):
+        columns = ", ".join(f"snippet(incident_search, {index}, :start, :end, '…', {SNIPPET_WORDS}) AS {field}"
+                            for index, field in enumerate(FIELDS, start=1))
+        statement = text(f"SELECT rowid AS id, {columns} FROM incident_search "
+                         "WHERE incident_search MATCH :query AND rowid IN :ids")
+        params: dict[str, Any] = {"query": _fts_query(terms, any_term=any_term), "start": MARK_START,
+                                  "end": MARK_END}
+    else:
+        names, params = _term_params(terms)
+        query = _ts_query(names, any_term=any_term)
+        sources = {"description": "i.description", "updates": "incident_search_updates(i.id)",
+                   "root_cause": "coalesce(i.root_cause, '')", "resolution": "coalesce(i.resolution, '')"}
+        columns = ", ".join(f"ts_headline('english', {sources[field]}, {query}, :options) AS {field}"
+                            for field in FIELDS)
+        statement = text(f"SELECT i.id, {columns} FROM incidents i WHERE i.id IN :ids")
+        params["options"] = _HEADLINE
+    rows = session.execute(statement.bindparams(bindparam("ids", expanding=True)), {**params, "ids": list(ids)})
+    result: dict[int, tuple[str | None, str | None]] = {}
+    for row in rows:
+        excerpts = [(field, " ".join((getattr(row, field) or "").split())) for field in FIELDS]
+        marked = [(excerpt.count(MARK_START), -order, field, excerpt)
+                  for order, (field, excerpt) in enumerate(excerpts) if MARK_START in excerpt]
+        if marked:
+            _, _, field, excerpt = max(marked)
+            result[row.id] = (field, excerpt)
+    return result
+
+
+_INCIDENT_COLUMNS = ("id, team_id, number, title, status, severity, declared_at, resolved_at, channel_id, "
+                     "root_cause_category, root_cause, resolution")
+
+
+def incidents(session: Session, ids: Sequence[int]) -> dict[int, Found]:
+    """What a hit shows of each incident, by id."""
+    if not ids:
+        return {}
+    statement = text(f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE id IN :ids").bindparams(
+        bindparam("ids", expanding=True)).columns(declared_at=DateTime(), resolved_at=DateTime(), id=Integer())
+    found = {}
+    for row in session.execute(statement, {"ids": list(ids)}):
+        found[row.id] = Found(
+            incident_id=row.id, team_id=row.team_id, number=row.number, title=row.title, status=row.status,
+            severity=row.severity, declared_at=_aware(row.declared_at),
+            resolved_at=None if row.resolved_at is None else _aware(row.resolved_at), channel_id=row.channel_id,
+            root_cause_category=row.root_cause_category, root_cause=row.root_cause, resolution=row.resolution)
+    return found
+
+
+# --- similar incidents: the counts and matches bot.domain.search judges by ---------------------------------------
+
+
+def incident_count(session: Session) -> int:
+    """How many incidents there are, near enough: the highest id (ids are given out in order, rarely deleted)."""
+    return int(session.execute(text("SELECT coalesce(max(id), 0) FROM incidents")).scalar_one())
+
+
+def document_counts(session: Session, terms: Sequence[str], cap: int) -> dict[str, int]:
+    """For each term, how many incidents mention it anywhere, counting no further than ``cap``."""
+    terms = _clean(terms)
+    if not terms:
+        return {}
+    names, params = _term_params(terms)
+    if _is_sqlite(session):
+        counts = [f"(SELECT count(*) FROM (SELECT 1 FROM incident_search WHERE incident_search MATCH :{n} "
+                  f"LIMIT :cap)) AS {n}" for n in names]
+        params = {n: _fts_literal(term) for n, term in zip(names, terms, strict=True)}
+    else:
+        counts = [f"(SELECT count(*) FROM (SELECT 1 FROM incident_search WHERE document @@ "
+                  f"plainto_tsquery('english', :{n}) LIMIT :cap) c) AS {n}" for n in names]
+    row = session.execute(text("SELECT " + ", ".join(counts)), {**params, "cap": cap}).one()
+    return {term: getattr(row, n) for n, term in zip(names, terms, strict=True)}
+
+
+def similar_candidates(session: Session, terms: Sequence[str], *, exclude: int, team_id: str | None = None,
+                       limit: int = 100) -> list[tuple[int, datetime]]:
+    """Resolved incidents whose title, description, root cause or resolution holds any of ``terms``, newest first:
+    (id, declared_at)."""
+    terms = _clean(terms)
+    if not terms:
+        return []
+    team = "" if team_id is None else " AND i.team_id = :team"
+    params: dict[str, Any] = {"team": team_id, "exclude": exclude, "limit": limit, "resolved": RESOLVED}
+    if _is_sqlite(session):
+        params["query"] = _fts_query(terms, any_term=True, key_fields=True)
+        sql = ("SELECT incident_search.rowid AS id, i.declared_at FROM incident_search "
+               "JOIN incidents i ON i.id = incident_search.rowid WHERE incident_search MATCH :query "
+               f"AND i.status = :resolved AND i.id <> :exclude{team} ORDER BY incident_search.rowid DESC LIMIT :limit")
+    else:
+        names, values = _term_params(terms)
+        params.update(values)
+        query = _ts_query(names, any_term=True)
+        sql = ("SELECT s.incident_id AS id, i.declared_at FROM incident_search s "
+               f"JOIN incidents i ON i.id = s.incident_id WHERE s.document @@ {query} "
+               f"AND ts_filter(s.document, {_KEY_WEIGHTS}) @@ {query} AND i.status = :resolved "
+               f"AND s.incident_id <> :exclude{team} ORDER BY s.incident_id DESC LIMIT :limit")
+    return [(row.id, _aware(row.declared_at)) for row in session.execute(text(sql), params)]
+
+
+def shared_terms(session: Session, ids: Sequence[int], terms: Sequence[str]) -> dict[int, set[str]]:
+    """For each incident of ``ids``, which of ``terms`` its title, description, root cause or resolution holds."""
+    terms = _clean(terms)
+    result: dict[int, set[str]] = {incident_id: set() for incident_id in ids}
+    if not ids or not terms:
+        return result
+    names, params = _term_params(terms)
+    if _is_sqlite(session):
+        statement = text(" UNION ALL ".join(
+            f"SELECT {i} AS term, rowid AS id FROM incident_search WHERE incident_search MATCH :{n} AND rowid IN :ids"
+            for i, n in enumerate(names)))
+        params = {n: _fts_query([term], any_term=False, key_fields=True)
+                  for n, term in zip(names, terms, strict=True)}
+        for row in session.execute(statement.bindparams(bindparam("ids", expanding=True)),
+                                   {**params, "ids": list(ids)}):
+            result[row.id].add(terms[row.term])
+        return result
+    matches = ", ".join(f"key @@ plainto_tsquery('english', :{n}) AS {n}" for n in names)
+    statement = text(f"SELECT incident_id AS id, {matches} FROM (SELECT incident_id, "
+                     f"ts_filter(document, {_KEY_WEIGHTS}) AS key FROM incident_search WHERE incident_id IN :ids) s")
+    for row in session.execute(statement.bindparams(bindparam("ids", expanding=True)), {**params, "ids": list(ids)}):
+        result[row.id].update(term for n, term in zip(names, terms, strict=True) if getattr(row, n))
+    return result
