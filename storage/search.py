@@ -244,14 +244,15 @@ def shared_terms(session: Session, ids: Sequence[int], terms: Sequence[str]) -> 
         return result
     names, params = _term_params(terms)
     if _is_sqlite(session):
+        # FTS5 answers "rowid IN (…)" by running the query once per rowid; a rowid range it walks in one pass.
         statement = text(" UNION ALL ".join(
-            f"SELECT {i} AS term, rowid AS id FROM incident_search WHERE incident_search MATCH :{n} AND rowid IN :ids"
-            for i, n in enumerate(names)))
+            f"SELECT {i} AS term, rowid AS id FROM incident_search WHERE incident_search MATCH :{n} "
+            "AND rowid BETWEEN :low AND :high" for i, n in enumerate(names)))
         params = {n: _fts_query([term], any_term=False, key_fields=True)
                   for n, term in zip(names, terms, strict=True)}
-        for row in session.execute(statement.bindparams(bindparam("ids", expanding=True)),
-                                   {**params, "ids": list(ids)}):
-            result[row.id].add(terms[row.term])
+        for row in session.execute(statement, {**params, "low": min(ids), "high": max(ids)}):
+            if row.id in result:
+                result[row.id].add(terms[row.term])
         return result
     matches = ", ".join(f"key @@ plainto_tsquery('english', :{n}) AS {n}" for n in names)
     statement = text(f"SELECT incident_id AS id, {matches} FROM (SELECT incident_id, "
