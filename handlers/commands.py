@@ -8,18 +8,23 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
-from bot.services import clocks, incidents, lifecycle, paging
+from bot.services import clocks, incidents, knowledge, lifecycle, paging, problems
 from bot.services import declare as declaring
 from bot.services.change import Target
+from bot.slack import knowledge as learnt
 from bot.slack import modals, render
 from bot.slack.command_parser import (
     Acknowledge,
     AddNote,
     AssignRole,
+    ChangeProblem,
     Command,
     Declare,
     Help,
+    LinkProblem,
     ListOpen,
+    ListProblems,
+    NewProblem,
     OnIncident,
     PageTier,
     PauseSla,
@@ -27,10 +32,13 @@ from bot.slack.command_parser import (
     Reopen,
     Resolve,
     ResumeSla,
+    Search,
     SetSeverity,
     SetStatus,
+    ShowProblem,
     ShowSla,
     ShowTimeline,
+    UnlinkProblem,
     parse_command,
 )
 from bot.slack.ids import COMMAND, DeclareMetadata
@@ -70,6 +78,19 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> 
                 team_id=deps.team_id, user_id=user, title=parsed.title, severity=parsed.severity))
             declaring.accept(deps, request, response_url=command.get("response_url"))
             ack(text=f"Declaring a {parsed.severity.label} incident…")
+        case Search(text=words):
+            text, blocks = learnt.search_results(words, knowledge.search(deps, words))
+            ack(text=text, blocks=blocks)
+        case ListProblems():
+            text, blocks = learnt.problem_list(problems.unresolved(deps))
+            ack(text=text, blocks=blocks)
+        case ShowProblem(problem=number):
+            text, blocks = learnt.problem_view(problems.show(deps, number))
+            ack(text=text, blocks=blocks)
+        case ChangeProblem(problem=number, status=status, workaround=workaround, cause=cause):
+            changed = problems.change(deps, user, number, status=status, workaround=workaround, cause=cause)
+            text, blocks = learnt.problem_view(changed)
+            ack(text=text, blocks=blocks)
 
 
 def on_incident(ack: Ack, command: dict[str, Any], deps: Deps, parsed: OnIncident, target: Target) -> None:
@@ -121,5 +142,14 @@ def on_incident(ack: Ack, command: dict[str, Any], deps: Deps, parsed: OnInciden
             ack()
         case ResumeSla():
             clocks.resume_clock(deps, target, user)
+            ack()
+        case NewProblem(title=title):
+            problems.open_problem(deps, target, user, title)
+            ack()
+        case LinkProblem(problem=number):
+            problems.link(deps, target, user, number)
+            ack()
+        case UnlinkProblem():
+            problems.unlink(deps, target, user)
             ack()
 

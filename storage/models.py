@@ -239,3 +239,42 @@ class RequestClaim(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     claimed_at: Mapped[datetime]
+
+
+class ProblemCounter(Base):
+    """The last problem number given out per Slack team (PRB-1, PRB-2, …); locked while a number is taken."""
+
+    __tablename__ = "problem_counters"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProblemRow(Base):
+    """A problem record: the cause behind recurring incidents (open → known-error → resolved)."""
+
+    __tablename__ = "problems"
+    __table_args__ = (UniqueConstraint("team_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    workaround: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class ProblemLinkRow(Base):
+    """Which problem an incident belongs to: at most one (the incident is the key)."""
+
+    __tablename__ = "problem_incidents"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(32))
+    linked_at: Mapped[datetime]

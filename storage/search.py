@@ -14,21 +14,20 @@ thousands of incidents is ranked among its most recent ones.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, bindparam, text
 from sqlalchemy.orm import Session
 
-TABLES = frozenset({"incident_search"})  # made by migration 0009 (SQLite adds FTS5's incident_search_* tables)
+from bot.domain.incident import Status
+from bot.domain.search import MARK_END, MARK_START, SNIPPET_FIELDS, FoundIncident, SearchHit
+from storage.types import as_utc
+
 POOL = 200
 MAX_HITS = 10
 SNIPPET_WORDS = 16
-MARK_START, MARK_END = "\x02", "\x03"  # around each matched word of a snippet; renderers turn them into bold
-RESOLVED = "resolved"  # incidents.status of a resolved incident
-
-FIELDS = ("description", "updates", "root_cause", "resolution")  # where a snippet can come from, in this order
+FIELDS = SNIPPET_FIELDS  # where a snippet can come from, preferred in this order when they match as well
 _KEY_COLUMNS = "{title description root_cause resolution}"  # FTS5 columns that say what an incident was about
 _KEY_WEIGHTS = "'{a,b,c}'"  # the same on PostgreSQL: title A, root cause and resolution B, description C
 _BM25 = "bm25(incident_search, 10.0, 2.0, 1.0, 4.0, 4.0)"  # title, description, updates, root cause, resolution
@@ -37,30 +36,14 @@ _HEADLINE = (f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords={SNIPPET_
              'MaxFragments=1, FragmentDelimiter=" … "')
 
 
-@dataclass(frozen=True)
-class Found:
-    """An incident as a search hit or a similar incident shows it."""
-
-    incident_id: int
-    team_id: str
-    number: int
-    title: str
-    status: str
-    severity: str
-    declared_at: datetime
-    resolved_at: datetime | None
-    channel_id: str | None
-    root_cause_category: str | None
-    root_cause: str | None
-    resolution: str | None
+def is_search_table(name: str) -> bool:
+    """The tables of migration 0009 (on SQLite, FTS5's own incident_search_* tables too): not in the models."""
+    return name == "incident_search" or name.startswith("incident_search_")
 
 
-@dataclass(frozen=True)
-class Hit:
-    incident: Found
-    score: float  # higher is more relevant; comparable only within one search
-    snippet: str | None  # where it matched, with MARK_START/MARK_END around the matched words; None: in the title
-    snippet_field: str | None  # one of FIELDS
+def not_search_index(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's ``include_name``: compare and autogenerate leave the search index's tables alone."""
+    return not (type_ == "table" and name is not None and is_search_table(name))
 
 
 def _clean(terms: Iterable[str]) -> list[str]:
@@ -88,17 +71,12 @@ def _term_params(terms: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     return names, dict(zip(names, terms, strict=True))
 
 
-def _aware(value: datetime | str) -> datetime:
-    at = datetime.fromisoformat(value) if isinstance(value, str) else value  # SQLite: raw text() columns are text
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
 def search(session: Session, terms: Sequence[str], *, team_id: str | None = None, any_term: bool = False,
-           limit: int = MAX_HITS, pool: int = POOL) -> list[Hit]:
+           limit: int = MAX_HITS, pool: int = POOL) -> list[SearchHit]:
     """Incidents holding every term (or, with ``any_term``, any of them) anywhere in their text: the most relevant
     of the ``pool`` newest that match, newest first among equals, at most ``limit``."""
     terms = _clean(terms)
@@ -121,7 +99,7 @@ def search(session: Session, terms: Sequence[str], *, team_id: str | None = None
                f"WHERE s.document @@ {query}{team} ORDER BY s.incident_id DESC LIMIT :pool) p "
                "JOIN incidents i ON i.id = p.incident_id")
     ranked = sorted(session.execute(text(sql), params).all(),
-                    key=lambda row: (-float(f"{row.score:.9g}"), -_aware(row.declared_at).timestamp(), -row.id))
+                    key=lambda row: (-float(f"{row.score:.9g}"), -as_utc(row.declared_at).timestamp(), -row.id))
     chosen = [(row.id, float(row.score)) for row in ranked[:limit]]
     if not chosen:
         return []
@@ -131,7 +109,7 @@ def search(session: Session, terms: Sequence[str], *, team_id: str | None = None
     hits = []
     for incident_id, score in chosen:
         field, snippet = snippets.get(incident_id, (None, None))
-        hits.append(Hit(found[incident_id], score, snippet, field))
+        hits.append(SearchHit(found[incident_id], score, snippet, field))
     return hits
 
 
@@ -157,7 +135,7 @@ def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
     rows = session.execute(statement.bindparams(bindparam("ids", expanding=True)), {**params, "ids": list(ids)})
     result: dict[int, tuple[str | None, str | None]] = {}
     for row in rows:
-        excerpts = [(field, " ".join((getattr(row, field) or "").split())) for field in FIELDS]
+        excerpts = [(field, _one_line(getattr(row, field) or "")) for field in FIELDS]
         marked = [(excerpt.count(MARK_START), -order, field, excerpt)
                   for order, (field, excerpt) in enumerate(excerpts) if MARK_START in excerpt]
         if marked:
@@ -166,11 +144,16 @@ def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
     return result
 
 
+def _one_line(excerpt: str) -> str:
+    """Timeline entries are stored one per line: shown as one line, the entries apart."""
+    return " · ".join(" ".join(line.split()) for line in excerpt.splitlines() if line.strip())
+
+
 _INCIDENT_COLUMNS = ("id, team_id, number, title, status, severity, declared_at, resolved_at, channel_id, "
                      "root_cause_category, root_cause, resolution")
 
 
-def incidents(session: Session, ids: Sequence[int]) -> dict[int, Found]:
+def incidents(session: Session, ids: Sequence[int]) -> dict[int, FoundIncident]:
     """What a hit shows of each incident, by id."""
     if not ids:
         return {}
@@ -178,10 +161,10 @@ def incidents(session: Session, ids: Sequence[int]) -> dict[int, Found]:
         bindparam("ids", expanding=True)).columns(declared_at=DateTime(), resolved_at=DateTime(), id=Integer())
     found = {}
     for row in session.execute(statement, {"ids": list(ids)}):
-        found[row.id] = Found(
-            incident_id=row.id, team_id=row.team_id, number=row.number, title=row.title, status=row.status,
-            severity=row.severity, declared_at=_aware(row.declared_at),
-            resolved_at=None if row.resolved_at is None else _aware(row.resolved_at), channel_id=row.channel_id,
+        found[row.id] = FoundIncident(
+            incident_id=row.id, team_id=row.team_id, number=row.number, title=row.title, status=Status(row.status),
+            severity=row.severity, declared_at=as_utc(row.declared_at),
+            resolved_at=None if row.resolved_at is None else as_utc(row.resolved_at), channel_id=row.channel_id,
             root_cause_category=row.root_cause_category, root_cause=row.root_cause, resolution=row.resolution)
     return found
 
@@ -219,7 +202,7 @@ def similar_candidates(session: Session, terms: Sequence[str], *, exclude: int, 
     if not terms:
         return []
     team = "" if team_id is None else " AND i.team_id = :team"
-    params: dict[str, Any] = {"team": team_id, "exclude": exclude, "limit": limit, "resolved": RESOLVED}
+    params: dict[str, Any] = {"team": team_id, "exclude": exclude, "limit": limit, "resolved": Status.RESOLVED.value}
     if _is_sqlite(session):
         params["query"] = _fts_query(terms, any_term=True, key_fields=True)
         sql = ("SELECT incident_search.rowid AS id, i.declared_at FROM incident_search "
@@ -233,7 +216,7 @@ def similar_candidates(session: Session, terms: Sequence[str], *, exclude: int, 
                f"JOIN incidents i ON i.id = s.incident_id WHERE s.document @@ {query} "
                f"AND ts_filter(s.document, {_KEY_WEIGHTS}) @@ {query} AND i.status = :resolved "
                f"AND s.incident_id <> :exclude{team} ORDER BY s.incident_id DESC LIMIT :limit")
-    return [(row.id, _aware(row.declared_at)) for row in session.execute(text(sql), params)]
+    return [(row.id, as_utc(row.declared_at)) for row in session.execute(text(sql), params)]
 
 
 def shared_terms(session: Session, ids: Sequence[int], terms: Sequence[str]) -> dict[int, set[str]]:

@@ -28,3 +28,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def as_utc(value: datetime | str) -> datetime:
+    """An aware UTC datetime from what a raw SQL expression (max(), a text() column) hands back: on SQLite the
+    column's type is lost and the value is text without an offset."""
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -10,7 +10,7 @@ from bot.cli.common import CommandError, database, duration
 from bot.deps import utc_now
 from bot.domain.incident import incident_ref, parse_ref
 from bot.domain.postmortem import postmortem
-from bot.services.incidents import incident_json
+from bot.services import incidents, problems
 from storage import repositories
 
 
@@ -18,6 +18,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser("export", help="print incidents (with their timelines) as JSON")
     export.add_argument("--json", action="store_true", help="JSON output (the only format, for now)")
     export.add_argument("--since", type=duration, default=None, help="only incidents declared within, e.g. 30d")
+    export.add_argument("--problems", action="store_true",
+                        help="print the problem records instead (id, title, status, workaround, root_cause, incidents)")
     export.set_defaults(run=run_export)
 
     report = commands.add_parser("postmortem", help="print an incident's post-incident report (Markdown)")
@@ -27,11 +29,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    if args.problems and args.since:
+        raise CommandError("--since is for incidents; --problems prints every problem record")
     db = database()
     since = utc_now() - args.since if args.since else None
     with db.read() as session:
-        incidents = repositories.incidents_since(session, since)
-    json.dump([incident_json(i) for i in incidents], sys.stdout, indent=2, ensure_ascii=False)
+        data = problems.export(session) if args.problems else incidents.exported(session, since)
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
     print()
     sys.stdout.flush()  # here, where a closed pipe (`| head`) is answered quietly (bot.cli.main)
     return 0

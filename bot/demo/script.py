@@ -112,12 +112,38 @@ def look_back(stage: Stage) -> None:
     stage.command("U0ALICE", "timeline", stage.facts["channel"].id)
     stage.command("U0BOB", "list", "C0GENERAL")
     stage.command("U0BOB", "declare sev9 Oops", "C0GENERAL")
-    print("\nEverything above is stored: `firebell export --json` and `firebell postmortem INC-1` print it. "
-          "SLA reminders and escalations run on Firebell's scheduler while `firebell serve` runs.")
+
+
+def learn_from_it(stage: Stage) -> None:
+    slack, channel = stage.slack, stage.facts["channel"]
+    say("alice records the cause behind INC-1 as a problem, so that the next incident like it finds it")
+    stage.command("U0ALICE", "problem new Config pushes can point checkout at a drained pool", channel.id)
+    stage.settle(lambda: any("PRB-1" in m.text for m in slack.messages(channel.id)))
+    stage.command("U0ALICE", "problem PRB-1 workaround Roll the config back, then check the pool has healthy hosts",
+                  channel.id)
+    stage.command("U0ALICE", "problem PRB-1 status known-error", channel.id)
+
+
+def the_next_time(stage: Stage) -> None:
+    """A week later, something like INC-1 happens again: its channel is shown what fixed INC-1."""
+    slack, transcript = stage.slack, stage.transcript
+    stage.command("U0BOB", "declare EU customers get 500s at checkout again", "C0GENERAL")
+    channel = slack.wait_for(lambda: next((c for c in slack.channels if c.name.startswith("inc-2-")), None))
+    assert channel is not None
+    stage.settle(lambda: any("Similar past incidents" in str(m.blocks) for m in slack.messages(channel.id)))
+    reply = slack.wait_for(lambda: slack.response_posts()[1:])[0]
+    print(f"  (only bob sees) Firebell: {transcript.plain(reply['text'])}")
+    stage.command("U0BOB", "search drained pool", channel.id)
+    stage.command("U0BOB", "INC-2 problem link PRB-1", "C0GENERAL")
+    stage.settle(lambda: any("linked INC-2 to" in m.text for m in slack.messages(channel.id)))
+    stage.command("U0BOB", "problems", "C0GENERAL")
+    print("\nEverything above is stored: `firebell export --json`, `firebell export --problems --json`, "
+          "`firebell search drained pool` and `firebell postmortem INC-1` print it. SLA reminders and escalations run "
+          "on Firebell's scheduler while `firebell serve` runs.")
 
 
 SCENES: list[Callable[[Stage], None]] = [declare_incident, acknowledge_the_page, run_the_incident, resolve_it,
-                                         look_back]
+                                         look_back, learn_from_it, the_next_time]
 
 
 def play(stage: Stage) -> None:

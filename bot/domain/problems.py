@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.errors import FirebellError, InvalidInput, UsageError
@@ -27,6 +29,67 @@ class ProblemStatus(StrEnum):
     @property
     def label(self) -> str:
         return {"open": "Open", "known-error": "Known error", "resolved": "Resolved"}[self.value]
+
+
+@dataclass(frozen=True)
+class ProblemSummary:
+    """A problem as an incident shows it: which one, and what to do meanwhile."""
+
+    number: int
+    title: str
+    status: ProblemStatus
+    workaround: str | None
+
+    @property
+    def ref(self) -> str:
+        return ref(self.number)
+
+
+@dataclass(frozen=True)
+class LinkedIncident:
+    incident_id: int
+    number: int
+    title: str
+    status: str
+    declared_at: datetime
+    commander: str
+    channel_id: str | None
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: int
+    team_id: str
+    number: int
+    title: str
+    status: ProblemStatus
+    workaround: str | None
+    root_cause: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    incidents: tuple[LinkedIncident, ...]  # oldest first
+
+    @property
+    def ref(self) -> str:
+        return ref(self.number)
+
+    @property
+    def commanders(self) -> set[str]:
+        return {incident.commander for incident in self.incidents}
+
+    def summary(self) -> ProblemSummary:
+        return ProblemSummary(self.number, self.title, self.status, self.workaround)
+
+
+@dataclass(frozen=True)
+class ProblemCount:
+    """A line of `/incident problems`."""
+
+    summary: ProblemSummary
+    incidents: int
+    last_declared_at: datetime | None
 
 
 _NEXT = {

@@ -25,6 +25,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.incident import Status, incident_ref
+from bot.domain.problems import ProblemSummary
+
 MAX_QUERY_TERMS = 32  # a pasted paragraph is searched by its first 32 distinct words
 MAX_SIMILAR_TERMS = 12
 MAX_SIMILAR = 3
@@ -166,3 +169,54 @@ def choose_similar(term_weights: Mapping[str, float], candidates: Iterable[Candi
     similar.sort(key=lambda pair: (-round(pair[1].score, 9), -pair[0].declared_at.timestamp(),
                                    -pair[0].incident_id))
     return [verdict for _, verdict in similar[:limit]]
+
+
+# --- what a search or a similar-incident lookup gives back ----------------------------------------------------------
+
+MARK_START, MARK_END = "\x02", "\x03"  # around each matched word of a snippet; renderers turn them into bold
+SNIPPET_FIELDS = ("description", "updates", "root_cause", "resolution")  # where a snippet can come from
+
+
+@dataclass(frozen=True)
+class FoundIncident:
+    """An incident as a search hit or a similar incident shows it."""
+
+    incident_id: int
+    team_id: str
+    number: int
+    title: str
+    status: Status
+    severity: str
+    declared_at: datetime
+    resolved_at: datetime | None
+    channel_id: str | None
+    root_cause_category: str | None
+    root_cause: str | None
+    resolution: str | None
+
+    @property
+    def ref(self) -> str:
+        return incident_ref(self.number)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    incident: FoundIncident
+    score: float  # higher is more relevant; comparable only within one search
+    snippet: str | None  # where it matched, MARK_START/MARK_END around the matched words; None: in the title only
+    snippet_field: str | None  # one of SNIPPET_FIELDS
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    terms: tuple[str, ...]  # the words searched for; empty when the text held none
+    hits: tuple[SearchHit, ...]
+    every_term: bool  # False: no incident holds all the words, and these hold some of them
+
+
+@dataclass(frozen=True)
+class SimilarIncident:
+    incident: FoundIncident
+    score: float  # the share of the new incident's weight it holds, 0.0 to 1.0
+    shared: frozenset[str]
+    problem: ProblemSummary | None

@@ -16,7 +16,7 @@ from bot.domain import naming, rules
 from bot.domain.errors import FirebellError, SlackFailure
 from bot.domain.incident import Incident, Severity, Status
 from bot.observability.logs import Event, incident_event
-from bot.services import clock_plan, paging, slack_effects
+from bot.services import clock_plan, knowledge, paging, slack_effects
 from bot.services.effects import Attempt, Executors, Failure
 from bot.slack import render
 from bot.slack.gateway import NameTaken, SlackCallFailed, will_heal
@@ -246,7 +246,8 @@ def _archive_unused_channel(deps: Deps, channel_id: str) -> None:
 
 def _open_channel(deps: Deps, session: Session, incident: Incident) -> None:
     """In the declare transaction: the topic (first, before anyone can act in the channel), the reporter's invite,
-    the card, the announcement. Delivered from the outbox; a step Slack refuses for good is said in the channel."""
+    the card, the announcement; and, in a lane of its own, the look for similar past incidents (posted after the
+    card). Delivered from the outbox; a step Slack refuses for good is said in the channel."""
     channel = incident.channel_id
     assert channel is not None
     deps.outbox.enqueue(session, incident.id, slack_effects.TOPIC, channel=channel,
@@ -257,3 +258,4 @@ def _open_channel(deps: Deps, session: Session, incident: Incident) -> None:
         deps.outbox.enqueue(session, incident.id, slack_effects.POST, channel=deps.config.broadcast_channel,
                             text=render.incident_summary(incident),
                             blocks=slack_effects.serialised(render.announcement(incident)))
+    knowledge.queue_similar(deps, session, incident)

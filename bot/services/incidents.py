@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.deps import Deps
 from bot.domain.incident import Incident
 from bot.domain.sla import ClockRun
 from bot.services.change import Target, locate
 from bot.slack import render
+from storage import problems as problem_rows
 from storage import repositories as repo
 
 
@@ -58,8 +61,14 @@ def load_card(deps: Deps, incident_id: int) -> Incident:
 def export(deps: Deps, since: timedelta | None) -> list[dict[str, Any]]:
     start = deps.clock() - since if since is not None else None
     with deps.db.read() as session:
-        incidents = repo.incidents_since(session, start)
-    return [incident_json(i) for i in incidents]
+        return exported(session, start)
+
+
+def exported(session: Session, start: datetime | None) -> list[dict[str, Any]]:
+    """Every incident declared since ``start`` (all when None) as `firebell export` prints it."""
+    incidents = repo.incidents_since(session, start)
+    problems = problem_rows.refs_of(session, None if start is None else [i.id for i in incidents])
+    return [incident_json(i, problems.get(i.id)) for i in incidents]
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -74,7 +83,8 @@ def _clock_json(clock: ClockRun) -> dict[str, Any]:
             "by_seconds": int(outcome[1].total_seconds()) if outcome else None}
 
 
-def incident_json(incident: Incident) -> dict[str, Any]:
+def incident_json(incident: Incident, problem: str | None = None) -> dict[str, Any]:
+    """``problem``: the problem record it belongs to ("PRB-3"), or None."""
     return {
         "id": incident.ref,
         "team_id": incident.team_id,
@@ -95,6 +105,7 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         "root_cause_category": incident.root_cause_category,
         "root_cause": incident.root_cause,
         "resolution": incident.resolution,
+        "problem": problem,
         "follow_ups": list(incident.follow_ups),
         "pages": [
             {"id": p.id, "tier": p.tier, "reason": p.reason, "paged_at": _iso(p.paged_at), "paged_by": p.paged_by,

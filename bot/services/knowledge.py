@@ -1,29 +1,44 @@
-"""What past incidents know: search them, and find the resolved ones like a new incident.
+"""What past incidents know: search them, and show a new incident the resolved ones like it.
 
-These take the caller's Session (the use case that calls them owns the transaction); the words and the verdicts
-come from ``bot.domain.search``, the matching from ``storage.search``.
+The words and the verdicts come from ``bot.domain.search``, the matching from ``storage.search`` (full-text indexes
+kept by the database's own triggers). The similar-incident lookup runs from the outbox in a lane of its own, after
+the declare has committed: it never delays the declare, the card or the pages, and what it finds is queued behind
+the card in the incident's lane, so it is posted after it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.deps import Deps
 from bot.domain import search as words
+from bot.domain.incident import Incident
+from bot.domain.search import SearchHit, SearchResults, SimilarIncident
+from bot.services import slack_effects
+from bot.services.effects import Attempt, Executors
+from bot.slack import knowledge as render
+from storage import problems as problem_rows
+from storage import repositories as repo
 from storage import search as index
 
+SIMILAR = "similar"  # outbox kind: look for similar past incidents and post them in the new incident's channel
 CANDIDATES = 100  # resolved incidents looked at per new incident, newest first
 
 
-@dataclass(frozen=True)
-class SearchResults:
-    terms: tuple[str, ...]  # the words searched for; empty when the text held none
-    hits: tuple[index.Hit, ...]
-    every_term: bool  # False: no incident holds all the words, and these hold some of them
+def register(executors: Executors) -> None:
+    executors.register(SIMILAR, post_similar, describe="look for similar past incidents")
 
 
-def search(session: Session, typed: str, *, team_id: str | None = None) -> SearchResults:
+def search(deps: Deps, typed: str) -> SearchResults:
+    """`/incident search`: the team's incidents, open and past."""
+    with deps.db.read() as session:
+        return find(session, typed, team_id=deps.team_id)
+
+
+def find(session: Session, typed: str, *, team_id: str | None = None) -> SearchResults:
     """Incidents holding every word typed; when none does, those holding any of them."""
     terms = words.query_terms(typed)
     hits = index.search(session, terms, team_id=team_id)
@@ -32,16 +47,54 @@ def search(session: Session, typed: str, *, team_id: str | None = None) -> Searc
     return SearchResults(terms, tuple(index.search(session, terms, team_id=team_id, any_term=True)), False)
 
 
-@dataclass(frozen=True)
-class Similar:
-    incident: index.Found
-    score: float  # the share of the new incident's weight it holds, 0.0 to 1.0
-    shared: frozenset[str]
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def _plain(snippet: str | None) -> str | None:
+    """A snippet for the shell: the matched words between ** (as Markdown bold)."""
+    return None if snippet is None else snippet.replace(words.MARK_START, "**").replace(words.MARK_END, "**")
+
+
+def hit_json(hit: SearchHit) -> dict[str, Any]:
+    found = hit.incident
+    return {"id": found.ref, "team_id": found.team_id, "title": found.title, "status": found.status.value,
+            "severity": found.severity, "declared_at": _iso(found.declared_at), "resolved_at": _iso(found.resolved_at),
+            "channel_id": found.channel_id, "root_cause_category": found.root_cause_category,
+            "root_cause": found.root_cause, "resolution": found.resolution, "snippet": _plain(hit.snippet),
+            "matched_in": hit.snippet_field or "title", "score": round(hit.score, 6)}
+
+
+def results_json(typed: str, results: SearchResults) -> dict[str, Any]:
+    """`firebell search --json`."""
+    return {"query": typed, "terms": list(results.terms), "every_term": results.every_term,
+            "hits": [hit_json(hit) for hit in results.hits]}
+
+
+def results_text(typed: str, results: SearchResults) -> str:
+    """`firebell search`: the same hits as `/incident search`, as lines for a terminal."""
+    if not results.terms:
+        return f"no words to search for in {typed!r}"
+    if not results.hits:
+        return f"no match: no incident mentions {typed!r}"
+    lines = [] if results.every_term else [f"no incident mentions all of {typed!r}; these mention some of it:"]
+    for hit in results.hits:
+        found = hit.incident
+        lines.append(f"{found.ref}  {found.status.value}  declared {found.declared_at:%Y-%m-%d %H:%M} UTC  "
+                     f"{found.title}  (channel {found.channel_id or '-'})")
+        if hit.snippet and hit.snippet_field in ("description", "updates"):
+            lines.append(f"    {_plain(hit.snippet)}")
+        if found.root_cause:
+            lines.append(f"    root cause ({found.root_cause_category or '-'}): {found.root_cause}")
+        if found.resolution:
+            lines.append(f"    fixed by: {found.resolution}")
+    return "\n".join(lines)
 
 
 def similar(session: Session, *, incident_id: int, team_id: str, title: str, description: str,
-            limit: int = words.MAX_SIMILAR) -> list[Similar]:
-    """The team's resolved incidents similar to this one (see bot.domain.search for how that is decided)."""
+            limit: int = words.MAX_SIMILAR) -> list[SimilarIncident]:
+    """The team's resolved incidents similar to this one (bot.domain.search says how that is decided), each with
+    the problem record it belongs to."""
     terms = words.similar_terms(title, description)
     if not terms:
         return []
@@ -53,5 +106,32 @@ def similar(session: Session, *, incident_id: int, team_id: str, title: str, des
     shared = index.shared_terms(session, [candidate for candidate, _ in candidates], list(weights))
     verdicts = words.choose_similar(weights, (words.Candidate(candidate, declared_at, frozenset(shared[candidate]))
                                               for candidate, declared_at in candidates), limit=limit)
-    found = index.incidents(session, [verdict.incident_id for verdict in verdicts])
-    return [Similar(found[v.incident_id], v.score, v.shared) for v in verdicts]
+    ids = [verdict.incident_id for verdict in verdicts]
+    found, problems = index.incidents(session, ids), problem_rows.summaries_of(session, ids)
+    return [SimilarIncident(found[v.incident_id], v.score, v.shared, problems.get(v.incident_id)) for v in verdicts]
+
+
+def queue_similar(deps: Deps, session: Session, incident: Incident) -> None:
+    """In the declare's transaction: look for similar past incidents once it has committed."""
+    deps.outbox.enqueue_in(session, f"similar:{incident.id}", SIMILAR, {"incident_id": incident.id})
+
+
+def post_similar(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
+    """Outbox executor: the lookup, and when anything is similar enough, one post queued behind the card (once: the
+    post is claimed in the transaction that queues it, so a second run of this item queues nothing)."""
+    with deps.db.read() as session:
+        row = repo.find_by_id(session, incident_id)
+        if row is None or row.channel_id is None:
+            return
+        found = similar(session, incident_id=row.id, team_id=row.team_id, title=row.title,
+                        description=row.description)
+        channel, ref = row.channel_id, row.ref
+    if not found:
+        return
+    text, blocks = render.similar_incidents(ref, found)
+    with deps.db.transaction() as session:
+        if not repo.claim_request(session, f"similar:{incident_id}", deps.clock()):
+            return
+        deps.outbox.enqueue(session, incident_id, slack_effects.POST, channel=channel, text=text,
+                            blocks=slack_effects.serialised(blocks))
+    deps.outbox.wake()

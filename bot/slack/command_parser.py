@@ -7,10 +7,14 @@ or `&` as `&lt;`, `&gt;`, `&amp;`; free text is unescaped back to what the perso
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain.errors import InvalidInput, UsageError
 from bot.domain.incident import DEFAULT_SEVERITY, Role, Severity, Status, incident_ref, parse_ref
+from bot.domain.problems import ProblemStatus
+from bot.domain.problems import parse_ref as parse_problem_ref
+from bot.domain.problems import parse_status as parse_problem_status
 from bot.domain.rules import parse_severity
 from bot.domain.transitions import SETTABLE
 
@@ -113,7 +117,47 @@ class ResumeSla(OnIncident):
     pass
 
 
-Command = Help | ListOpen | Declare | OnIncident
+@dataclass(frozen=True)
+class Search:
+    text: str
+
+
+@dataclass(frozen=True)
+class ListProblems:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowProblem:
+    problem: int
+
+
+@dataclass(frozen=True)
+class ChangeProblem:
+    """One change to a problem: exactly one of its fields is set."""
+
+    problem: int
+    status: ProblemStatus | None = None
+    workaround: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True)
+class NewProblem(OnIncident):
+    title: str
+
+
+@dataclass(frozen=True)
+class LinkProblem(OnIncident):
+    problem: int
+
+
+@dataclass(frozen=True)
+class UnlinkProblem(OnIncident):
+    pass
+
+
+Command = Help | ListOpen | Declare | Search | ListProblems | ShowProblem | ChangeProblem | OnIncident
 
 USAGE = {
     "declare": "`/incident declare [sev1…sev4] <title>`",
@@ -129,6 +173,11 @@ USAGE = {
     "reopen": "`/incident reopen <why>`",
     "page": "`/incident page <tier> [message]`",
     "sla": "`/incident sla`, `/incident sla pause <why>`, `/incident sla resume`",
+    "search": "`/incident search <words>`",
+    "problem": "`/incident problem new <title>`, `problem link PRB-N`, `problem unlink`, `problem PRB-N`, "
+               "`problem PRB-N status open|known-error|resolved`, `problem PRB-N workaround <text>`, "
+               "`problem PRB-N cause <text>`",
+    "problems": "`/incident problems`",
     "help": "`/incident help`",
 }
 
@@ -148,10 +197,12 @@ def parse_command(text: str) -> Command:
         verb, rest = "sev", [verb[-1], *rest]
     if verb in ("help", "?"):
         return Help()
-    if verb in ("list", "declare"):
+    if verb in ("list", "declare", "search", "problems"):
         if number is not None:
             raise UsageError(f"`{verb}` does not take an incident number: {USAGE[verb]}.")
-        return ListOpen() if verb == "list" else _declare(rest)
+        return _TEAM_WIDE[verb](rest)
+    if verb == "problem":
+        return _problem(number, rest)
     parse = _ON_INCIDENT.get(verb)
     if parse is None:
         raise UsageError(f"`{verb}` is not an incident command. Commands: {', '.join(USAGE)}; "
@@ -172,6 +223,63 @@ def _declare(words: list[str]) -> Declare:
             raise _usage("declare", exc.message) from None
         words = words[1:]
     return Declare(severity=severity, title=unescape(" ".join(words)))
+
+
+def _search(words: list[str]) -> Search:
+    if not words:
+        raise _usage("search", "Say what to look for.")
+    return Search(unescape(" ".join(words)))
+
+
+def _problems(words: list[str]) -> ListProblems:
+    if words:
+        raise _usage("problems", "`problems` takes nothing more; `/incident problem PRB-N` shows one.")
+    return ListProblems()
+
+
+def _list(words: list[str]) -> ListOpen:
+    return ListOpen()
+
+
+_TEAM_WIDE: dict[str, Callable[[list[str]], Command]] = {"list": _list, "declare": _declare, "search": _search,
+                                                         "problems": _problems}
+
+
+def _problem(number: int | None, rest: list[str]) -> Command:
+    """`problem new|link|unlink …` is about the incident; `problem PRB-N …` about the problem."""
+    action = rest[0].lower() if rest else ""
+    if action == "new":
+        title = unescape(" ".join(rest[1:]))
+        if not title.strip():
+            raise _usage("problem", "Give the new problem a title.")
+        return NewProblem(number, title)
+    if action == "link":
+        if len(rest) != 2:
+            raise _usage("problem", "Name the problem to link to, like `PRB-3`.")
+        return LinkProblem(number, parse_problem_ref(rest[1]))
+    if action == "unlink":
+        if len(rest) != 1:
+            raise _usage("problem", "`unlink` takes nothing more.")
+        return UnlinkProblem(number)
+    if not rest:
+        raise _usage("problem", "Say what to do with a problem.")
+    if number is not None:
+        raise _usage("problem", f"`problem {unescape(rest[0])}` is about a problem, not an incident.")
+    problem = parse_problem_ref(rest[0])
+    if len(rest) == 1:
+        return ShowProblem(problem)
+    field, value = rest[1].lower(), unescape(" ".join(rest[2:]))
+    if field == "status":
+        try:
+            return ChangeProblem(problem, status=parse_problem_status(value))
+        except InvalidInput as exc:
+            raise _usage("problem", exc.message) from None
+    if field in ("workaround", "cause"):
+        if not value.strip():
+            raise _usage("problem", f"Say what the {'workaround' if field == 'workaround' else 'root cause'} is.")
+        return (ChangeProblem(problem, workaround=value) if field == "workaround"
+                else ChangeProblem(problem, cause=value))
+    raise _usage("problem", f"`{unescape(rest[1])}` is not something a problem has; use status, workaround or cause.")
 
 
 def _no_args(verb: str, make: type[OnIncident]):  # noqa: ANN202

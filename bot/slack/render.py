@@ -28,12 +28,16 @@ MAX_MESSAGE_BLOCKS = 50
 HELP = f"""*Firebell: incident commands*
 • `{COMMAND} declare [sev1…sev4] <title>`: declare an incident (default sev3); without a title, a form opens
 • `{COMMAND} list`: open incidents, newest first
+• `{COMMAND} search <words>`: incidents open and past, best match first, with their root cause and fix
+• `{COMMAND} problems`: open problems · `problem PRB-N`: one, with its incidents ·
+  `problem PRB-N status open|known-error|resolved` · `problem PRB-N workaround <text>` · `problem PRB-N cause <text>`
 In an incident's channel (elsewhere, name it: `{COMMAND} INC-7 <command>`):
 • `ack`: acknowledge · `status investigating|identified|monitoring [text]`
 • `update [text]`: a status update for the channel and stakeholders (no text: a form)
 • `note <text>`: add to the timeline · `timeline`: show it
 • `sev 1…4` · `role commander|comms|scribe @person` · `resolve` · `reopen <why>`
 • `page <tier> [message]`: page an on-call tier · `sla`: the SLA clocks · `sla pause <why>` · `sla resume`
+• `problem new <title>`: open a problem (PRB-N) for this incident · `problem link PRB-N` · `problem unlink`
 Shortcuts: *Declare incident* (anywhere, or on a message), *Add to incident timeline* (on a message)."""
 
 
@@ -162,7 +166,7 @@ def resolution_blocks(incident: Incident, actor: str) -> list[Block]:
     return blocks
 
 
-def _sections(header: str, lines: Sequence[str], empty: str) -> list[Block]:
+def sections(header: str, lines: Sequence[str], empty: str) -> list[Block]:
     """Lines split across sections of at most 3,000 characters, at most 50 blocks in all."""
     if not lines:
         return [SectionBlock(text=empty)]
@@ -195,7 +199,7 @@ def incident_list(incidents: Sequence[Incident]) -> list[Block]:
         + nearest_deadline(i)
         for i in incidents
     ]
-    return _sections(f"Open incidents ({len(incidents)})", lines, "No open incidents. :tada:")
+    return sections(f"Open incidents ({len(incidents)})", lines, "No open incidents. :tada:")
 
 
 def timeline(incident: Incident) -> list[Block]:
@@ -204,7 +208,7 @@ def timeline(incident: Incident) -> list[Block]:
         + (f" (<{e.permalink}|message>)" if e.permalink else "")
         for e in incident.timeline
     ]
-    return _sections(f"{incident.ref} timeline", lines, f"{incident.ref} has no timeline yet.")
+    return sections(f"{incident.ref} timeline", lines, f"{incident.ref} has no timeline yet.")
 
 
 def sla_view(incident: Incident, now: datetime) -> list[Block]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from storage.models import Base
+from storage.search import not_search_index
 
 engine = context.config.attributes["engine"]
 
@@ -17,6 +18,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         render_as_batch=sqlite,
         compare_type=True,
+        include_name=not_search_index,  # migration 0009's full-text tables are not models
     )
     with context.begin_transaction():
         context.run_migrations()

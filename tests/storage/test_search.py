@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from bot.domain.search import query_terms
+from bot.domain.search import SearchHit, query_terms
 from bot.services import knowledge
 from storage import migrate
 from storage import search as index
@@ -22,7 +22,7 @@ from storage.db import Database, make_engine
 from tests.storage.incidents_sql import START, add_event, add_incident, update_incident
 
 
-def numbers(hits: list[index.Hit]) -> list[int]:
+def numbers(hits: list[SearchHit]) -> list[int]:
     return [hit.incident.number for hit in hits]
 
 
@@ -162,7 +162,7 @@ def test_any_term_finds_incidents_holding_some_of_the_words(db):
     assert find(db, "kafka lag broker") == []
     with db.read() as session:
         assert sorted(numbers(index.search(session, ["kafka", "lag", "broker"], team_id="T1", any_term=True))) == [1, 2]
-        results = knowledge.search(session, "kafka lag broker", team_id="T1")
+        results = knowledge.find(session, "kafka lag broker", team_id="T1")
     assert (sorted(numbers(list(results.hits))), results.every_term) == ([1, 2], False)
 
 
@@ -180,7 +180,7 @@ def test_any_typed_text_is_a_query_never_an_error(db, typed):
     with db.transaction() as session:
         add_incident(session, 1, "Checkout timeouts", description="OR NEAR( * - : the usual suspects")
     with db.read() as session:
-        results = knowledge.search(session, typed, team_id="T1")
+        results = knowledge.find(session, typed, team_id="T1")
         raw = index.search(session, [typed], team_id="T1")  # even a term no tokeniser cut is a literal
     assert len(results.hits) <= index.MAX_HITS and len(raw) <= index.MAX_HITS
     if "checkout" in typed.lower() or "timeouts" in typed:
@@ -201,7 +201,7 @@ def stored(db) -> Database:
 @given(typed=st.text(max_size=2000))
 def test_property_arbitrary_text_searches_without_error(stored, typed):
     with stored.read() as session:
-        results = knowledge.search(session, typed, team_id="T1")
+        results = knowledge.find(session, typed, team_id="T1")
         raw = index.search(session, [typed, typed[::-1]], team_id="T1", any_term=True)
     for hits in (results.hits, raw):
         assert len(hits) <= index.MAX_HITS

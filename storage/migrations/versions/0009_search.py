@@ -1,4 +1,4 @@
-"""full-text search over incidents: SQLite FTS5, PostgreSQL tsvector with a GIN index, kept by triggers
+"""full-text search over incidents (SQLite FTS5, PostgreSQL tsvector with a GIN index, kept by triggers); problems
 
 Revision ID: 0009
 Revises: 0007
@@ -21,7 +21,10 @@ The triggers live on ``incidents`` and ``timeline_events``. On SQLite a migratio
 (Alembic's batch mode: copy, drop, rename) drops its triggers with it: such a migration must create them again
 (``tests/storage/test_search.py`` checks that search follows every change at the head revision).
 """
+import sqlalchemy as sa
 from alembic import op
+
+import storage.types
 
 revision = '0009'
 down_revision = '0007'
@@ -189,8 +192,45 @@ def _run(statements: list[str]) -> None:
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     _run(SQLITE_UPGRADE if sqlite else POSTGRESQL_UPGRADE)
+    # Problem records: numbered per team like incidents; an incident belongs to at most one problem.
+    op.create_table('problem_counters',
+    sa.Column('team_id', sa.String(length=32), nullable=False),
+    sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('team_id', name=op.f('pk_problem_counters'))
+    )
+    op.create_table('problems',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('team_id', sa.String(length=32), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('workaround', sa.Text(), nullable=True),
+    sa.Column('root_cause', sa.Text(), nullable=True),
+    sa.Column('created_by', sa.String(length=32), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_problems')),
+    sa.UniqueConstraint('team_id', 'number', name=op.f('uq_problems_team_id_number'))
+    )
+    op.create_table('problem_incidents',
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=False),
+    sa.Column('linked_by', sa.String(length=32), nullable=False),
+    sa.Column('linked_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_problem_incidents_incident_id_incidents'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['problem_id'], ['problems.id'], name=op.f('fk_problem_incidents_problem_id_problems'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('incident_id', name=op.f('pk_problem_incidents'))
+    )
+    op.create_index(op.f('ix_problem_incidents_problem_id'), 'problem_incidents', ['problem_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_problem_incidents_problem_id'), table_name='problem_incidents')
+    op.drop_table('problem_incidents')
+    op.drop_table('problems')
+    op.drop_table('problem_counters')
     sqlite = op.get_bind().dialect.name == "sqlite"
     _run(SQLITE_DOWNGRADE if sqlite else POSTGRESQL_DOWNGRADE)
