@@ -16,7 +16,12 @@ def test_demo_prints_the_incident_from_declare_to_postmortem(tmp_path):
              "[ Acknowledge ]", "carol gets a DM", "Time to acknowledge: met by",
              "@carol acknowledged the page for INC-1", "made @bob *comms*", "Status*: Identified",
              "Noted on INC-1's timeline", "Status*: Monitoring", "INC-1 is resolved* by @alice",
-             "file INC-1-postmortem.md shared", "INC-1 TIMELINE", "No open incidents", "is not a severity"]
+             "file INC-1-postmortem.md shared", "INC-1 TIMELINE", "No open incidents", "is not a severity",
+             "opened *PRB-1*", "*Workaround*: Roll the config back", "Known error",
+             "/incident declare EU customers get 500s at checkout again", "Similar past incidents",
+             "*INC-1* · Checkout returns 500s for EU customers",
+             "🧩 *PRB-1* (Known error)", "share the rarer words", "/incident search drained pool", "1 incident match “drained pool”",
+             "linked INC-2 to *PRB-1*", "OPEN PROBLEMS (1)", "2 incidents"]
     positions = [out.find(step) for step in steps]
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]
     assert positions == sorted(positions)
