@@ -166,7 +166,7 @@ def test_problem_records_from_open_to_resolved(running: Running):
     third = declare(running, 3, "Orders backlog, third time", user=BOB)
 
     assert say(running, ALICE, "problem new Orders consumers too few for peak", first) == ""
-    assert any("opened *PRB-1*" in m.text for m in running.slack.messages(first))
+    assert running.slack.wait_for(lambda: [m for m in running.slack.messages(first) if "opened *PRB-1*" in m.text])
     assert say(running, CAROL, "INC-2 problem link PRB-1") == ""  # anyone may link
     assert any("linked INC-2 to *PRB-1*" in m.text for m in running.slack.wait_for(
         lambda: [m for m in running.slack.messages(second) if "PRB-1" in m.text]))
