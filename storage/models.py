@@ -79,6 +79,8 @@ class IncidentRow(Base):
     pages: Mapped[list[PageRow]] = relationship(order_by="(PageRow.paged_at, PageRow.id)", viewonly=True)
     clock_runs: Mapped[list[SlaClockRow]] = relationship(
         order_by="(SlaClockRow.started_at, SlaClockRow.id)", viewonly=True)
+    severity_changes: Mapped[list[SeverityChangeRow]] = relationship(
+        order_by="(SeverityChangeRow.at, SeverityChangeRow.id)", viewonly=True)
 
     @property
     def ref(self) -> str:
@@ -171,6 +173,21 @@ class SlaClockRow(Base):
     target_seconds: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime | None]  # None while paused
     stopped_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))  # once stopped: "met" or "breached" (kept as it stopped)
+    by_seconds: Mapped[int | None] = mapped_column(Integer)  # by how much it was met (margin) or breached (overrun)
+
+
+class SeverityChangeRow(Base):
+    """One change of an incident's severity: from, to, by whom, when (the incident's severity history)."""
+
+    __tablename__ = "severity_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(32))
+    from_severity: Mapped[str] = mapped_column(String(8))
+    to_severity: Mapped[str] = mapped_column(String(8))
 
 
 class DeadlineRow(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, inspect, select, update
@@ -11,9 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.domain.incident import Incident, PageView, Severity, Status, TimelineEntry
-from bot.domain.sla import ClockRun, SlaClock
-from storage import fresh
+from bot.domain.incident import Incident, PageView, Severity, SeverityChange, Status, TimelineEntry
+from storage import fresh, schedule
 from storage.models import (
     Base,
     FollowUpRow,
@@ -21,11 +20,13 @@ from storage.models import (
     IncidentRow,
     PageRow,
     RequestClaim,
+    SeverityChangeRow,
     TimelineEventRow,
 )
 
 FULL = (selectinload(IncidentRow.timeline), selectinload(IncidentRow.follow_ups),
-        selectinload(IncidentRow.pages).selectinload(PageRow.notices), selectinload(IncidentRow.clock_runs))
+        selectinload(IncidentRow.pages).selectinload(PageRow.notices), selectinload(IncidentRow.clock_runs),
+        selectinload(IncidentRow.severity_changes))
 
 
 def _insert_ignoring_conflicts(session: Session, model: type[Base], values: dict[str, Any]) -> int:
@@ -62,10 +63,18 @@ def add_incident(session: Session, **fields: Any) -> IncidentRow:
     row = IncidentRow(**fields)
     session.add(row)
     session.flush()
-    for collection in ("timeline", "follow_ups", "pages", "clock_runs"):
+    for collection in ("timeline", "follow_ups", "pages", "clock_runs", "severity_changes"):
         set_committed_value(row, collection, [])
     fresh.mark_new(session, row.id)
     return row
+
+
+def add_severity_change(session: Session, incident: IncidentRow, *, at: datetime, by: str, from_severity: str,
+                        to_severity: str) -> None:
+    session.add(SeverityChangeRow(incident_id=incident.id, at=at, changed_by=by, from_severity=from_severity,
+                                  to_severity=to_severity))
+    session.flush()
+    session.expire(incident, ["severity_changes"])
 
 
 def add_timeline_event(
@@ -196,7 +205,9 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
                      notified=tuple(n.user_id for n in p.notices))
             for p in row.pages
         ),
-        clocks=tuple(ClockRun(clock=SlaClock(r.clock), started_at=r.started_at,
-                              target=timedelta(seconds=r.target_seconds), due_at=r.due_at, stopped_at=r.stopped_at)
-                     for r in row.clock_runs),
+        clocks=tuple(schedule.clock_run(r) for r in row.clock_runs),
+        severity_history=tuple(
+            SeverityChange(at=c.at, by=c.changed_by, from_severity=Severity(c.from_severity),
+                           to_severity=Severity(c.to_severity))
+            for c in row.severity_changes) if with_timeline else (),
     )

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.domain.sla import ClockRun, Notice
+from bot.domain.sla import ClockRun, Notice, SlaClock
 from storage import claims, fresh
 from storage.models import DeadlineRow, IncidentRow, PageNoticeRow, PageRow, SlaClockRow, SlaPauseRow
 
@@ -17,13 +17,27 @@ SLA_NOTICE = "sla"  # the kinds of deadline rows written here
 ESCALATION = "page"
 
 
+def recorded_clock_runs(session: Session, incident: IncidentRow) -> list[ClockRun]:
+    """The incident's clock runs as recorded (none for an incident added in this transaction: known without a read)."""
+    if fresh.is_new(session, incident.id):
+        return []
+    rows = session.execute(select(SlaClockRow).where(SlaClockRow.incident_id == incident.id)
+                           .order_by(SlaClockRow.started_at, SlaClockRow.id)).scalars()
+    return [clock_run(row) for row in rows]
+
+
+def clock_run(row: SlaClockRow) -> ClockRun:
+    recorded = (row.outcome, timedelta(seconds=row.by_seconds or 0)) if row.outcome else None
+    return ClockRun(clock=SlaClock(row.clock), started_at=row.started_at, target=timedelta(seconds=row.target_seconds),
+                    due_at=row.due_at, stopped_at=row.stopped_at, recorded=recorded)
+
+
 def record_clock_runs(session: Session, incident: IncidentRow, clock_runs: Sequence[ClockRun]) -> None:
-    """Keep one row per clock run: its target, due time and when it stopped (the SLA record of the incident).
-    The incident's ``clock_runs`` then holds what was recorded."""
+    """Keep one row per clock run (the SLA record of the incident): its target, due time, when it stopped and how
+    it ended. Rows are matched by (clock, start); only rows whose record changed are written. The incident's
+    ``clock_runs`` then holds what was recorded."""
     if fresh.is_new(session, incident.id):  # a new incident: its rows are all new, and known without a read
-        rows = [SlaClockRow(incident_id=incident.id, clock=run.clock.value, started_at=run.started_at,
-                            target_seconds=int(run.target.total_seconds()), due_at=run.due_at,
-                            stopped_at=run.stopped_at) for run in clock_runs]
+        rows = [_clock_row(incident.id, run) for run in clock_runs]
         session.add_all(rows)
         session.flush()
         set_committed_value(incident, "clock_runs", sorted(rows, key=lambda r: (r.started_at, r.id)))
@@ -33,13 +47,24 @@ def record_clock_runs(session: Session, incident: IncidentRow, clock_runs: Seque
     for run in clock_runs:
         row = existing.get((run.clock.value, run.started_at))
         if row is None:
-            row = SlaClockRow(incident_id=incident.id, clock=run.clock.value, started_at=run.started_at,
-                              target_seconds=0)
-            session.add(row)
-        row.target_seconds = int(run.target.total_seconds())
-        row.due_at, row.stopped_at = run.due_at, run.stopped_at
+            session.add(_clock_row(incident.id, run))
+        else:
+            for name, value in _clock_fields(run).items():
+                if getattr(row, name) != value:
+                    setattr(row, name, value)
     session.flush()
     session.expire(incident, ["clock_runs"])  # read back what was just recorded
+
+
+def _clock_fields(run: ClockRun) -> dict[str, object]:
+    verdict = run.verdict()
+    return {"target_seconds": int(run.target.total_seconds()), "due_at": run.due_at, "stopped_at": run.stopped_at,
+            "outcome": verdict[0] if verdict else None,
+            "by_seconds": int(verdict[1].total_seconds()) if verdict else None}
+
+
+def _clock_row(incident_id: int, run: ClockRun) -> SlaClockRow:
+    return SlaClockRow(incident_id=incident_id, clock=run.clock.value, started_at=run.started_at, **_clock_fields(run))
 
 
 def clock_rows(session: Session, incident_ids: Sequence[int]) -> list[SlaClockRow]:

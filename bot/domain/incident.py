@@ -85,6 +85,16 @@ class TimelineEntry:
     permalink: str | None = None
 
 
+@dataclass(frozen=True)
+class SeverityChange:
+    """One entry of an incident's severity history."""
+
+    at: datetime
+    by: str
+    from_severity: Severity
+    to_severity: Severity
+
+
 class Role(StrEnum):
     COMMANDER = "commander"
     COMMS = "comms"
@@ -120,6 +130,7 @@ class Incident:
     follow_ups: tuple[str, ...] = field(default=())
     pages: tuple[PageView, ...] = field(default=())
     clocks: tuple[ClockRun, ...] = field(default=())  # every run of every SLA clock, oldest first
+    severity_history: tuple[SeverityChange, ...] = field(default=())  # oldest first (with the timeline only)
 
     @property
     def ref(self) -> str:

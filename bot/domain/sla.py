@@ -3,12 +3,16 @@
 Clocks (per severity policy): ``ack`` from declare to the first acknowledgement; ``resolve`` from declare
 (or the last reopen) to resolve, minus paused time; ``update`` from the last status update (or declare, or
 reopen) to the next one. A severity change recomputes the running clocks from their original start.
+
+The record is true to what happened: a run that has stopped keeps the target, due time and outcome it stopped
+with (a later severity change never rewrites it); an update run is stopped by the next status update (met if that
+update came by its due time, breached if after); resolving stops every run. See ``settle``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -63,21 +67,36 @@ class ClockRun:
     stopped_at: datetime | None
     hours: BusinessHours | None = None
     pauses: tuple[Pause, ...] = ()
+    recorded: tuple[str, timedelta] | None = None  # the outcome it stopped with ("met" | "breached", by how much)
 
     @property
     def running(self) -> bool:
         return self.stopped_at is None
 
+    @property
+    def key(self) -> tuple[SlaClock, datetime]:
+        return self.clock, self.started_at
+
     def left(self, now: datetime) -> timedelta:
         return self.target - counted(self.started_at, now, self.hours, self.pauses)
 
     def verdict(self) -> tuple[str, timedelta] | None:
-        """As recorded: ("met" | "breached", by how much against the due time) once stopped; None while running."""
-        if self.stopped_at is None or self.due_at is None:
+        """As recorded: ("met" | "breached", by how much) once stopped; None while running."""
+        if self.stopped_at is None:
             return None
+        if self.recorded is not None:
+            return self.recorded
+        if self.due_at is None:  # stopped while paused: what was counted against the target
+            outcome, by = self.outcome(self.stopped_at)
+            return outcome, by
         if self.stopped_at <= self.due_at:
             return "met", self.due_at - self.stopped_at
         return "breached", self.stopped_at - self.due_at
+
+    def stop(self, at: datetime) -> ClockRun:
+        """This run stopped at ``at``, with its outcome recorded."""
+        stopped = replace(self, stopped_at=at, recorded=None)
+        return replace(stopped, recorded=stopped.verdict())
 
     def outcome(self, now: datetime) -> tuple[str, timedelta]:
         """("met" | "breached" | "running", by how much: margin left when met, overrun when breached)."""
@@ -122,6 +141,24 @@ def runs(facts: Facts, policy: Policy) -> list[ClockRun]:
                                due_at=due_at(start, target, policy.hours, pauses), stopped_at=stopped,
                                hours=policy.hours, pauses=tuple(pauses)))
     return result
+
+
+def settle(recorded: Sequence[ClockRun], planned: Sequence[ClockRun]) -> tuple[list[ClockRun], list[ClockRun]]:
+    """What the record of an incident's clocks becomes, given what was recorded and the runs planned now:
+    (every run to record, the current run of each clock).
+
+    - A recorded run that has stopped stays exactly as recorded: a severity change re-plans only running clocks.
+    - A planned run that stops now is recorded with its outcome (counted with its business hours and pauses).
+    - A recorded run still running that is no longer planned was superseded by a newer run of the same clock (the
+      next status update restarts the update cadence): it stops where the newer run starts.
+    """
+    kept = {run.key: run for run in recorded if not run.running}
+    current = [kept.get(run.key) or (run.stop(run.stopped_at) if run.stopped_at else run) for run in planned]
+    starts = {run.clock: run.started_at for run in current}
+    planned_keys = {run.key for run in current}
+    superseded = [run.stop(max(starts.get(run.clock, run.started_at), run.started_at)) for run in recorded
+                  if run.running and run.key not in planned_keys]
+    return [*superseded, *current], current
 
 
 def notices(clock_runs: Sequence[ClockRun], fractions: Sequence[float]) -> list[Notice]:

@@ -26,9 +26,11 @@ def policy(config: FirebellConfig, severity: str) -> sla.Policy:
 
 
 def refresh(deps: Deps, session: Session, row: IncidentRow) -> list[sla.ClockRun]:
-    """Recompute the incident's clocks from their original starts and make its pending notices match."""
-    runs = sla.runs(facts(session, row), policy(deps.config, row.severity))
-    schedule.record_clock_runs(session, row, runs)
-    wanted = sla.notices(runs, deps.config.reminders_at) if Status(row.status) is not Status.RESOLVED else []
+    """Re-plan the incident's running clocks from their original starts (stopped runs stay as recorded, see
+    ``sla.settle``) and make its pending notices match."""
+    planned = sla.runs(facts(session, row), policy(deps.config, row.severity))
+    record, current = sla.settle(schedule.recorded_clock_runs(session, row), planned)
+    schedule.record_clock_runs(session, row, record)
+    wanted = sla.notices(current, deps.config.reminders_at) if Status(row.status) is not Status.RESOLVED else []
     schedule.plan_sla_notices(session, row, wanted, deps.clock())
-    return runs
+    return current

@@ -115,6 +115,10 @@ def incident_json(incident: Incident, problem: str | None = None) -> dict[str, A
             for p in incident.pages
         ],
         "sla": [_clock_json(c) for c in incident.clocks],
+        "severity_history": [
+            {"from": c.from_severity.value, "to": c.to_severity.value, "by": c.by, "at": _iso(c.at)}
+            for c in incident.severity_history
+        ],
         "timeline": [
             {"at": _iso(e.at), "kind": e.kind, "actor": e.actor, "text": e.text, "permalink": e.permalink}
             for e in incident.timeline

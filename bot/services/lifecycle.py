@@ -96,7 +96,8 @@ def set_severity(deps: Deps, target: Target, actor: str, severity: Severity) -> 
         old = Severity(row.severity)
         _check(deps, session, row, actor, Restricted.SEVERITY)
         direction = transitions.change_severity(Status(row.status), old, severity, row.ref)
-        _event(session, row, deps, "severity", actor, f"Severity {old.label} → {severity.label}")
+        now = _event(session, row, deps, "severity", actor, f"Severity {old.label} → {severity.label}")
+        repo.add_severity_change(session, row, at=now, by=actor, from_severity=old.value, to_severity=severity.value)
         row.severity = severity.value
         incident = repo.to_domain(row, with_timeline=False)
         blocks = render.update_blocks(incident, actor, f"Severity {direction} from {old.label} to "

@@ -83,3 +83,29 @@ def test_business_hours_across_a_weekend_and_a_holiday():
     assert clocks[SlaClock.RESOLVE].due_at == datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
     reminders = [n.due_at for n in notices(list(clocks.values()), [0.5]) if n.clock is SlaClock.RESOLVE]
     assert reminders[0] == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 8h: 1h Fri + 7h Tue -> Tue 16:00 Berlin
+
+
+def test_settle_keeps_a_stopped_run_as_recorded_and_stops_a_superseded_update_run():
+    from bot.domain.sla import settle
+
+    facts = Facts(T0, at(seconds=40), None, None, at(minutes=20))
+    recorded, _ = settle([], runs(Facts(T0, at(seconds=40), None, None, None), SEV1))
+    sev2 = Policy(ack=timedelta(minutes=15), resolve=timedelta(hours=8), update_every=timedelta(hours=1))
+    record, current = settle(recorded, runs(facts, sev2))
+    by_key = {(r.clock, r.started_at): r for r in record}
+    ack = by_key[(SlaClock.ACK, T0)]
+    assert (ack.target, ack.verdict()) == (timedelta(minutes=5), ("met", timedelta(minutes=4, seconds=20)))
+    first_update = by_key[(SlaClock.UPDATE, T0)]
+    assert (first_update.stopped_at, first_update.verdict()) == (at(minutes=20), ("met", timedelta(minutes=10)))
+    current_update = by_clock(current)[SlaClock.UPDATE]
+    assert (current_update.started_at, current_update.running) == (at(minutes=20), True)
+    assert by_clock(current)[SlaClock.RESOLVE].due_at == at(hours=8)  # running: re-planned from the declare
+
+
+def test_a_run_stopped_while_paused_is_judged_by_the_time_counted():
+    from bot.domain.sla import settle
+
+    facts = Facts(T0, at(minutes=1), at(hours=6), None, None, pauses=((at(hours=1), None),))
+    _, current = settle([], runs(facts, SEV1))
+    resolve = by_clock(current)[SlaClock.RESOLVE]
+    assert resolve.verdict() == ("met", timedelta(hours=3))  # 1h counted of 4h; 5h paused are not counted

@@ -50,6 +50,38 @@ def test_upgrading_a_database_that_holds_incidents_keeps_every_row(tmp_path):
     assert counts == [1, 1, 1]
 
 
+def test_upgrading_settles_clock_runs_an_older_firebell_left_running_and_keeps_the_severity_history(tmp_path):
+    from sqlalchemy import insert, select
+
+    from storage.db import make_engine
+    from storage.models import IncidentRow, SeverityChangeRow, SlaClockRow, TimelineEventRow
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate.upgrade(engine, "0009")
+    t0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+    clocks = SlaClockRow.__table__
+    with engine.begin() as connection:
+        connection.execute(insert(IncidentRow.__table__).values(
+            id=1, team_id="T1", number=1, title="old", description="", severity="sev2", status="resolved",
+            channel_id="C1", declared_by="U1", commander="U1", declared_at=t0, resolved_at=t0 + timedelta(hours=2)))
+        connection.execute(insert(TimelineEventRow.__table__).values(
+            incident_id=1, at=t0 + timedelta(minutes=5), kind="severity", actor="U2", text="Severity SEV1 → SEV2"))
+        for start, due in ((0, 30), (40, 70), (100, 130)):  # three update runs, none stopped, as 0009's code left
+            connection.execute(insert(clocks).values(
+                incident_id=1, clock="update", started_at=t0 + timedelta(minutes=start), target_seconds=1800,
+                due_at=t0 + timedelta(minutes=due), stopped_at=None))
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        settled = connection.execute(select(clocks.c.stopped_at, clocks.c.outcome, clocks.c.by_seconds)
+                                     .order_by(clocks.c.started_at)).all()
+        history = connection.execute(select(SeverityChangeRow.__table__)).mappings().one()
+    engine.dispose()
+    assert [(s.replace(tzinfo=UTC) - t0, o, b) for s, o, b in settled] == [
+        (timedelta(minutes=40), "breached", 600), (timedelta(minutes=100), "breached", 1800),
+        (timedelta(hours=2), "met", 600)]
+    assert (history["from_severity"], history["to_severity"], history["changed_by"]) == ("sev1", "sev2", "U2")
+
+
 def _incident(session, number: int, declared_at: datetime, **extra):
     return repo.add_incident(
         session, team_id="T1", number=number, title=f"incident {number}", description="", severity="sev2",
