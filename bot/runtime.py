@@ -24,7 +24,7 @@ from bot.observability import logs
 from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
 from bot.scheduling import Deadlines, Scheduler
-from bot.services import declare, escalation, knowledge, page_notices, sla_notices, slack_effects
+from bot.services import declare, escalation, knowledge, page_notices, reports, sla_notices, slack_effects
 from bot.services.effects import Executors
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from bot.web import WSGIApp, build_wsgi, health, route
@@ -98,6 +98,7 @@ def outbox_executors() -> Executors:
     page_notices.register(executors)
     declare.register(executors)
     knowledge.register(executors)
+    reports.register(executors)
     return executors
 
 

@@ -8,11 +8,11 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
-from bot.services import clocks, incidents, knowledge, lifecycle, paging, problems
+from bot.services import clocks, incidents, knowledge, lifecycle, paging, problems, reports
 from bot.services import declare as declaring
 from bot.services.change import Target
 from bot.slack import knowledge as learnt
-from bot.slack import modals, render
+from bot.slack import modals, render, report_blocks
 from bot.slack.command_parser import (
     Acknowledge,
     AddNote,
@@ -36,6 +36,7 @@ from bot.slack.command_parser import (
     SetSeverity,
     SetStatus,
     ShowProblem,
+    ShowReport,
     ShowSla,
     ShowTimeline,
     UnlinkProblem,
@@ -83,6 +84,10 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> 
             ack(text=text, blocks=blocks)
         case ListProblems():
             text, blocks = learnt.problem_list(problems.unresolved(deps))
+            ack(text=text, blocks=blocks)
+        case ShowReport(period=period):
+            period_shown, report = reports.headline(deps, user, period)
+            text, blocks = report_blocks.headline(report, period_shown)
             ack(text=text, blocks=blocks)
         case ShowProblem(problem=number):
             text, blocks = learnt.problem_view(problems.show(deps, number))

@@ -148,7 +148,7 @@ class Attempt:
                 return found
         return slack.dm(user_id, text, blocks, marker=marker)
 
-    def upload(self, slack: SlackGateway, channel: str, filename: str, title: str, content: str,
+    def upload(self, slack: SlackGateway, channel: str, filename: str, title: str, content: str | bytes,
                comment: str) -> None:
         """Share a file once (a file share carries no metadata: the earlier try is found by name and title)."""
         marker = self.marker()

@@ -128,6 +128,11 @@ class ListProblems:
 
 
 @dataclass(frozen=True)
+class ShowReport:
+    period: str  # "" for the default (30d); checked by the report use case
+
+
+@dataclass(frozen=True)
 class ShowProblem:
     problem: int
 
@@ -157,7 +162,8 @@ class UnlinkProblem(OnIncident):
     pass
 
 
-Command = Help | ListOpen | Declare | Search | ListProblems | ShowProblem | ChangeProblem | OnIncident
+Command = (Help | ListOpen | Declare | Search | ListProblems | ShowProblem | ChangeProblem | ShowReport
+           | OnIncident)
 
 USAGE = {
     "declare": "`/incident declare [sev1…sev4] <title>`",
@@ -178,6 +184,7 @@ USAGE = {
                "`problem PRB-N status open|known-error|resolved`, `problem PRB-N workaround <text>`, "
                "`problem PRB-N cause <text>`",
     "problems": "`/incident problems`",
+    "report": "`/incident report [7d|30d|90d]`",
     "help": "`/incident help`",
 }
 
@@ -197,7 +204,7 @@ def parse_command(text: str) -> Command:
         verb, rest = "sev", [verb[-1], *rest]
     if verb in ("help", "?"):
         return Help()
-    if verb in ("list", "declare", "search", "problems"):
+    if verb in _TEAM_WIDE:
         if number is not None:
             raise UsageError(f"`{verb}` does not take an incident number: {USAGE[verb]}.")
         return _TEAM_WIDE[verb](rest)
@@ -237,12 +244,18 @@ def _problems(words: list[str]) -> ListProblems:
     return ListProblems()
 
 
+def _report(words: list[str]) -> ShowReport:
+    if len(words) > 1:
+        raise _usage("report", "`report` takes one period at most.")
+    return ShowReport(words[0] if words else "")
+
+
 def _list(words: list[str]) -> ListOpen:
     return ListOpen()
 
 
 _TEAM_WIDE: dict[str, Callable[[list[str]], Command]] = {"list": _list, "declare": _declare, "search": _search,
-                                                         "problems": _problems}
+                                                         "problems": _problems, "report": _report}
 
 
 def _problem(number: int | None, rest: list[str]) -> Command:

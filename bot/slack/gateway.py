@@ -296,11 +296,13 @@ class SlackGateway:
             log.warning("no permalink for %s/%s: %s", channel, ts, exc.error)
             return None
 
-    def upload(self, channel: str, filename: str, content: str, *, title: str, comment: str) -> None:
-        """Share a text file in a channel (files_upload_v2: get an upload URL, send the bytes, complete)."""
+    def upload(self, channel: str, filename: str, content: str | bytes, *, title: str, comment: str) -> None:
+        """Share a file in a channel (files_upload_v2: get an upload URL, send the bytes, complete): text as
+        ``str``, anything else (a PNG) as ``bytes``."""
+        data = {"content": content} if isinstance(content, str) else {"file": content}
         try:
-            self.once_client.files_upload_v2(channel=channel, filename=filename, content=content, title=title,
-                                             initial_comment=comment)
+            self.once_client.files_upload_v2(channel=channel, filename=filename, title=title, initial_comment=comment,
+                                             **data)
         except SlackApiError as exc:
             raise SlackCallFailed("files_upload_v2", _error_of(exc)) from None
         except (SlackRequestError, OSError) as exc:

@@ -1,0 +1,79 @@
+"""Reports for the people who answer for the service: MTTA, MTTR and SLA compliance over a period, from the shell
+(`firebell report`) and from Slack (`/incident report`: the headline figures at once, the chart by DM after).
+
+The arithmetic is ``bot.domain.kpi``; the rows come from ``storage.reports`` as plain columns, so a report over a
+database of years reads only its period's incidents and never builds ORM objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot import charts
+from bot.deps import Deps
+from bot.domain import kpi, periods
+from bot.domain.errors import InvalidInput
+from bot.domain.periods import Period
+from bot.services.effects import Attempt, Executors
+from bot.slack import report_blocks
+from storage import reports as report_rows
+
+CHART_DM = "report chart"  # outbox kind: make the report's chart and send it to the person who asked, by DM
+SLACK_PERIODS = ("7d", "30d", "90d")
+DEFAULT_SLACK_PERIOD = "30d"
+
+
+def register(executors: Executors) -> None:
+    executors.register(CHART_DM, send_chart, describe="send the report's chart")
+
+
+def records(session: Session, period: Period, now: datetime, *, teams: Sequence[str] = (),
+            severity: str | None = None) -> list[kpi.IncidentRecord]:
+    return list(report_rows.incident_records(session, period.since, period.until, now, teams=teams, severity=severity))
+
+
+def build(session: Session, period: Period, now: datetime, *, teams: Sequence[str] = (),
+          severity: str | None = None) -> kpi.Report:
+    """The report of the incidents declared in ``period``, their clocks judged at ``now``."""
+    rows = report_rows.incident_records(session, period.since, period.until, now, teams=teams, severity=severity)
+    severities = (severity,) if severity else ("sev1", "sev2", "sev3", "sev4")
+    return kpi.build(rows, period.since, period.until, severities)
+
+
+def slack_period(text: str, now: datetime) -> Period:
+    """`/incident report [7d|30d|90d]`."""
+    text = text.strip() or DEFAULT_SLACK_PERIOD
+    if text.lower() not in SLACK_PERIODS:
+        raise InvalidInput("period", f"`{text}` is not a report period; write `/incident report 7d`, "
+                                             "`/incident report 30d` (the default) or `/incident report 90d`.")
+    return periods.last(text, now, option="period")
+
+
+def headline(deps: Deps, user_id: str, text: str) -> tuple[Period, kpi.Report]:
+    """`/incident report`: the team's report for the period, answered at once; its chart is queued for the asker's
+    DM (made after the answer, in the outbox: a slow chart never delays Slack's 3 seconds)."""
+    now = deps.clock()
+    period = slack_period(text, now)
+    with deps.db.read() as session:
+        report = build(session, period, now, teams=(deps.team_id,))
+    if not report.empty:
+        with deps.db.transaction() as session:
+            deps.outbox.enqueue_in(session, f"report:{user_id}", CHART_DM, {
+                "user_id": user_id, "since": period.since.isoformat(), "until": period.until.isoformat(),
+                "label": period.label})
+        deps.outbox.wake()
+    return period, report
+
+
+def send_chart(deps: Deps, *, attempt: Attempt, user_id: str, since: str, until: str, label: str) -> None:
+    """Outbox executor: the chart of the period the person asked for, as a PNG in their DM, once."""
+    period = Period(datetime.fromisoformat(since), datetime.fromisoformat(until), label)
+    with deps.db.read() as session:
+        report = build(session, period, period.until, teams=(deps.team_id,))
+    picture = charts.weekly_chart(report, title=f"Incidents, {label}")
+    channel = deps.slack.open_dm(user_id)
+    attempt.upload(deps.slack, channel, f"firebell-report-{period.until:%Y%m%d-%H%M%S}.png",
+                   f"Incident report: {label}", picture, report_blocks.chart_comment(report, period))

@@ -1,0 +1,54 @@
+"""The rows a report reads: plain columns of the incidents declared in a period and of their clock runs and
+escalations, three queries, no ORM objects (a report over years of incidents never loads them)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from bot.domain.incident import incident_ref
+from bot.domain.kpi import ClockResult, IncidentRecord, run_outcome
+from storage.models import IncidentRow, PageRow, SlaClockRow
+
+RESOLVED = "resolved"
+
+
+def _in_period(query: Select, since: datetime, until: datetime, teams: Sequence[str],
+               severity: str | None) -> Select:
+    query = query.where(IncidentRow.declared_at >= since, IncidentRow.declared_at < until)
+    if teams:
+        query = query.where(IncidentRow.team_id.in_(teams))
+    if severity is not None:
+        query = query.where(IncidentRow.severity == severity)
+    return query
+
+
+def incident_records(session: Session, since: datetime, until: datetime, now: datetime, *,
+                     teams: Sequence[str] = (), severity: str | None = None) -> Iterator[IncidentRecord]:
+    """The report records of the incidents declared in [since, until), oldest first; clocks judged at ``now``."""
+    clocks: dict[int, list[ClockResult]] = defaultdict(list)
+    runs = _in_period(select(SlaClockRow.incident_id, SlaClockRow.clock, SlaClockRow.outcome, SlaClockRow.due_at,
+                             SlaClockRow.stopped_at).join(IncidentRow, IncidentRow.id == SlaClockRow.incident_id),
+                      since, until, teams, severity)
+    for incident_id, clock, outcome, due_at, stopped_at in session.execute(runs):
+        clocks[incident_id].append(ClockResult(clock, run_outcome(outcome, due_at, stopped_at, now)))
+    escalated = _in_period(select(PageRow.incident_id, func.count())
+                           .join(IncidentRow, IncidentRow.id == PageRow.incident_id)
+                           .where(PageRow.escalated_from.is_not(None)).group_by(PageRow.incident_id),
+                           since, until, teams, severity)
+    escalations = {incident_id: count for incident_id, count in session.execute(escalated)}
+    incidents = _in_period(select(IncidentRow.id, IncidentRow.team_id, IncidentRow.number, IncidentRow.severity,
+                                  IncidentRow.status, IncidentRow.declared_at, IncidentRow.acknowledged_at,
+                                  IncidentRow.resolved_at, IncidentRow.reopened_at, IncidentRow.root_cause_category),
+                           since, until, teams, severity).order_by(IncidentRow.declared_at, IncidentRow.id)
+    for (incident_id, team_id, number, sev, status, declared_at, acknowledged_at, resolved_at, reopened_at,
+         category) in session.execute(incidents):
+        yield IncidentRecord(
+            ref=incident_ref(number), team_id=team_id, severity=sev, declared_at=declared_at,
+            acknowledged_at=acknowledged_at, resolved_at=resolved_at if status == RESOLVED else None,
+            reopened=reopened_at is not None, root_cause_category=category,
+            escalations=escalations.get(incident_id, 0), clocks=tuple(clocks.get(incident_id, ())))
