@@ -83,3 +83,31 @@ class KeyedLocks:
     def hold(self, key: Hashable) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
+
+
+class Coalescing:
+    """Work that many changes ask for but one run satisfies (refreshing dashboards): at most one run at a time, and
+    requests made while it runs are met by one more run after it, never one per request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = False
+        self._again = False
+
+    def request(self, background: Background, work: Work) -> None:
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+            self._running = True
+        background.submit(lambda: self._run(work))
+
+    def _run(self, work: Work) -> None:
+        again = True
+        while again:
+            try:
+                work()
+            finally:
+                with self._lock:
+                    again, self._again = self._again, False
+                    self._running = again

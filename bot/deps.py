@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.background import Background, KeyedLocks
+from bot.background import Background, Coalescing, KeyedLocks
 from bot.caching import ChangeAwareCache
 from bot.config import FirebellConfig
 from bot.observability.metrics import Metrics
@@ -35,4 +35,5 @@ class Deps:
     clock: Clock = utc_now
     cache: ChangeAwareCache = field(default_factory=ChangeAwareCache)  # reads many ask for, dropped on a change
     declare_locks: KeyedLocks = field(default_factory=KeyedLocks)  # orders one team's declares on SQLite
+    home_refresh: Coalescing = field(default_factory=Coalescing)  # App Home dashboards, refreshed after changes
     metrics: Metrics = field(default_factory=lambda: Metrics(process=False))  # what /metrics reports

@@ -13,8 +13,8 @@ from bot.domain.errors import FirebellError
 from bot.services import incidents, lifecycle, paging
 from bot.services.change import Target
 from bot.slack import modals
-from bot.slack.ids import Action
-from handlers.common import before_ack, open_form, reply_after_ack, reply_in_channel
+from bot.slack.ids import Action, DeclareMetadata
+from handlers.common import before_ack, open_form, reply_after_ack, reply_by_dm, reply_in_channel
 
 
 def register(app: App) -> None:
@@ -23,6 +23,7 @@ def register(app: App) -> None:
     app.action(Action.RESOLVE.value)(handle_resolve_action)
     app.action(Action.PAGE.value)(handle_page_action)
     app.action(Action.PAGE_ACKNOWLEDGE.value)(handle_page_acknowledge_action)
+    app.action(Action.DECLARE.value)(handle_declare_action)
 
 
 def _where(body: dict[str, Any], deps: Deps) -> tuple[str, str, Target]:
@@ -73,11 +74,19 @@ def handle_page_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
 
 
 def handle_page_acknowledge_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
-    """The Acknowledge button in a page's DM; its value is the page id."""
-    user_id, channel_id = body["user"]["id"], body["channel"]["id"]
+    """The Acknowledge button in a page's DM, or on App Home (no channel: answered by DM); its value is the page id."""
+    user_id, channel_id = body["user"]["id"], (body.get("channel") or {}).get("id")
     page_id = int(body["actions"][0]["value"])
 
     def acknowledge() -> None:
         paging.acknowledge_page(deps, page_id, user_id)
 
-    before_ack(ack, deps, acknowledge, reply_in_channel(deps, channel_id, user_id))
+    reply = reply_in_channel(deps, channel_id, user_id) if channel_id else reply_by_dm(deps, user_id)
+    before_ack(ack, deps, acknowledge, reply)
+
+
+def handle_declare_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    """App Home's Declare incident button: the declare form, as from the shortcut."""
+    ack()
+    open_form(deps, body["trigger_id"], modals.declare_modal(DeclareMetadata(origin="shortcut")),
+              reply_by_dm(deps, body["user"]["id"]))

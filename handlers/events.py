@@ -7,8 +7,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.services import incidents
-from bot.slack import render
+from bot.services import home, incidents
 
 
 def register(app: App) -> None:
@@ -21,4 +20,4 @@ def handle_app_home_opened_event(event: dict[str, Any], body: dict[str, Any], de
         return
     if body.get("event_id") and not incidents.claim_once(deps, f"event:{body['event_id']}"):
         return
-    deps.slack.publish_home(event["user"], render.home_view(incidents.open_incidents(deps, deps.team_id)))
+    home.opened(deps, event["user"])

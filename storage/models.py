@@ -177,6 +177,16 @@ class SlaClockRow(Base):
     by_seconds: Mapped[int | None] = mapped_column(Integer)  # by how much it was met (margin) or breached (overrun)
 
 
+class HomeViewerRow(Base):
+    """Who opened Firebell's App Home, and when last: their home is refreshed when incidents change."""
+
+    __tablename__ = "home_viewers"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class SeverityChangeRow(Base):
     """One change of an incident's severity: from, to, by whom, when (the incident's severity history)."""
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain.incident import Incident
 from bot.messages import fix_for
-from bot.services import incidents
+from bot.services import home, incidents
 from bot.services.effects import Attempt, Executors, Failure, incident_of_lane
 from bot.slack import render
 from bot.slack.gateway import SlackCallFailed
@@ -81,6 +81,7 @@ def update_card(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
     deps.slack.update(incident.channel_id, incident.card_ts, render.incident_summary(incident),
                       render.incident_card(incident, deps.clock()))
     deps.slack.set_topic(incident.channel_id, render.channel_topic(incident))
+    home.refresh_soon(deps)
 
 
 def post_card(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
@@ -92,6 +93,7 @@ def post_card(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
         with deps.db.transaction() as session:
             repo.set_card_ts(session, incident_id, ts)
     deps.slack.pin(incident.channel_id, ts)
+    home.refresh_soon(deps)
 
 
 def post(deps: Deps, *, attempt: Attempt, channel: str, text: str, blocks: list[dict] | None = None) -> None:

@@ -29,7 +29,8 @@ class Action(StrEnum):
     POST_UPDATE = "incident_post_update"
     RESOLVE = "incident_resolve"
     PAGE = "incident_page"
-    PAGE_ACKNOWLEDGE = "page_acknowledge"  # the button in a page's DM
+    PAGE_ACKNOWLEDGE = "page_acknowledge"  # the button in a page's DM (and on App Home)
+    DECLARE = "home_declare"  # App Home's Declare incident button
 
 
 class DeclareBlock(StrEnum):

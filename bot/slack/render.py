@@ -14,7 +14,6 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     SectionBlock,
 )
-from slack_sdk.models.views import View
 
 from bot.domain.humanize import duration, span
 from bot.domain.incident import Incident, PageView, Role, Severity, Status
@@ -273,11 +272,6 @@ def page_note(incident: Incident, page: PageView, people: Sequence[str], note: s
     if problems:
         message += "\n⚠️ " + "; ".join(problems)
     return message
-
-
-def home_view(incidents: Sequence[Incident]) -> View:
-    """The App Home tab: how to use Firebell, and what is open right now."""
-    return View(type="home", blocks=[*incident_list(incidents)[:45], SectionBlock(text=HELP)])
 
 
 def declared_message(incident: Incident) -> str:

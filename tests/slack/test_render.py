@@ -51,9 +51,23 @@ def test_a_long_list_stays_within_a_messages_fifty_blocks():
     assert blocks[-1]["text"]["text"].startswith("…and more")
 
 
-def test_the_app_home_is_within_a_views_hundred_blocks():
-    view = render.home_view([incident(number=n) for n in range(1, 300)]).to_dict()
+def test_the_app_home_is_within_a_views_hundred_blocks_and_lists_the_most_severe_first():
+    from bot.domain.incident import PageView
+    from bot.domain.kpi import build
+    from bot.slack.home import home_view
+
+    page = PageView(id=5, tier="L1", reason="", paged_at=T0, paged_by=None, status="active", notified=("U0ME",))
+    many = [incident(number=n, severity=Severity.SEV1 if n == 3 else Severity.SEV3, pages=(page,)) for n in
+            range(1, 300)]
+    view = home_view(many, "U0ME", build([], T0 - timedelta(days=30), T0)).to_dict()
+    text = json.dumps(view["blocks"], ensure_ascii=False)
     assert view["type"] == "home" and len(view["blocks"]) <= 100
+    assert "Open incidents (299)" in text and "…and 259 more, less severe" in text
+    assert "Waiting for you (299)" in text and "…and 289 more pages" in text
+    first = next(b for b in view["blocks"] if b["type"] == "section" and "INC-" in b["text"]["text"]
+                 and "accessory" not in b)
+    assert first["text"]["text"].startswith("🔴 *INC-3* · SEV1")
+    assert "No incidents were declared in the last 30 days." in text
 
 
 def test_an_sla_reminder_names_who_acts_and_says_when_it_is_late():

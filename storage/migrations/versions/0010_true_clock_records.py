@@ -1,4 +1,4 @@
-"""true SLA records: each stopped clock run keeps its outcome; the severity history
+"""true SLA records: each stopped clock run keeps its outcome; the severity history; who opened App Home
 
 Revision ID: 0010
 Revises: 0009
@@ -10,6 +10,7 @@ Create Date: 2026-12-02 15:40:00
   newer run of the same clock stops where that run starts; every run of a resolved incident stops at its resolve.
 - ``severity_changes`` records each change (from, to, by, at); it is filled from the timeline's severity events
   ("Severity SEV1 → SEV2"), which every Firebell has written.
+- ``home_viewers``: who opened the App Home tab and when last (their dashboard is refreshed when incidents change).
 """
 import re
 from datetime import UTC, datetime
@@ -49,6 +50,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_severity_changes')),
     )
     op.create_index(op.f('ix_severity_changes_incident_id'), 'severity_changes', ['incident_id'], unique=False)
+    op.create_table(
+        'home_viewers',
+        sa.Column('team_id', sa.String(length=32), nullable=False),
+        sa.Column('user_id', sa.String(length=32), nullable=False),
+        sa.Column('opened_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('team_id', 'user_id', name=op.f('pk_home_viewers')),
+    )
+    op.create_index(op.f('ix_home_viewers_opened_at'), 'home_viewers', ['opened_at'], unique=False)
     _settle_clock_runs(op.get_bind())
     _fill_severity_history(op.get_bind())
 
@@ -96,6 +105,8 @@ def _fill_severity_history(bind: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_home_viewers_opened_at'), table_name='home_viewers')
+    op.drop_table('home_viewers')
     op.drop_index(op.f('ix_severity_changes_incident_id'), table_name='severity_changes')
     op.drop_table('severity_changes')
     with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
