@@ -2,13 +2,13 @@
 
 Every figure is measured in this run beside its floor, so machine noise shows in both:
 - answer latency of signed `/incident help` and `/incident list` at concurrency 1 and 10, against a bare Bolt app
-  with a no-op listener served by the same HTTP server (bench/bare_app.py);
+  with a no-op listener served by the same HTTP server (bench/bare_app.py); and of `/incident report 30d` at 10;
 - declare end to end (request → channel, pinned card and announcement at the Slack stand-in), SQLite and PostgreSQL;
 - declares per second sustained for 30 s, and the peak RSS of `firebell serve` after it;
 - notice lateness with 1,000 open incidents (bench/notice_lateness.py);
 - history scale: `/incident list`, `export --since 30d` and the post-incident report at 1,000 and 100,000 incidents.
 Options: --quick (shorter runs), --postgres URL (default postgresql://postgres@127.0.0.1:5432/test; "" to skip),
---only latency,declare,throughput,lateness,history (some sections only).
+--only latency,report,declare,throughput,lateness,history (some sections only).
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ class StandIn:
 
 
 CONFIG = "broadcast_channel: C0INCIDENTS\n"
-SECTIONS = ("latency", "declare", "throughput", "lateness", "history")
+SECTIONS = ("latency", "report", "declare", "throughput", "lateness", "history")
 
 
 def answer_latency(rows: list[str], slack: StandIn, tmp: Path, requests: int) -> None:
@@ -197,6 +197,35 @@ def answer_latency(rows: list[str], slack: StandIn, tmp: Path, requests: int) ->
                 ratio = pct(ours, 99) / pct(floor, 99)
                 rows.append(row(f"/incident {text} c={concurrency}", ours, floor,
                                 f"p99 {ratio:.2f}x bare" + (" (target 1.5x)" if concurrency == 10 else "")))
+    finally:
+        bare.stop()
+        firebell.stop()
+
+
+def report_latency(rows: list[str], slack: StandIn, tmp: Path, requests: int) -> None:
+    """`/incident report 30d` at concurrency 10 over 1,000 stored incidents (about 30 in the period), against the bare
+    app's `help`. Each answer also queues its chart, which the outbox draws and sends after the answer: the drawing
+    competes for the same two cores while the answers are measured."""
+    from report import seed  # bench/report.py
+
+    from storage import migrate
+    from storage.db import Database
+
+    url = f"sqlite:///{tmp}/report.db"
+    db = Database.from_url(url)
+    migrate.upgrade(db.engine)
+    seed(db, 1000, slack.team_id)
+    db.dispose()
+    bare = Served(["bench/bare_app.py", "PORT"], slack, f"sqlite:///{tmp}/bare-report.db", tmp / "bare-report")
+    firebell = Served(["-m", "bot", "serve", "--host", "127.0.0.1", "--port", "PORT"], slack, url, tmp / "report",
+                      CONFIG)
+    try:
+        command(firebell.url, "report 30d", slack.team_id, user="U0WARM")  # its chart loads matplotlib, once
+        time.sleep(3)
+        floor = load(lambda: command(bare.url, "help", slack.team_id), 10, requests)
+        ours = load(lambda: command(firebell.url, "report 30d", slack.team_id), 10, requests)
+        rows.append(row("/incident report 30d c=10", ours, floor,
+                        f"p99 {pct(ours, 99) / pct(floor, 99):.2f}x bare (target 1.5x)"))
     finally:
         bare.stop()
         firebell.stop()
@@ -294,6 +323,9 @@ def main() -> None:
         if "latency" in only:
             with StandIn() as slack:
                 answer_latency(rows, slack, tmp, requests)
+        if "report" in only:
+            with StandIn() as slack:
+                report_latency(rows, slack, tmp, requests)
         databases = [("sqlite", f"sqlite:///{tmp}/e2e.db")]
         with scratch_database((args.postgres or None) if only & {"declare", "throughput"} else None) as pg:
             if pg:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure  # noqa: E402  (after the backend is chosen)
-from matplotlib.ticker import PercentFormatter  # noqa: E402
-
-from bot.domain.kpi import Report  # noqa: E402
+from bot.domain.kpi import Report
 
 
 def weekly_chart(report: Report, *, title: str) -> bytes:
     """Two panels over the report's weeks: median time to acknowledge and to resolve (minutes), and SLA compliance
-    (percent of clock runs met). Weeks with nothing to measure are gaps, not zeros."""
+    (percent of clock runs met). Weeks with nothing to measure are gaps, not zeros.
+
+    matplotlib is imported here, on the first chart: it takes most of a second, which `firebell report --json` and
+    the served app's start should not pay. ``Figure`` draws without pyplot's global state, on the Agg canvas."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
     weeks = [w.start for w in report.weekly]
     labels = [f"{d:%d %b}" for d in weeks]
     positions = list(range(len(weeks)))

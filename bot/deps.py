@@ -36,4 +36,5 @@ class Deps:
     cache: ChangeAwareCache = field(default_factory=ChangeAwareCache)  # reads many ask for, dropped on a change
     declare_locks: KeyedLocks = field(default_factory=KeyedLocks)  # orders one team's declares on SQLite
     home_refresh: Coalescing = field(default_factory=Coalescing)  # App Home dashboards, refreshed after changes
+    charts: ChangeAwareCache = field(default_factory=lambda: ChangeAwareCache(ttl=60))  # drawn report charts (PNG)
     metrics: Metrics = field(default_factory=lambda: Metrics(process=False))  # what /metrics reports

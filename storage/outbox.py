@@ -24,6 +24,13 @@ def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now
                           attempts=0))
 
 
+def queued_since(session: Session, lane: str, kind: str, since: datetime) -> bool:
+    """Whether an item of ``kind`` was queued in ``lane`` since ``since`` and has not failed for good."""
+    return session.execute(select(OutboxRow.id).where(
+        OutboxRow.lane == lane, OutboxRow.kind == kind, OutboxRow.created_at >= since,
+        OutboxRow.failed_at.is_(None)).limit(1)).first() is not None
+
+
 def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[OutboxRow]:
     """The first undone item of each lane, when it is due and nobody holds it: one lane's items go one at a time,
     oldest first; other lanes go alongside. Replicas skip what another has locked (SKIP LOCKED on PostgreSQL)."""

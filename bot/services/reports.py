@@ -8,7 +8,7 @@ database of years reads only its period's incidents and never builds ORM objects
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -19,11 +19,13 @@ from bot.domain.errors import InvalidInput
 from bot.domain.periods import Period
 from bot.services.effects import Attempt, Executors
 from bot.slack import report_blocks
+from storage import outbox as outbox_rows
 from storage import reports as report_rows
 
 CHART_DM = "report chart"  # outbox kind: make the report's chart and send it to the person who asked, by DM
 SLACK_PERIODS = ("7d", "30d", "90d")
 DEFAULT_SLACK_PERIOD = "30d"
+CHART_EVERY = timedelta(minutes=1)  # at most one chart DM per person in this time
 
 
 def register(executors: Executors) -> None:
@@ -54,14 +56,25 @@ def slack_period(text: str, now: datetime) -> Period:
 
 def headline(deps: Deps, user_id: str, text: str) -> tuple[Period, kpi.Report]:
     """`/incident report`: the team's report for the period, answered at once; its chart is queued for the asker's
-    DM (made after the answer, in the outbox: a slow chart never delays Slack's 3 seconds)."""
-    now = deps.clock()
-    period = slack_period(text, now)
-    with deps.db.read() as session:
-        report = build(session, period, now, teams=(deps.team_id,))
+    DM (made after the answer, in the outbox: a slow chart never delays Slack's 3 seconds). The figures are kept a
+    second between changes, like the open list (many may ask at once); a person who asks again within a minute gets
+    the figures, not one more chart in their DM."""
+    slack_period(text, deps.clock())  # a wrong period is answered before anything is read
+
+    def read() -> tuple[Period, kpi.Report]:
+        now = deps.clock()
+        period = slack_period(text, now)
+        with deps.db.read() as session:
+            return period, build(session, period, now, teams=(deps.team_id,))
+
+    period, report = deps.cache.get(("report", deps.team_id, text.strip().lower() or DEFAULT_SLACK_PERIOD), read)
+    lane = f"report:{user_id}"
     if not report.empty:
+        with deps.db.read() as session:
+            if outbox_rows.queued_since(session, lane, CHART_DM, outbox_rows.now() - CHART_EVERY):
+                return period, report
         with deps.db.transaction() as session:
-            deps.outbox.enqueue_in(session, f"report:{user_id}", CHART_DM, {
+            deps.outbox.enqueue_in(session, lane, CHART_DM, {
                 "user_id": user_id, "since": period.since.isoformat(), "until": period.until.isoformat(),
                 "label": period.label})
         deps.outbox.wake()
@@ -69,11 +82,17 @@ def headline(deps: Deps, user_id: str, text: str) -> tuple[Period, kpi.Report]:
 
 
 def send_chart(deps: Deps, *, attempt: Attempt, user_id: str, since: str, until: str, label: str) -> None:
-    """Outbox executor: the chart of the period the person asked for, as a PNG in their DM, once."""
+    """Outbox executor: the chart of the period the person asked for, as a PNG in their DM, once. A chart of the
+    same period drawn less than a minute ago is sent again rather than drawn again (drawing takes a few hundred
+    milliseconds of CPU, which a burst of requests would take from everyone else)."""
     period = Period(datetime.fromisoformat(since), datetime.fromisoformat(until), label)
-    with deps.db.read() as session:
-        report = build(session, period, period.until, teams=(deps.team_id,))
-    picture = charts.weekly_chart(report, title=f"Incidents, {label}")
+
+    def draw() -> tuple[kpi.Report, bytes]:
+        with deps.db.read() as session:
+            report = build(session, period, period.until, teams=(deps.team_id,))
+        return report, charts.weekly_chart(report, title=f"Incidents, {label}")
+
+    report, picture = deps.charts.get(("report chart", deps.team_id, label), draw)
     channel = deps.slack.open_dm(user_id)
     attempt.upload(deps.slack, channel, f"firebell-report-{period.until:%Y%m%d-%H%M%S}.png",
                    f"Incident report: {label}", picture, report_blocks.chart_comment(report, period))

@@ -220,6 +220,9 @@ def test_slash_report_answers_the_figures_to_the_person_and_dms_the_chart(timed:
     [shared] = [m for m in timed.slack.dms(ALICE) if png.id in m.files]
     assert png.completed and png.channels == [shared.channel] and png.title == "Incident report: the last 7 days"
     assert "Incidents in the last 7 days: 5 declared, MTTA median 16m" in shared.text
+    assert "*5* declared" in answer(timed.driver.slash_command(ALICE, "report 7d", channel_id="C0GENERAL"))
+    timed.firebell.settle(60)
+    assert len([f for f in timed.slack.files if f.filetype == "png"]) == 1  # asked again within a minute: no spam
 
 
 def test_slash_report_of_an_empty_period_says_so_and_a_bad_period_says_how_to_write_it(timed: Timed):
