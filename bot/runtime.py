@@ -24,11 +24,23 @@ from bot.observability import logs
 from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
 from bot.scheduling import Deadlines, Scheduler
-from bot.services import declare, escalation, knowledge, page_notices, reports, sla_notices, slack_effects
+from bot.services import (
+    declare,
+    escalation,
+    feedback,
+    followups,
+    knowledge,
+    page_notices,
+    postmortems,
+    reports,
+    sla_notices,
+    slack_effects,
+)
 from bot.services.effects import Executors
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from bot.web import WSGIApp, build_wsgi, health, route
 from bot.web import metrics as metrics_door
+from storage import followups as follow_up_rows
 from storage import migrate, schedule
 from storage.db import Database, DatabaseUnavailable
 
@@ -99,6 +111,9 @@ def outbox_executors() -> Executors:
     declare.register(executors)
     knowledge.register(executors)
     reports.register(executors)
+    followups.register(executors)
+    postmortems.register(executors)
+    feedback.register(executors)
     return executors
 
 
@@ -107,6 +122,7 @@ def deadline_handlers(deps: Deps) -> Deadlines:
     deadlines = Deadlines(deps, deps.db)
     deadlines.register(schedule.SLA_NOTICE, sla_notices.send_due)
     deadlines.register(schedule.ESCALATION, escalation.escalate_due)
+    deadlines.register(follow_up_rows.REMINDER, followups.remind_due)
     return deadlines
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,7 @@ from slack_sdk.models.views import View
 
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
-from bot.services import incidents, lifecycle, paging
+from bot.services import feedback, incidents, lifecycle, paging
 from bot.services.change import Target
 from bot.slack import modals
 from bot.slack.ids import Action, DeclareMetadata
@@ -24,6 +25,7 @@ def register(app: App) -> None:
     app.action(Action.PAGE.value)(handle_page_action)
     app.action(Action.PAGE_ACKNOWLEDGE.value)(handle_page_acknowledge_action)
     app.action(Action.DECLARE.value)(handle_declare_action)
+    app.action(re.compile(rf"^{Action.FEEDBACK.value}_[1-5]$"))(handle_feedback_action)
 
 
 def _where(body: dict[str, Any], deps: Deps) -> tuple[str, str, Target]:
@@ -83,6 +85,21 @@ def handle_page_acknowledge_action(ack: Ack, body: dict[str, Any], deps: Deps) -
 
     reply = reply_in_channel(deps, channel_id, user_id) if channel_id else reply_by_dm(deps, user_id)
     before_ack(ack, deps, acknowledge, reply)
+
+
+def handle_feedback_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    """A score button in the feedback DM: recorded at once, then a form for an optional comment."""
+    user_id = body["user"]["id"]
+    incident_id, score = (int(part) for part in body["actions"][0]["value"].split(":", 1))
+    reply = reply_by_dm(deps, user_id)
+    try:
+        incident = feedback.score(deps, user_id, incident_id, score)
+    except FirebellError as exc:
+        ack()
+        reply_after_ack(deps, reply, exc.message)
+        return
+    ack()
+    open_form(deps, body["trigger_id"], modals.comment_modal(incident, score), reply)
 
 
 def handle_declare_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:

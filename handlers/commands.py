@@ -8,20 +8,25 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
-from bot.services import clocks, incidents, knowledge, lifecycle, paging, problems, reports
+from bot.services import clocks, followups, incidents, knowledge, lifecycle, paging, problems, reports
 from bot.services import declare as declaring
 from bot.services.change import Target
+from bot.slack import followups as follow_up_lists
 from bot.slack import knowledge as learnt
 from bot.slack import modals, render, report_blocks
 from bot.slack.command_parser import (
     Acknowledge,
+    AddFollowUp,
     AddNote,
     AssignRole,
     ChangeProblem,
     Command,
     Declare,
+    Describe,
+    FollowUpDone,
     Help,
     LinkProblem,
+    ListFollowUps,
     ListOpen,
     ListProblems,
     NewProblem,
@@ -85,6 +90,13 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> 
         case ListProblems():
             text, blocks = learnt.problem_list(problems.unresolved(deps))
             ack(text=text, blocks=blocks)
+        case ListFollowUps(mine=mine):
+            text, blocks = follow_up_lists.listing(followups.listing(deps, user if mine else None), deps.clock(),
+                                                   mine=mine)
+            ack(text=text, blocks=blocks)
+        case FollowUpDone(follow_up=number):
+            followups.done(deps, deps.team_id, user, number)
+            ack(text=f"Follow-up #{number} is done.")
         case ShowReport(period=period):
             period_shown, report = reports.headline(deps, user, period)
             text, blocks = report_blocks.headline(report, period_shown)
@@ -156,5 +168,11 @@ def on_incident(ack: Ack, command: dict[str, Any], deps: Deps, parsed: OnInciden
             ack()
         case UnlinkProblem():
             problems.unlink(deps, target, user)
+            ack()
+        case AddFollowUp(text=text):
+            item = followups.add(deps, target, user, text)
+            ack(text=f"Added follow-up {item.ref}.")
+        case Describe(text=text):
+            lifecycle.describe(deps, target, user, text)
             ack()
 

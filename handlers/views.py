@@ -11,11 +11,13 @@ from bot.domain.errors import FirebellError, InvalidInput
 from bot.domain.incident import Status
 from bot.domain.rules import parse_severity
 from bot.services import declare as declaring
-from bot.services import lifecycle, paging
+from bot.services import feedback, lifecycle, paging
 from bot.services.change import Target
+from bot.slack import modals
 from bot.slack.ids import (
     DeclareBlock,
     DeclareMetadata,
+    FeedbackMetadata,
     IncidentMetadata,
     MessageMetadata,
     PageBlock,
@@ -34,6 +36,7 @@ def register(app: App) -> None:
     app.view(ViewId.RESOLVE.value)(handle_resolve_submission)
     app.view(ViewId.ADD_TO_TIMELINE.value)(handle_add_to_timeline_submission)
     app.view(ViewId.PAGE.value)(handle_page_submission)
+    app.view(ViewId.FEEDBACK.value)(handle_feedback_submission)
 
 
 def _refuse(ack: Ack, exc: FirebellError, default_block: str) -> None:
@@ -88,6 +91,7 @@ def handle_resolve_submission(ack: Ack, body: dict[str, Any], view: dict[str, An
             root_cause=values.get(ResolveBlock.ROOT_CAUSE) or "",
             resolution=values.get(ResolveBlock.RESOLUTION) or "",
             follow_ups=(values.get(ResolveBlock.FOLLOW_UPS) or "").splitlines(),
+            lessons=values.get(ResolveBlock.LESSONS) or "",
         )
     except FirebellError as exc:
         _refuse(ack, exc, ResolveBlock.CATEGORY)
@@ -115,5 +119,16 @@ def handle_page_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any],
                     values.get(PageBlock.MESSAGE) or "")
     except FirebellError as exc:
         _refuse(ack, exc, PageBlock.TIER)
+        return
+    ack()
+
+
+def handle_feedback_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    metadata = FeedbackMetadata.model_validate_json(view["private_metadata"])
+    try:
+        feedback.comment(deps, body["user"]["id"], metadata.incident_id,
+                         flatten_state(view).get(modals.FEEDBACK_COMMENT) or "")
+    except FirebellError as exc:
+        _refuse(ack, exc, modals.FEEDBACK_COMMENT)
         return
     ack()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.domain.incident import incident_ref
@@ -65,6 +65,7 @@ class IncidentRow(Base):
     root_cause_category: Mapped[str | None] = mapped_column(String(75))
     root_cause: Mapped[str | None] = mapped_column(Text)
     resolution: Mapped[str | None] = mapped_column(Text)
+    lessons_learned: Mapped[str | None] = mapped_column(Text)
     last_update_at: Mapped[datetime | None]  # the last status update: the update-cadence clock restarts there
     reopened_at: Mapped[datetime | None]  # the resolve and update clocks restart there
     declare_key: Mapped[str | None] = mapped_column(String(80))  # the accepted declare it came from (unique)
@@ -102,15 +103,23 @@ class TimelineEventRow(Base):
 
 
 class FollowUpRow(Base):
-    """An action item captured at resolve, one per line of the form."""
+    """An action an incident leaves behind (a line of the resolve form, or `/incident followup add`): its owner, its
+    due date, open until done. Its id is the N of `/incident followup done N`."""
 
     __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_open", "owner", postgresql_where=text("done_at IS NULL"),
+                            sqlite_where=text("done_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    owner: Mapped[str | None] = mapped_column(String(32))  # a Slack user id
+    owner_name: Mapped[str | None] = mapped_column(String(80))  # "@name" as typed, until it is matched to a user
+    due_on: Mapped[date | None] = mapped_column(Date)
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class PageRow(Base):
@@ -177,6 +186,28 @@ class SlaClockRow(Base):
     by_seconds: Mapped[int | None] = mapped_column(Integer)  # by how much it was met (margin) or breached (overrun)
 
 
+class FeedbackRow(Base):
+    """One person's answer to "How did the response to INC-N go?": a score of 1 to 5 and an optional comment."""
+
+    __tablename__ = "feedback"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class PersonRow(Base):
+    """A Slack user's name as Slack gave it (users.info), kept so reports show names without asking again."""
+
+    __tablename__ = "people"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    looked_up_at: Mapped[datetime]
+
+
 class HomeViewerRow(Base):
     """Who opened Firebell's App Home, and when last: their home is refreshed when incidents change."""
 
@@ -218,10 +249,11 @@ class DeadlineRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(120))  # e.g. "sla:ack:2026-11-24T10:00:00+00:00:0.5", "page:12"
-    kind: Mapped[str] = mapped_column(String(16))  # "sla" or "page"
+    kind: Mapped[str] = mapped_column(String(16))  # "sla", "page" or "followup"
     clock: Mapped[str | None] = mapped_column(String(16))
     fraction: Mapped[float | None] = mapped_column(Float)
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
+    follow_up_id: Mapped[int | None] = mapped_column(Integer)  # a follow-up's reminder (deleted with its incident)
     due_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(80))

@@ -1,5 +1,5 @@
-"""The rows a report reads: plain columns of the incidents declared in a period and of their clock runs and
-escalations, three queries, no ORM objects (a report over years of incidents never loads them)."""
+"""The rows a report reads: plain columns of the incidents declared in a period and of their clock runs,
+escalations and feedback scores, four queries, no ORM objects (a report over years of incidents never loads them)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.incident import incident_ref
 from bot.domain.kpi import ClockResult, IncidentRecord, run_outcome
-from storage.models import IncidentRow, PageRow, SlaClockRow
+from storage.models import FeedbackRow, IncidentRow, PageRow, SlaClockRow
 
 RESOLVED = "resolved"
 
@@ -41,6 +41,11 @@ def incident_records(session: Session, since: datetime, until: datetime, now: da
                            .where(PageRow.escalated_from.is_not(None)).group_by(PageRow.incident_id),
                            since, until, teams, severity)
     escalations = {incident_id: count for incident_id, count in session.execute(escalated)}
+    scores: dict[int, list[int]] = defaultdict(list)
+    rated = _in_period(select(FeedbackRow.incident_id, FeedbackRow.score)
+                       .join(IncidentRow, IncidentRow.id == FeedbackRow.incident_id), since, until, teams, severity)
+    for incident_id, score in session.execute(rated):
+        scores[incident_id].append(score)
     incidents = _in_period(select(IncidentRow.id, IncidentRow.team_id, IncidentRow.number, IncidentRow.severity,
                                   IncidentRow.status, IncidentRow.declared_at, IncidentRow.acknowledged_at,
                                   IncidentRow.resolved_at, IncidentRow.reopened_at, IncidentRow.root_cause_category),
@@ -51,4 +56,5 @@ def incident_records(session: Session, since: datetime, until: datetime, now: da
             ref=incident_ref(number), team_id=team_id, severity=sev, declared_at=declared_at,
             acknowledged_at=acknowledged_at, resolved_at=resolved_at if status == RESOLVED else None,
             reopened=reopened_at is not None, root_cause_category=category,
-            escalations=escalations.get(incident_id, 0), clocks=tuple(clocks.get(incident_id, ())))
+            escalations=escalations.get(incident_id, 0), clocks=tuple(clocks.get(incident_id, ())),
+            scores=tuple(scores.get(incident_id, ())))

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.domain.followups import FollowUp, FollowUpLine
 from bot.domain.incident import Incident, PageView, Severity, SeverityChange, Status, TimelineEntry
 from storage import fresh, schedule
 from storage.models import (
@@ -115,10 +116,20 @@ def find_by_id(session: Session, incident_id: int) -> IncidentRow | None:
     return session.get(IncidentRow, incident_id)
 
 
-def add_follow_ups(session: Session, incident: IncidentRow, items: Sequence[str], *, by: str, at: datetime) -> None:
-    session.add_all(FollowUpRow(incident_id=incident.id, text=item, created_by=by, created_at=at) for item in items)
+def add_follow_ups(session: Session, incident: IncidentRow, items: Sequence[FollowUpLine], *, by: str,
+                   at: datetime) -> list[FollowUpRow]:
+    rows = [FollowUpRow(incident_id=incident.id, text=item.text, owner=item.owner, owner_name=item.owner_name,
+                        due_on=item.due, created_by=by, created_at=at) for item in items]
+    session.add_all(rows)
     session.flush()
     session.expire(incident, ["follow_ups"])
+    return rows
+
+
+def follow_up(row: FollowUpRow, incident: IncidentRow) -> FollowUp:
+    return FollowUp(id=row.id, incident_number=incident.number, text=row.text, created_by=row.created_by,
+                    owner=row.owner, owner_name=row.owner_name, due=row.due_on, done_at=row.done_at,
+                    done_by=row.done_by, channel_id=incident.channel_id)
 
 
 def find_by_declare_key(session: Session, key: str) -> IncidentRow | None:
@@ -197,7 +208,8 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
             TimelineEntry(at=e.at, kind=e.kind, actor=e.actor, text=e.text, permalink=e.permalink)
             for e in timeline
         ),
-        follow_ups=tuple(f.text for f in row.follow_ups) if with_timeline else (),
+        follow_ups=tuple(follow_up(f, row) for f in row.follow_ups) if with_timeline else (),
+        lessons_learned=row.lessons_learned,
         pages=tuple(
             PageView(id=p.id, tier=p.tier, reason=p.reason, paged_at=p.paged_at, paged_by=p.paged_by, status=p.status,
                      acknowledged_at=p.acknowledged_at, acknowledged_by=p.acknowledged_by,

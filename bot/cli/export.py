@@ -9,8 +9,7 @@ import sys
 from bot.cli.common import CommandError, database, duration
 from bot.deps import utc_now
 from bot.domain.incident import incident_ref, parse_ref
-from bot.domain.postmortem import postmortem
-from bot.services import incidents, problems
+from bot.services import incidents, postmortems, problems
 from storage import repositories
 
 
@@ -49,11 +48,12 @@ def run_postmortem(args: argparse.Namespace) -> int:
     db = database()
     with db.read() as session:
         found = repositories.find_incidents_by_number(session, number, args.team)
-    if not found:
-        where = f" in team {args.team}" if args.team else ""
-        raise CommandError(f"there is no incident {ref}{where}")
-    if len(found) > 1:
-        teams = ", ".join(i.team_id for i in found)
-        raise CommandError(f"{ref} exists in several teams ({teams}); name one with --team")
-    sys.stdout.write(postmortem(found[0]))
+        if not found:
+            where = f" in team {args.team}" if args.team else ""
+            raise CommandError(f"there is no incident {ref}{where}")
+        if len(found) > 1:
+            teams = ", ".join(i.team_id for i in found)
+            raise CommandError(f"{ref} exists in several teams ({teams}); name one with --team")
+        report = postmortems.text(session, found[0])
+    sys.stdout.write(report)
     return 0

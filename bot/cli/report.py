@@ -123,6 +123,10 @@ def table(report: kpi.Report, period: Period, severity: str | None, teams: list[
     lines += ["", f"  {'severity':<10}{'incidents':>10}  {'MTTA median':>12}  {'MTTR median':>12}"]
     lines += [f"  {sev.upper():<10}{figures.incidents:>10}  {words.seconds(figures.mtta.median):>12}  "
               f"{words.seconds(figures.mttr.median):>12}" for sev, figures in report.by_severity.items()]
+    rated = report.satisfaction
+    if rated.count:
+        lines += ["", f"  satisfaction: {rated.mean:.2f} of 5 from {rated.count} answers ("
+                      + ", ".join(f"{score}: {n}" for score, n in rated.distribution.items()) + ")"]
     if report.by_root_cause_category:
         lines += ["", "  root causes: " + ", ".join(f"{name} {count}"
                                                      for name, count in report.by_root_cause_category.items())]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.followups import FollowUp
 from bot.domain.sla import ClockRun
 
 
@@ -127,7 +128,8 @@ class Incident:
     root_cause: str | None = None
     resolution: str | None = None
     timeline: tuple[TimelineEntry, ...] = field(default=())
-    follow_ups: tuple[str, ...] = field(default=())
+    follow_ups: tuple[FollowUp, ...] = field(default=())  # with the timeline only
+    lessons_learned: str | None = None
     pages: tuple[PageView, ...] = field(default=())
     clocks: tuple[ClockRun, ...] = field(default=())  # every run of every SLA clock, oldest first
     severity_history: tuple[SeverityChange, ...] = field(default=())  # oldest first (with the timeline only)

@@ -13,6 +13,8 @@ Definitions (the README says the same):
   be met). Compliance = met / (met + breached), None when both are 0. The update clock has one run per cycle.
 - An incident is counted under its severity at the end (after any upgrade or downgrade); each clock run was judged
   against the target in force while it ran.
+- Satisfaction: the feedback scores (1 to 5) people gave the response to the period's incidents: count, mean and
+  how many gave each score.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class IncidentRecord:
     root_cause_category: str | None
     escalations: int
     clocks: tuple[ClockResult, ...] = ()
+    scores: tuple[int, ...] = ()  # feedback on the response, 1 to 5, one per person who answered
 
     @property
     def time_to_acknowledge(self) -> float | None:
@@ -135,6 +138,26 @@ def compliance(results: Iterable[ClockResult]) -> Compliance:
 
 
 @dataclass(frozen=True)
+class Satisfaction:
+    """Feedback scores of the period's incidents: how many, their mean, how many gave each score."""
+
+    count: int
+    mean: float | None
+    distribution: dict[int, int]
+
+    def to_json(self) -> dict[str, object]:
+        return {"count": self.count, "mean": None if self.mean is None else round(self.mean, 2),
+                "distribution": {str(score): n for score, n in self.distribution.items()}}
+
+
+def satisfaction(scores: Iterable[int]) -> Satisfaction:
+    given = list(scores)
+    counts = Counter(given)
+    return Satisfaction(len(given), sum(given) / len(given) if given else None,
+                        {score: counts[score] for score in range(1, 6)})
+
+
+@dataclass(frozen=True)
 class SeverityFigures:
     incidents: int
     mtta: Stats
@@ -166,6 +189,7 @@ class Report:
     escalations: int
     reopened: int
     weekly: list[Week] = field(default_factory=list)
+    satisfaction: Satisfaction = field(default_factory=lambda: satisfaction(()))
 
     @property
     def empty(self) -> bool:
@@ -193,6 +217,7 @@ def build(records: Iterable[IncidentRecord], since: datetime, until: datetime,
         escalations=sum(r.escalations for r in chosen),
         reopened=sum(1 for r in chosen if r.reopened),
         weekly=[_week(start, by_week.get(start, [])) for start in weeks(since, until)],
+        satisfaction=satisfaction(score for r in chosen for score in r.scores),
     )
 
 
@@ -240,6 +265,7 @@ def to_json(report: Report) -> dict[str, object]:
         "sla": {clock: c.to_json() for clock, c in report.sla.items()},
         "escalations": report.escalations,
         "reopened": report.reopened,
+        "satisfaction": report.satisfaction.to_json(),
         "weekly": [{"week_start": w.start.isoformat(), "declared": w.declared, "resolved": w.resolved,
                     "mtta_median_seconds": _round(w.mtta_median), "mttr_median_seconds": _round(w.mttr_median),
                     "sla_compliance": None if w.sla_compliance is None else round(w.sla_compliance, 4)}

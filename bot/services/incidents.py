@@ -106,7 +106,13 @@ def incident_json(incident: Incident, problem: str | None = None) -> dict[str, A
         "root_cause": incident.root_cause,
         "resolution": incident.resolution,
         "problem": problem,
-        "follow_ups": list(incident.follow_ups),
+        "lessons_learned": incident.lessons_learned,
+        "follow_ups": [
+            {"id": f.id, "text": f.text, "owner": f.owner, "owner_name": f.owner_name,
+             "due": f.due.isoformat() if f.due else None, "status": "open" if f.open else "done",
+             "done_at": _iso(f.done_at), "done_by": f.done_by}
+            for f in incident.follow_ups
+        ],
         "pages": [
             {"id": p.id, "tier": p.tier, "reason": p.reason, "paged_at": _iso(p.paged_at), "paged_by": p.paged_by,
              "status": p.status, "notified": list(p.notified), "acknowledged_at": _iso(p.acknowledged_at),

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.domain import permissions, postmortem, rules, transitions
+from bot.domain import followups as followup_rules
+from bot.domain import permissions, rules, transitions
 from bot.domain.errors import InvalidInput
 from bot.domain.incident import Incident, Role, Severity, Status
 from bot.domain.permissions import Restricted
 from bot.observability.logs import Event, incident_event
-from bot.services import paging
+from bot.services import feedback, followups, paging, postmortems
 from bot.services.change import Target, incident_change
 from bot.services.slack_effects import publish
 from bot.slack import render
@@ -143,6 +144,19 @@ def post_update(deps: Deps, target: Target, actor: str, text: str, status: Statu
     return incident
 
 
+def describe(deps: Deps, target: Target, actor: str, text: str) -> Incident:
+    """`/incident describe <text>`: set or replace the description (the card, search and the report show it)."""
+    text = rules.clean_description(text)
+    if not text:
+        raise InvalidInput("text", "Say what the incident is about: `/incident describe <text>`.")
+    with incident_change(deps, target) as (session, row):
+        _event(session, row, deps, "description", actor, text)
+        row.description = text
+        incident = repo.to_domain(row, with_timeline=False)
+        publish(deps, session, incident, say=f"<@{actor}> described {incident.ref}: {escape(text)}")
+    return incident
+
+
 def add_note(deps: Deps, target: Target, actor: str, text: str, *, author: str | None = None,
              at: datetime | None = None, permalink: str | None = None) -> Incident:
     """A timeline entry. From the message shortcut it keeps the message's author, time and permalink."""
@@ -176,12 +190,13 @@ def _check_open(row: IncidentRow) -> None:
 
 
 def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause: str, resolution: str,
-            follow_ups: Sequence[str] = ()) -> Incident:
+            follow_ups: Sequence[str] = (), lessons: str = "") -> Incident:
     if category not in deps.config.root_cause_categories:
         raise InvalidInput("root_cause_category", "Pick one of: " + ", ".join(deps.config.root_cause_categories))
     root_cause = _text(root_cause, "root_cause", "The root cause")
     resolution = _text(resolution, "resolution", "What fixed it")
-    items = [rules.clean_description(line)[:500] for line in follow_ups if line.strip()]
+    lessons = _text(lessons, "lessons_learned", "Lessons learned") if lessons.strip() else ""
+    items = [followup_rules.parse_line(line) for line in follow_ups if line.strip()]
     with incident_change(deps, target) as (session, row):
         _check(deps, session, row, actor, Restricted.RESOLVE)
         _check_open(row)
@@ -189,15 +204,15 @@ def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause
         row.status, row.resolved_at = Status.RESOLVED.value, now
         paging.stop_escalations(session, row, now)
         row.root_cause_category, row.root_cause, row.resolution = category, root_cause, resolution
-        repo.add_follow_ups(session, row, items, by=actor, at=now)
+        if lessons:
+            row.lessons_learned = lessons
+        followups.record(deps, session, row, items, by=actor, at=now)
         session.refresh(row)
         incident = repo.to_domain(row)
         blocks = render.resolution_blocks(incident, actor)
-        publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks,
-                upload={"filename": f"{incident.ref}-postmortem.md", "title": f"{incident.ref} post-incident report",
-                        "content": postmortem.postmortem(incident),
-                        "comment": f"The post-incident report for {incident.ref}; "
-                                   f"`firebell postmortem {incident.ref}` prints it too."})
+        publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
+        postmortems.queue_share(deps, session, incident)
+        feedback.ask(deps, session, incident)
         paging.resolve_external(deps, session, incident)
     incident_event(Event.RESOLVED, incident.ref, incident.team_id, f"by {actor} ({category})")
     return incident

@@ -29,7 +29,7 @@ POST_CARD = "post_card"
 POST = "post"
 TOPIC = "topic"
 INVITE = "invite"
-UPLOAD = "upload"
+UPLOAD = "upload"  # a text file in a channel (queued by earlier versions for the post-incident report)
 
 TOKEN_ERRORS = ("invalid_auth", "not_authed", "token_revoked", "account_inactive")
 
@@ -51,7 +51,7 @@ def serialised(blocks: Sequence[Block] | None) -> list[dict] | None:
 def publish(
     deps: Deps, session: Session, incident: Incident, *, say: str | None = None,
     say_blocks: Sequence[Block] | None = None, announce: Sequence[Block] | None = None,
-    invite: Sequence[str] | None = None, refresh: bool = True, upload: dict[str, str] | None = None,
+    invite: Sequence[str] | None = None, refresh: bool = True,
 ) -> None:
     """Within the change's transaction: refresh the card, tell the channel (and the broadcast channel)."""
     channel = incident.channel_id
@@ -66,8 +66,6 @@ def publish(
     if announce and deps.config.broadcast_channel:
         deps.outbox.enqueue(session, incident.id, POST, channel=deps.config.broadcast_channel,
                             text=render.incident_summary(incident), blocks=serialised(announce))
-    if upload:
-        deps.outbox.enqueue(session, incident.id, UPLOAD, channel=channel, **upload)
 
 
 # executors

@@ -128,6 +128,26 @@ class ListProblems:
 
 
 @dataclass(frozen=True)
+class ListFollowUps:
+    mine: bool
+
+
+@dataclass(frozen=True)
+class FollowUpDone:
+    follow_up: int
+
+
+@dataclass(frozen=True)
+class AddFollowUp(OnIncident):
+    text: str
+
+
+@dataclass(frozen=True)
+class Describe(OnIncident):
+    text: str
+
+
+@dataclass(frozen=True)
 class ShowReport:
     period: str  # "" for the default (30d); checked by the report use case
 
@@ -163,7 +183,7 @@ class UnlinkProblem(OnIncident):
 
 
 Command = (Help | ListOpen | Declare | Search | ListProblems | ShowProblem | ChangeProblem | ShowReport
-           | OnIncident)
+           | ListFollowUps | FollowUpDone | OnIncident)
 
 USAGE = {
     "declare": "`/incident declare [sev1…sev4] <title>`",
@@ -185,6 +205,9 @@ USAGE = {
                "`problem PRB-N cause <text>`",
     "problems": "`/incident problems`",
     "report": "`/incident report [7d|30d|90d]`",
+    "followups": "`/incident followups [mine]`",
+    "followup": "`/incident followup add <text> [@owner] [due YYYY-MM-DD]`, `/incident followup done <N>`",
+    "describe": "`/incident describe <text>`",
     "help": "`/incident help`",
 }
 
@@ -210,6 +233,8 @@ def parse_command(text: str) -> Command:
         return _TEAM_WIDE[verb](rest)
     if verb == "problem":
         return _problem(number, rest)
+    if verb == "followup":
+        return _followup(number, rest)
     parse = _ON_INCIDENT.get(verb)
     if parse is None:
         raise UsageError(f"`{verb}` is not an incident command. Commands: {', '.join(USAGE)}; "
@@ -244,6 +269,28 @@ def _problems(words: list[str]) -> ListProblems:
     return ListProblems()
 
 
+def _followups(words: list[str]) -> ListFollowUps:
+    if words and [w.lower() for w in words] != ["mine"]:
+        raise _usage("followups", "`followups` takes `mine` or nothing.")
+    return ListFollowUps(mine=bool(words))
+
+
+def _followup(number: int | None, rest: list[str]) -> Command:
+    action = rest[0].lower() if rest else ""
+    if action == "add":
+        text = unescape(" ".join(rest[1:]))
+        if not text:
+            raise _usage("followup", "Say what should be done.")
+        return AddFollowUp(number, text)
+    if action == "done":
+        if number is not None:
+            raise _usage("followup", "`followup done` takes the follow-up's number, not an incident's.")
+        if len(rest) != 2 or not rest[1].lstrip("#").isdigit():
+            raise _usage("followup", "Give the follow-up's number, e.g. `/incident followup done 12`.")
+        return FollowUpDone(int(rest[1].lstrip("#")))
+    raise _usage("followup", "Add one or mark one done.")
+
+
 def _report(words: list[str]) -> ShowReport:
     if len(words) > 1:
         raise _usage("report", "`report` takes one period at most.")
@@ -255,7 +302,8 @@ def _list(words: list[str]) -> ListOpen:
 
 
 _TEAM_WIDE: dict[str, Callable[[list[str]], Command]] = {"list": _list, "declare": _declare, "search": _search,
-                                                         "problems": _problems, "report": _report}
+                                                         "problems": _problems, "report": _report,
+                                                         "followups": _followups}
 
 
 def _problem(number: int | None, rest: list[str]) -> Command:
@@ -370,4 +418,5 @@ _ON_INCIDENT = {
     "update": _text("update", PostUpdate, required=False),
     "note": _text("note", AddNote, required=True),
     "reopen": _text("reopen", Reopen, required=True),
+    "describe": _text("describe", Describe, required=True),
 }

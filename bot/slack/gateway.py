@@ -178,6 +178,22 @@ class SlackGateway:
         return UserInfo(user["id"], user.get("real_name") or user.get("name") or user["id"], bool(user.get("deleted")),
                         bool(user.get("is_bot")))
 
+    def find_user(self, name: str) -> str | None:
+        """The id of the active person whose handle, display name or real name is ``name`` (any case), if one is."""
+        wanted, cursor = name.strip().lstrip("@").casefold(), None
+        for _ in range(500):  # at most 100,000 people
+            data = self._call("users.list", limit=LIST_PAGE, cursor=cursor)
+            for member in data.get("members", []):
+                profile = member.get("profile") or {}
+                names = {member.get("name"), profile.get("display_name"), profile.get("real_name"),
+                         member.get("real_name")}
+                if not member.get("deleted") and wanted in {n.casefold() for n in names if n}:
+                    return str(member["id"])
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
     # channels
 
     def create_channel(self, name: str, *, private: bool = False) -> str:

@@ -22,6 +22,7 @@ class ViewId(StrEnum):
     RESOLVE = "incident_resolve_modal"
     PAGE = "incident_page_modal"
     ADD_TO_TIMELINE = "add_to_timeline_modal"
+    FEEDBACK = "feedback_comment_modal"
 
 
 class Action(StrEnum):
@@ -31,6 +32,7 @@ class Action(StrEnum):
     PAGE = "incident_page"
     PAGE_ACKNOWLEDGE = "page_acknowledge"  # the button in a page's DM (and on App Home)
     DECLARE = "home_declare"  # App Home's Declare incident button
+    FEEDBACK = "feedback_score"  # a score button (1-5) in the feedback DM; its value is "<incident id>:<score>"
 
 
 class DeclareBlock(StrEnum):
@@ -49,6 +51,7 @@ class ResolveBlock(StrEnum):
     ROOT_CAUSE = "root_cause"
     RESOLUTION = "resolution"
     FOLLOW_UPS = "follow_ups"
+    LESSONS = "lessons_learned"
 
 
 class PageBlock(StrEnum):
@@ -73,6 +76,12 @@ class DeclareMetadata(_Metadata):
     origin: Literal["command", "shortcut", "message"]
     channel_id: str | None = None
     message_ts: str | None = None
+
+
+class FeedbackMetadata(_Metadata):
+    """The feedback comment modal's private_metadata."""
+
+    incident_id: int
 
 
 class IncidentMetadata(_Metadata):

@@ -15,6 +15,7 @@ from bot.slack.ids import (
     INPUT_ACTION,
     DeclareBlock,
     DeclareMetadata,
+    FeedbackMetadata,
     IncidentMetadata,
     MessageMetadata,
     PageBlock,
@@ -84,7 +85,10 @@ def resolve_modal(incident: Incident, categories: Sequence[str]) -> View:
                 action_id=INPUT_ACTION, options=[Option(value=c, text=c) for c in categories[:100]])),
             _text_input(ResolveBlock.ROOT_CAUSE, "Root cause", multiline=True, placeholder="Why did it happen?"),
             _text_input(ResolveBlock.RESOLUTION, "What fixed it", multiline=True),
-            _text_input(ResolveBlock.FOLLOW_UPS, "Follow-up actions (one per line)", optional=True, multiline=True),
+            _text_input(ResolveBlock.LESSONS, "Lessons learned", optional=True, multiline=True,
+                        placeholder="What went well, what did not, what would we do differently?"),
+            _text_input(ResolveBlock.FOLLOW_UPS, "Follow-up actions (one per line)", optional=True, multiline=True,
+                        placeholder="Alert on pool drain @alice due 2026-12-20"),
         ],
     )
 
@@ -113,3 +117,14 @@ def add_to_timeline_modal(metadata: MessageMetadata, incidents: Sequence[Inciden
         blocks=[InputBlock(block_id=TimelineBlock.INCIDENT, label="Incident",
                            element=StaticSelectElement(action_id=INPUT_ACTION, options=options))],
     )
+
+
+FEEDBACK_COMMENT = "comment"
+
+
+def comment_modal(incident: Incident, score: int) -> View:
+    return View(type="modal", callback_id=ViewId.FEEDBACK, title="Thank you", submit="Send", close="Skip",
+                private_metadata=FeedbackMetadata(incident_id=incident.id).model_dump_json(),
+                blocks=[SectionBlock(text=f"You gave the response to {incident.ref} a *{score}* out of 5."),
+                        _text_input(FEEDBACK_COMMENT, "Anything to add? (optional)", optional=True, multiline=True,
+                                    max_length=2000)])

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.domain.followups import FollowUp
 from bot.domain.humanize import duration, span
 from bot.domain.incident import Incident, PageView, Role, Severity, Status
 from bot.domain.sla import BREACH, ClockRun, SlaClock
@@ -31,10 +32,12 @@ HELP = f"""*Firebell: incident commands*
 • `{COMMAND} report [7d|30d|90d]`: MTTA, MTTR and SLA compliance of the period (default 30d); the chart by DM
 • `{COMMAND} problems`: open problems · `problem PRB-N`: one, with its incidents ·
   `problem PRB-N status open|known-error|resolved` · `problem PRB-N workaround <text>` · `problem PRB-N cause <text>`
+• `{COMMAND} followups [mine]`: open follow-ups of every incident (or yours) · `followup done <N>`
 In an incident's channel (elsewhere, name it: `{COMMAND} INC-7 <command>`):
 • `ack`: acknowledge · `status investigating|identified|monitoring [text]`
 • `update [text]`: a status update for the channel and stakeholders (no text: a form)
-• `note <text>`: add to the timeline · `timeline`: show it
+• `note <text>`: add to the timeline · `timeline`: show it · `describe <text>`: set the description
+• `followup add <text> [@owner] [due YYYY-MM-DD]`: an action to do after the incident (the owner is reminded)
 • `sev 1…4` · `role commander|comms|scribe @person` · `resolve` · `reopen <why>`
 • `page <tier> [message]`: page an on-call tier · `sla`: the SLA clocks · `sla pause <why>` · `sla resume`
 • `problem new <title>`: open a problem (PRB-N) for this incident · `problem link PRB-N` · `problem unlink`
@@ -161,9 +164,25 @@ def resolution_blocks(incident: Incident, actor: str) -> list[Block]:
     ]
     blocks: list[Block] = [SectionBlock(block_id="resolution", text=t.truncate("\n".join(lines), 3000))]
     if incident.follow_ups:
-        items = "\n".join(f"• {t.escape(item)}" for item in incident.follow_ups)
+        items = "\n".join(f"• {follow_up_line(item)}" for item in incident.follow_ups)
         blocks.append(SectionBlock(block_id="follow_ups", text=t.truncate(f"*Follow-ups*\n{items}", 3000)))
     return blocks
+
+
+def follow_up_owner(item: FollowUp) -> str:
+    if item.owner:
+        return t.user(item.owner)
+    return f"@{t.escape(item.owner_name)} (not matched yet)" if item.owner_name else "no owner"
+
+
+def follow_up_line(item: FollowUp, now: datetime | None = None) -> str:
+    """``#12 Add an alert on pool drain · @alice · due 2026-12-20`` (⚠️ when past due)."""
+    due = ""
+    if item.due is not None:
+        late = now is not None and item.overdue(now)
+        due = f" · {'⚠️ was ' if late else ''}due {item.due.isoformat()}"
+    done = f" · done by {t.user(item.done_by)}" if item.done_at else ""
+    return f"*{item.ref}* {t.escape(item.text)} · {follow_up_owner(item)}{due}{done}"
 
 
 def sections(header: str, lines: Sequence[str], empty: str) -> list[Block]:

@@ -183,7 +183,7 @@ def test_resolve_form_records_the_root_cause_and_closes_the_incident(running: Ru
     assert stored.status.value == "resolved" and stored.resolved_at is not None
     assert (stored.root_cause_category, stored.root_cause, stored.resolution) == (
         "configuration", "A bad index hint", "Dropped the hint")
-    assert stored.follow_ups == ("Add an index check to CI", "Alert on p99 > 1s")
+    assert [f.text for f in stored.follow_ups] == ["Add an index check to CI", "Alert on p99 > 1s"]
     assert "not in the list" not in say(running, ALICE, "list", "C0GENERAL") and running.incidents()[0].ref == "INC-1"
     assert "No open incidents" in say(running, ALICE, "list", "C0GENERAL")
 
@@ -254,7 +254,7 @@ def test_postmortem_command_prints_the_report_offered_in_slack(running: Running,
                              capture_output=True, text=True, timeout=60)
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout == uploaded.content.decode()
-    assert "| note | U0BOB | Paged the DBA |" in printed.stdout and "- [ ] Alert on p99 > 1s" in printed.stdout
+    assert "| note | bob | Paged the DBA |" in printed.stdout and "- [ ] #2 Alert on p99 > 1s (no owner)" in printed.stdout
     missing = subprocess.run([sys.executable, "-m", "bot", "postmortem", "INC-9"], env=env, cwd=tmp_path,
                              capture_output=True, text=True, timeout=60)
     assert (missing.returncode, missing.stderr.strip()) == (2, "firebell: there is no incident INC-9")

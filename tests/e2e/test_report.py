@@ -152,6 +152,7 @@ def test_every_figure_of_the_json_report(timed: Timed, capsys, monkeypatch, data
             "update": {"met": 3, "breached": 5, "running": 0, "compliance": 0.375},
         },
         "escalations": 1, "reopened": 1,
+        "satisfaction": {"count": 0, "mean": None, "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}},
         "weekly": [
             {"week_start": "2026-11-23", "declared": 5, "resolved": 4, "mtta_median_seconds": 960.0,
              "mttr_median_seconds": 9000.0, "sla_compliance": 0.5789},  # 11 met of 19 judged runs

@@ -1,4 +1,5 @@
-"""true SLA records: each stopped clock run keeps its outcome; the severity history; who opened App Home
+"""true SLA records, the severity history, App Home viewers; follow-ups with owners and due dates, lessons learned,
+feedback, people's names
 
 Revision ID: 0010
 Revises: 0009
@@ -11,6 +12,9 @@ Create Date: 2026-12-02 15:40:00
 - ``severity_changes`` records each change (from, to, by, at); it is filled from the timeline's severity events
   ("Severity SEV1 → SEV2"), which every Firebell has written.
 - ``home_viewers``: who opened the App Home tab and when last (their dashboard is refreshed when incidents change).
+- ``follow_ups`` gain an owner (or the ``@name`` typed, until matched), a due date and when and by whom they were
+  done; ``deadlines`` a ``follow_up_id`` (the owner's reminder); ``incidents`` the lessons learned; ``feedback``
+  holds each person's score of a response; ``people`` the names Slack gave for user ids.
 """
 import re
 from datetime import UTC, datetime
@@ -58,6 +62,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('team_id', 'user_id', name=op.f('pk_home_viewers')),
     )
     op.create_index(op.f('ix_home_viewers_opened_at'), 'home_viewers', ['opened_at'], unique=False)
+    op.add_column('follow_ups', sa.Column('owner', sa.String(length=32), nullable=True))
+    op.add_column('follow_ups', sa.Column('owner_name', sa.String(length=80), nullable=True))
+    op.add_column('follow_ups', sa.Column('due_on', sa.Date(), nullable=True))
+    op.add_column('follow_ups', sa.Column('done_at', storage.types.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('follow_ups', sa.Column('done_by', sa.String(length=32), nullable=True))
+    op.create_index('ix_follow_ups_open', 'follow_ups', ['owner'], unique=False,
+                    postgresql_where=sa.text('done_at IS NULL'), sqlite_where=sa.text('done_at IS NULL'))
+    op.add_column('deadlines', sa.Column('follow_up_id', sa.Integer(), nullable=True))
+    op.add_column('incidents', sa.Column('lessons_learned', sa.Text(), nullable=True))
+    op.create_table(
+        'feedback',
+        sa.Column('incident_id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.String(length=32), nullable=False),
+        sa.Column('score', sa.Integer(), nullable=False),
+        sa.Column('comment', sa.Text(), nullable=True),
+        sa.Column('at', storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_feedback_incident_id_incidents'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('incident_id', 'user_id', name=op.f('pk_feedback')),
+    )
+    op.create_table(
+        'people',
+        sa.Column('user_id', sa.String(length=32), nullable=False),
+        sa.Column('name', sa.String(length=120), nullable=False),
+        sa.Column('looked_up_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('user_id', name=op.f('pk_people')),
+    )
     _settle_clock_runs(op.get_bind())
     _fill_severity_history(op.get_bind())
 
@@ -105,6 +136,15 @@ def _fill_severity_history(bind: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('people')
+    op.drop_table('feedback')
+    op.drop_column('incidents', 'lessons_learned')  # in place (not batch mode): the search triggers stay
+    with op.batch_alter_table('deadlines', schema=None) as batch_op:
+        batch_op.drop_column('follow_up_id')
+    op.drop_index('ix_follow_ups_open', table_name='follow_ups')
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        for column in ('done_by', 'done_at', 'due_on', 'owner_name', 'owner'):
+            batch_op.drop_column(column)
     op.drop_index(op.f('ix_home_viewers_opened_at'), table_name='home_viewers')
     op.drop_table('home_viewers')
     op.drop_index(op.f('ix_severity_changes_incident_id'), table_name='severity_changes')
