@@ -7,8 +7,19 @@ import pytest
 
 from bot.config import FirebellConfig
 from bot.services.incidents import export
-from tests.e2e.conftest import ALICE, BOB, BROADCAST, CAROL, T0, FakeClock, Timed, answer, declare_and_settle, \
-    start_timed, stop
+from tests.e2e.conftest import (
+    ALICE,
+    BOB,
+    BROADCAST,
+    CAROL,
+    T0,
+    FakeClock,
+    Timed,
+    answer,
+    declare_and_settle,
+    start_timed,
+    stop,
+)
 
 
 @pytest.fixture

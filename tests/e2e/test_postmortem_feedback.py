@@ -4,12 +4,23 @@ a draft while open), `/incident describe`, and feedback on the response: one DM 
 from __future__ import annotations
 
 import json
+
 import pytest
 
 from bot.cli import main
 from bot.config import FirebellConfig
-from tests.e2e.conftest import ALICE, BOB, BROADCAST, T0, FakeClock, Timed, answer, declare_and_settle, start_timed, \
-    stop
+from tests.e2e.conftest import (
+    ALICE,
+    BOB,
+    BROADCAST,
+    T0,
+    FakeClock,
+    Timed,
+    answer,
+    declare_and_settle,
+    start_timed,
+    stop,
+)
 
 ONE = "U0ONE"
 
