@@ -24,12 +24,22 @@ from bot.observability import logs
 from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
 from bot.scheduling import Deadlines, Scheduler
-from bot.services import declare, escalation, knowledge, page_notices, sla_notices, slack_effects
+from bot.services import (
+    declare,
+    escalation,
+    handoffs,
+    knowledge,
+    oncall,
+    page_notices,
+    sla_notices,
+    slack_effects,
+)
 from bot.services.effects import Executors
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from bot.web import WSGIApp, build_wsgi, health, route
 from bot.web import metrics as metrics_door
 from storage import migrate, schedule
+from storage import oncall as oncall_rows
 from storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -98,6 +108,7 @@ def outbox_executors() -> Executors:
     page_notices.register(executors)
     declare.register(executors)
     knowledge.register(executors)
+    handoffs.register(executors)
     return executors
 
 
@@ -106,6 +117,7 @@ def deadline_handlers(deps: Deps) -> Deadlines:
     deadlines = Deadlines(deps, deps.db)
     deadlines.register(schedule.SLA_NOTICE, sla_notices.send_due)
     deadlines.register(schedule.ESCALATION, escalation.escalate_due)
+    deadlines.register(oncall_rows.HANDOFF, handoffs.send_due)
     return deadlines
 
 
@@ -136,6 +148,7 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     delivery = Delivery(deps, outbox_executors())
     deps.outbox.deliver_with(delivery.wake)
     delivery.start()  # delivers what an earlier run left in the outbox, then what comes
+    oncall.plan_handoffs(deps)  # each tier's next shift change (the schedule may have changed while we were down)
     doors = [route(["GET", "HEAD"], health.PATH, health.health_check(db)),
              route(["GET"], metrics_door.PATH, metrics_door.metrics_door(metrics, settings.metrics_token()))]
     wsgi = build_wsgi(doors if socket_mode else [slack_events(bolt, metrics), *doors])

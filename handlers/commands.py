@@ -8,21 +8,25 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
-from bot.services import clocks, incidents, knowledge, lifecycle, paging, problems
+from bot.services import clocks, incidents, knowledge, lifecycle, oncall, paging, problems
 from bot.services import declare as declaring
 from bot.services.change import Target
 from bot.slack import knowledge as learnt
 from bot.slack import modals, render
+from bot.slack import oncall as rota
 from bot.slack.command_parser import (
     Acknowledge,
     AddNote,
+    AddOverride,
     AssignRole,
+    CancelOverride,
     ChangeProblem,
     Command,
     Declare,
     Help,
     LinkProblem,
     ListOpen,
+    ListOverrides,
     ListProblems,
     NewProblem,
     OnIncident,
@@ -35,6 +39,7 @@ from bot.slack.command_parser import (
     Search,
     SetSeverity,
     SetStatus,
+    ShowOnCall,
     ShowProblem,
     ShowSla,
     ShowTimeline,
@@ -87,6 +92,17 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> 
         case ShowProblem(problem=number):
             text, blocks = learnt.problem_view(problems.show(deps, number))
             ack(text=text, blocks=blocks)
+        case ShowOnCall(tier=tier):
+            text, blocks = rota.oncall_view(oncall.who_is_on_call(deps, tier))
+            ack(text=text, blocks=blocks)
+        case AddOverride(tier=tier, user_id=person, duration=length, start=start, end=end):
+            added, zone = oncall.add_override(deps, user, tier, person, duration=length, start=start, end=end)
+            ack(text=rota.override_added(added, zone))
+        case ListOverrides():
+            text, blocks = rota.overrides_view(oncall.list_overrides(deps))
+            ack(text=text, blocks=blocks)
+        case CancelOverride(number=number):
+            ack(text=rota.override_cancelled(oncall.cancel_override(deps, user, number)))
         case ChangeProblem(problem=number, status=status, workaround=workaround, cause=cause):
             changed = problems.change(deps, user, number, status=status, workaround=workaround, cause=cause)
             text, blocks = learnt.problem_view(changed)

@@ -21,6 +21,9 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, HOURLY, MINUTELY, SECONDLY, WEEKLY, rrule
 
+from bot.domain.errors import InvalidInput
+from bot.domain.permissions import NotAllowed
+
 DAY = timedelta(days=1)
 WEEK = timedelta(weeks=1)
 
@@ -190,6 +193,18 @@ class Handoff:
 
 
 @dataclass(frozen=True)
+class TierOnCall:
+    """A tier at an instant: who its schedule has on call (and until when), who is next, and its members (always
+    paged too)."""
+
+    tier: str
+    current: Shift
+    following: Shift | None
+    members: tuple[str, ...]
+    scheduled: bool  # whether the tier has a schedule at all
+
+
+@dataclass(frozen=True)
 class Schedule:
     """A tier's layers, highest first."""
 
@@ -259,6 +274,49 @@ class Schedule:
 
     def gaps(self, start: datetime, end: datetime, overrides: Sequence[Override] = ()) -> list[Shift]:
         return [s for s in self.shifts(start, end, overrides) if s.source is Source.GAP]
+
+
+EARLIEST = timedelta(minutes=5)  # a start written for "now" that this much in the past still counts as now
+
+
+def override_window(now: datetime, zone: str, *, duration: timedelta | None = None, start: datetime | None = None,
+                    end: datetime | None = None) -> tuple[datetime, datetime]:
+    """An override's start and end as instants: ``duration`` from now, or until the local time ``end``, or from the
+    local ``start`` until ``end`` (local times are naive, in ``zone``: the person's own time zone). Refuses one that
+    ends before it starts or is already over."""
+    tz = ZoneInfo(zone)
+    begins = _instant(start, tz) if start is not None else now
+    if start is not None and begins < now - EARLIEST:
+        raise InvalidInput("from", f"{_shown(start)} ({zone}) is in the past; an override starts now or later.")
+    begins = max(begins, now)
+    if duration is not None:
+        return begins, begins + duration
+    if end is None:
+        raise InvalidInput("until", "Say how long: a duration like `8h`, or `until YYYY-MM-DD HH:MM`.")
+    ends = _instant(end, tz)
+    if ends <= now:
+        raise InvalidInput("until", f"{_shown(end)} ({zone}) is in the past; an override must end later.")
+    if ends <= begins:
+        raise InvalidInput("until", f"The override would end ({_shown(end)}) before it starts; write the end later "
+                                    "than the start.")
+    return begins, ends
+
+
+def check_may_override(actor: str, user: str, admins: Sequence[str]) -> None:
+    """Anyone may put themselves on call; admins may put anyone."""
+    if actor != user and actor not in admins:
+        raise NotAllowed("You can override only yourself in; Firebell admins (firebell.yml `admins`) can override "
+                         "anyone.")
+
+
+def check_may_cancel(actor: str, override: Override, admins: Sequence[str]) -> None:
+    if actor not in (override.user, override.created_by) and actor not in admins:
+        raise NotAllowed(f"Override #{override.id} is <@{override.user}>'s: only they, whoever made it, or a Firebell "
+                         "admin can cancel it.")
+
+
+def _shown(local: datetime) -> str:
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def on_call(schedule: Schedule, at: datetime, overrides: Sequence[Override] = ()) -> Shift:

@@ -266,6 +266,13 @@ def page_note(incident: Incident, page: PageView, people: Sequence[str], note: s
               problems: Sequence[str]) -> str:
     by = t.user(page.paged_by) if page.paged_by else "Firebell"
     who = ", ".join(t.user(p) for p in people) or "nobody (the tier has no members Slack knows)"
+    if page.oncall_source == "gap":
+        who = "nobody is on call now (a gap in its schedule): " + (
+            f"its members {', '.join(t.user(p) for p in people)}" if people else "nobody to reach")
+    elif page.oncall_source and page.oncall_user:
+        others = [t.user(p) for p in people if p != page.oncall_user]
+        who = f"on call: {t.user(page.oncall_user)}, {page.oncall_source}" + (
+            f"; members: {', '.join(others)}" if others else "")
     message = note + "\n" if note else ""
     message += f"📟 {by} paged *{page.tier}* ({who})"
     message += f": {t.escape(page.reason)}" if page.reason else "."
