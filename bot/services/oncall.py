@@ -86,7 +86,7 @@ def add_override(deps: Deps, actor: str, tier_name: str, user_id: str, *, durati
     with deps.db.transaction() as session:
         added = rows.add_override(session, team_id=deps.team_id, tier=tier.name, user_id=user_id, starts_at=begins,
                                   ends_at=ends, created_by=actor, created_at=now)
-        plan_handoff(session, deps, tier, now)
+        plan_handoff(session, deps, tier, now, from_now=True)
     return added, zone
 
 
@@ -110,16 +110,18 @@ def cancel_override(deps: Deps, actor: str, number: int) -> Override:
         session.flush()
         tier = deps.config.tier(row.tier)
         if tier is not None:
-            plan_handoff(session, deps, tier, now)
+            plan_handoff(session, deps, tier, now, from_now=True)
     return found
 
 
-def plan_handoff(session: Session, deps: Deps, tier: Tier, now: datetime) -> None:
-    """Make the tier's next shift change (after ``now``) its one pending handoff deadline."""
+def plan_handoff(session: Session, deps: Deps, tier: Tier, now: datetime, *, from_now: bool = False) -> None:
+    """Make the tier's next shift change (after ``now``; ``from_now``: at ``now`` too, for an override that starts
+    now) its one pending handoff deadline."""
     if not tier.schedule:
         rows.plan_handoff(session, tier.name, None, now)
         return
-    upcoming = tier.rotation().next_handoff(now, overrides_of(session, deps, tier, now))
+    after = now - timedelta(microseconds=1) if from_now else now
+    upcoming = tier.rotation().next_handoff(after, overrides_of(session, deps, tier, now))
     rows.plan_handoff(session, tier.name, upcoming.at if upcoming else None, now)
 
 
