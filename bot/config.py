@@ -322,6 +322,9 @@ class Settings(BaseSettings):
         default="text", description="text, or json: one JSON object per line")
     firebell_metrics_token: SecretStr | None = Field(
         default=None, description="when set, GET /metrics wants `Authorization: Bearer <token>`")
+    firebell_calendar_token: SecretStr | None = Field(
+        default=None, description="when set, GET /oncall/<tier>.ics?token=<it> serves the tier's next 8 weeks of "
+                                  "shifts as iCalendar; unset, there is no calendar feed")
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -342,6 +345,9 @@ class Settings(BaseSettings):
             shown = f" (default {default})" if info.default_factory is None and default not in (None, "") else ""
             lines.append(f"  {name.upper():<24}{info.description or ''}{shown}")
         return "\n".join(lines)
+
+    def calendar_token(self) -> str | None:
+        return self.firebell_calendar_token.get_secret_value() if self.firebell_calendar_token else None
 
     def metrics_token(self) -> str | None:
         return self.firebell_metrics_token.get_secret_value() if self.firebell_metrics_token else None

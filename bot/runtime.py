@@ -36,7 +36,7 @@ from bot.services import (
 )
 from bot.services.effects import Executors
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
-from bot.web import WSGIApp, build_wsgi, health, route
+from bot.web import WSGIApp, build_wsgi, calendar, health, route
 from bot.web import metrics as metrics_door
 from storage import migrate, schedule
 from storage import oncall as oncall_rows
@@ -151,6 +151,10 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     oncall.plan_handoffs(deps)  # each tier's next shift change (the schedule may have changed while we were down)
     doors = [route(["GET", "HEAD"], health.PATH, health.health_check(db)),
              route(["GET"], metrics_door.PATH, metrics_door.metrics_door(metrics, settings.metrics_token()))]
+    if calendar_token := settings.calendar_token():  # no token, no feed: /oncall/… is unknown (404)
+        doors.append(route(["GET", "HEAD"], calendar.PATH, calendar.calendar_door(
+            calendar_token, lambda tier, start, end: oncall.shifts(deps, tier, start, end),
+            lambda users: oncall.display_names(deps, users), deps.clock), prefix=True))
     wsgi = build_wsgi(doors if socket_mode else [slack_events(bolt, metrics), *doors])
     source = "(the policy its caller built)" if given else str(policy_file) if policy_file else None
     logs.log_startup(log, policy_file=source, tiers=len(config.tiers), broadcast_channel=config.broadcast_channel,

@@ -6,6 +6,8 @@ The rotation math is pure (bot/domain/oncall.py); this module gives it the overr
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,7 +18,10 @@ from bot.deps import Deps
 from bot.domain import oncall
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.oncall import Override, Shift, Source, TierOnCall
+from bot.slack.gateway import SlackCallFailed
 from storage import oncall as rows
+
+log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=1)  # overrides that ended this long ago no longer matter to "now"
 
@@ -51,12 +56,28 @@ def who_is_on_call(deps: Deps, tier_name: str | None = None, at: datetime | None
         return [state_of(session, deps, tier, moment) for tier in tiers]
 
 
-def shifts(deps: Deps, tier_name: str, start: datetime, end: datetime) -> list[Shift]:
-    """The tier's shifts across [start, end), overrides included (the calendar feed)."""
-    tier = tier_named(deps, tier_name)
+def shifts(deps: Deps, tier_name: str, start: datetime, end: datetime) -> tuple[str, list[Shift]] | None:
+    """The tier's name and its shifts across [start, end), overrides included (the calendar feed); None when there
+    is no such tier."""
+    tier = deps.config.tier(tier_name)
+    if tier is None:
+        return None
     with deps.db.read() as session:
-        return tier.rotation().shifts(start, end, rows.overrides(session, deps.team_id, ending_after=start,
-                                                                 tier=tier.name))
+        return tier.name, tier.rotation().shifts(start, end, rows.overrides(session, deps.team_id,
+                                                                            ending_after=start, tier=tier.name))
+
+
+def display_names(deps: Deps, user_ids: Sequence[str]) -> dict[str, str]:
+    """Each person's name as Slack shows it (users.info); the id when Slack will not say."""
+    names = {}
+    for user_id in user_ids:
+        try:
+            person = deps.slack.user_info(user_id)
+        except SlackCallFailed as exc:
+            log.warning("users.info %s: %s", user_id, exc.error)
+            person = None
+        names[user_id] = person.name if person else user_id
+    return names
 
 
 def time_zone_of(deps: Deps, user_id: str) -> str:
