@@ -23,11 +23,14 @@ def add_override(session: Session, *, team_id: str, tier: str, user_id: str, sta
     return to_domain(row)
 
 
-def overrides(session: Session, team_id: str, *, ending_after: datetime, tier: str | None = None) -> list[Override]:
-    """The overrides not cancelled that end after ``ending_after`` (of one tier, or of all), earliest first."""
-    query = select(OnCallOverrideRow).where(OnCallOverrideRow.team_id == team_id,
-                                            OnCallOverrideRow.ends_at > ending_after,
+def overrides(session: Session, team_id: str | None, *, ending_after: datetime,
+              tier: str | None = None) -> list[Override]:
+    """The overrides not cancelled that end after ``ending_after`` (of one tier, or of all; of one team, or of
+    every team), earliest first."""
+    query = select(OnCallOverrideRow).where(OnCallOverrideRow.ends_at > ending_after,
                                             OnCallOverrideRow.cancelled_at.is_(None))
+    if team_id is not None:
+        query = query.where(OnCallOverrideRow.team_id == team_id)
     if tier is not None:
         query = query.where(OnCallOverrideRow.tier == tier)
     return [to_domain(row) for row in session.execute(

@@ -46,7 +46,7 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
         at = deadline.due_at
         change = None
         if tier is not None and tier.schedule and deadline.cancelled_at is None:
-            overrides = oncall.overrides_of(session, deps, tier, at)
+            overrides = oncall.overrides_of(session, deps.team_id, tier, at)
             off = tier.rotation().at(at - JUST_BEFORE, overrides)
             on = tier.rotation().at(at, overrides)
             if off.user != on.user:  # an override may have made this change moot since it was planned

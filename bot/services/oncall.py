@@ -34,17 +34,18 @@ def tier_named(deps: Deps, name: str) -> Tier:
     return tier
 
 
-def overrides_of(session: Session, deps: Deps, tier: Tier, at: datetime) -> list[Override]:
-    return rows.overrides(session, deps.team_id, ending_after=at - LOOKBACK, tier=tier.name)
+def overrides_of(session: Session, team_id: str | None, tier: Tier, at: datetime) -> list[Override]:
+    return rows.overrides(session, team_id, ending_after=at - LOOKBACK, tier=tier.name)
 
 
-def shift_at(session: Session, deps: Deps, tier: Tier, at: datetime) -> Shift:
+def shift_at(session: Session, team_id: str, tier: Tier, at: datetime) -> Shift:
     """Who the tier has on call at ``at`` (an override, a layer, or nobody: a gap), within the caller's session."""
-    return tier.rotation().at(at, overrides_of(session, deps, tier, at))
+    return tier.rotation().at(at, overrides_of(session, team_id, tier, at))
 
 
-def state_of(session: Session, deps: Deps, tier: Tier, at: datetime) -> TierOnCall:
-    current, following = tier.rotation().now_and_next(at, overrides_of(session, deps, tier, at))
+def state_of(session: Session, team_id: str | None, tier: Tier, at: datetime) -> TierOnCall:
+    """The tier at ``at``: who is on call until when, and who is next (``team_id`` None: every team's overrides)."""
+    current, following = tier.rotation().now_and_next(at, overrides_of(session, team_id, tier, at))
     return TierOnCall(tier.name, current, following, tuple(tier.members), bool(tier.schedule))
 
 
@@ -53,7 +54,7 @@ def who_is_on_call(deps: Deps, tier_name: str | None = None, at: datetime | None
     tiers = [tier_named(deps, tier_name)] if tier_name else list(deps.config.tiers)
     moment = at or deps.clock()
     with deps.db.read() as session:
-        return [state_of(session, deps, tier, moment) for tier in tiers]
+        return [state_of(session, deps.team_id, tier, moment) for tier in tiers]
 
 
 def shifts(deps: Deps, tier_name: str, start: datetime, end: datetime) -> tuple[str, list[Shift]] | None:
@@ -142,7 +143,7 @@ def plan_handoff(session: Session, deps: Deps, tier: Tier, now: datetime, *, fro
         rows.plan_handoff(session, tier.name, None, now)
         return
     after = now - timedelta(microseconds=1) if from_now else now
-    upcoming = tier.rotation().next_handoff(after, overrides_of(session, deps, tier, now))
+    upcoming = tier.rotation().next_handoff(after, overrides_of(session, deps.team_id, tier, now))
     rows.plan_handoff(session, tier.name, upcoming.at if upcoming else None, now)
 
 

@@ -67,7 +67,7 @@ def page_tier(deps: Deps, session: Session, row: IncidentRow, tier: Tier, now: d
               reason: str, *, escalated_from: int | None = None, note: str | None = None) -> PageRow:
     """Page ``tier``'s on-call person at ``now`` (and its members), and queue the DMs. A tier with nobody on call (a
     gap in its schedule) and no members is passed over at once for the next tier, and the channel hears why."""
-    shift = oncall.shift_at(session, deps, tier, now) if tier.schedule else None
+    shift = oncall.shift_at(session, deps.team_id, tier, now) if tier.schedule else None
     order = [t.name for t in deps.config.tiers]
     passed: list[str] = []
     while shift is not None and shift.user is None and not tier.members:
@@ -80,7 +80,7 @@ def page_tier(deps: Deps, session: Session, row: IncidentRow, tier: Tier, now: d
                                 text=f"Passed over {tier.name} for {nxt.name}: {why}")
         passed.append(f"⏭ {why}: paging {nxt.name} at once.")
         tier = nxt
-        shift = oncall.shift_at(session, deps, tier, now) if tier.schedule else None
+        shift = oncall.shift_at(session, deps.team_id, tier, now) if tier.schedule else None
     new = open_page(session, row, tier, now, actor, reason, escalated_from,
                     oncall_user=shift.user if shift else None, oncall_source=shift.describe() if shift else None)
     said = "\n".join([*([note] if note else []), *passed]) or None
