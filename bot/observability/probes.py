@@ -4,11 +4,13 @@ environment. `serve` hands over what it already built, so that the checks at sta
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 
-from bot.config import ConfigError, FirebellConfig, Settings, api_url_with_slash, load_config
+from bot.config import ConfigError, FirebellConfig, Settings, Tier, api_url_with_slash, load_config
 from bot.observability.check import (
+    GAP_DAYS,
     AuthFacts,
     ChannelFacts,
     GroupFacts,
@@ -21,6 +23,15 @@ from bot.observability.check import (
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from storage import migrate
 from storage.db import Database, DatabaseUnavailable, missing_sqlite_file, shown_url
+
+
+def _schedule_facts(tier: Tier, now: datetime) -> tuple[tuple[str, ...], tuple[tuple[datetime, datetime], ...]]:
+    """The people of the tier's schedule, and the gaps of its next GAP_DAYS (overrides aside: they can fill one)."""
+    if not tier.schedule:
+        return (), ()
+    users = tuple(dict.fromkeys(u for layer in tier.schedule for u in layer.users))
+    gaps = tier.rotation().gaps(now, now + timedelta(days=GAP_DAYS))
+    return users, tuple((g.start, g.end) for g in gaps)
 
 
 class LiveProbes:
@@ -48,8 +59,12 @@ class LiveProbes:
         return PolicyFacts(
             source=str(path) if path else None, broadcast_channel=config.broadcast_channel,
             tiers=tuple(TierFacts(t.name, tuple(t.members), t.pager.type if t.pager else None,
-                                  t.pager.key_env if t.pager else None) for t in config.tiers),
+                                  t.pager.key_env if t.pager else None, *_schedule_facts(t, self.now()))
+                        for t in config.tiers),
             admins=tuple(config.admins))
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
     def schema(self) -> SchemaFacts:
         url = self.settings.database_url
