@@ -31,6 +31,9 @@ HELP = f"""*Firebell: incident commands*
 • `{COMMAND} search <words>`: incidents open and past, best match first, with their root cause and fix
 • `{COMMAND} problems`: open problems · `problem PRB-N`: one, with its incidents ·
   `problem PRB-N status open|known-error|resolved` · `problem PRB-N workaround <text>` · `problem PRB-N cause <text>`
+• `{COMMAND} oncall [tier]`: who is on call now, until when, and who is next ·
+  `oncall override <tier> @person <8h | until YYYY-MM-DD HH:MM>` (or `from … until …`, in your Slack time zone) ·
+  `oncall overrides` · `oncall cancel <N>`
 In an incident's channel (elsewhere, name it: `{COMMAND} INC-7 <command>`):
 • `ack`: acknowledge · `status investigating|identified|monitoring [text]`
 • `update [text]`: a status update for the channel and stakeholders (no text: a form)
