@@ -253,13 +253,23 @@ class Schedule:
         """The shift that holds instant ``at`` (its start and end cut to a day around it)."""
         return self.now_and_next(at, overrides)[0]
 
+    def _windows(self, start: datetime) -> Iterator[datetime]:
+        """Ends of ever larger windows from ``start`` (a few periods first, doubling up to the horizon): a short
+        rotation is not computed for two months to find its next change."""
+        longest = max((layer.every for layer in self.layers), default=DAY)
+        step = max(longest * 4, timedelta(days=4) if any(layer.hours for layer in self.layers) else longest * 4)
+        while step < self.horizon:
+            yield start + step
+            step *= 2
+        yield start + self.horizon
+
     def now_and_next(self, at: datetime, overrides: Sequence[Override] = ()) -> tuple[Shift, Shift | None]:
         """The shift holding ``at`` (with its true end, within the horizon) and the one after it."""
-        window_end = at + self.horizon
-        shifts = self.shifts(at, window_end, overrides)
-        current = shifts[0]
-        following = shifts[1] if len(shifts) > 1 else None
-        return current, following
+        for end in self._windows(at):
+            shifts = self.shifts(at, end, overrides)
+            if len(shifts) >= 3:  # the next shift's own end is inside the window too
+                break
+        return shifts[0], shifts[1] if len(shifts) > 1 else None
 
     def handoffs(self, start: datetime, end: datetime, overrides: Sequence[Override] = ()) -> list[Handoff]:
         """Every shift change in (start, end]: each instant the person on call changes."""
@@ -269,10 +279,15 @@ class Schedule:
 
     def next_handoff(self, after: datetime, overrides: Sequence[Override] = ()) -> Handoff | None:
         """The first shift change after ``after``, within the horizon."""
-        found = self.handoffs(after, after + self.horizon, overrides)
-        return found[0] if found else None
+        for end in self._windows(after):
+            found = self.handoffs(after, end, overrides)
+            if found:
+                return found[0]
+        return None
 
     def gaps(self, start: datetime, end: datetime, overrides: Sequence[Override] = ()) -> list[Shift]:
+        if any(layer.hours is None for layer in self.layers):
+            return []  # a layer without hours always has someone on call
         return [s for s in self.shifts(start, end, overrides) if s.source is Source.GAP]
 
 

@@ -228,3 +228,17 @@ def test_an_override_wins_over_every_layer(stack: list[Layer], moment: datetime,
     assert schedule.at(inside, [override]).who == ("OVERRIDDEN", Source.OVERRIDE, None, 7)
     after = moment + timedelta(hours=hours)
     assert schedule.at(after, [override]).user != "OVERRIDDEN"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(layers(), min_size=1, max_size=3), instants)
+def test_looking_ahead_in_growing_windows_finds_what_the_whole_horizon_shows(stack: list[Layer], moment: datetime):
+    schedule = Schedule(tuple(stack), horizon=timedelta(days=30))
+    whole = schedule.shifts(moment, moment + schedule.horizon)
+    current, following = schedule.now_and_next(moment)
+    assert current == whole[0]
+    assert following == (whole[1] if len(whole) > 1 else None)
+    changes = schedule.handoffs(moment, moment + schedule.horizon)
+    assert schedule.next_handoff(moment) == (changes[0] if changes else None)
+    assert schedule.gaps(moment, moment + timedelta(days=14)) == [
+        s for s in schedule.shifts(moment, moment + timedelta(days=14)) if s.source is Source.GAP]
