@@ -149,6 +149,7 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     deps.outbox.deliver_with(delivery.wake)
     delivery.start()  # delivers what an earlier run left in the outbox, then what comes
     oncall.plan_handoffs(deps)  # each tier's next shift change (the schedule may have changed while we were down)
+    handoffs.sync_usergroups(deps, deps.clock())
     doors = [route(["GET", "HEAD"], health.PATH, health.health_check(db)),
              route(["GET"], metrics_door.PATH, metrics_door.metrics_door(metrics, settings.metrics_token()))]
     if calendar_token := settings.calendar_token():  # no token, no feed: /oncall/… is unknown (404)

@@ -24,12 +24,14 @@ from storage import repositories as repo
 log = logging.getLogger(__name__)
 
 USERGROUP = "oncall_usergroup"
+DM = "handoff_dm"
 LATE_AFTER = 5.0  # seconds: later than this, the notice says it is late
 JUST_BEFORE = timedelta(microseconds=1)
 
 
 def register(executors: Executors) -> None:
     executors.register(USERGROUP, set_usergroup, describe="update the on-call user group")
+    executors.register(DM, send_dm, describe="DM the handoff")
 
 
 def lane(tier: str) -> str:
@@ -62,7 +64,7 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
                 deps.outbox.enqueue_in(session, lane(tier.name), slack_effects.POST,
                                        {"channel": deps.config.oncall_channel, **payload})
             if on.user:
-                deps.outbox.enqueue_in(session, lane(tier.name), slack_effects.POST, {"channel": on.user, **payload})
+                deps.outbox.enqueue_in(session, lane(tier.name), DM, {"user_id": on.user, **payload})
                 if tier.usergroup:
                     deps.outbox.enqueue_in(session, lane(tier.name), USERGROUP,
                                            {"usergroup": tier.usergroup, "users": [on.user]})
@@ -70,6 +72,24 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
                      on.user or "nobody")
         if tier is not None:
             oncall.plan_handoff(session, deps, tier, now)
+    deps.outbox.wake()
+
+
+def send_dm(deps: Deps, *, attempt: Attempt, user_id: str, text: str, blocks: list[dict] | None = None) -> None:
+    """The handoff, by DM to the person coming on (once: a retry looks for the earlier try in the DM first)."""
+    attempt.dm(deps.slack, user_id, text, blocks, step="handoff")
+
+
+def sync_usergroups(deps: Deps, now: datetime) -> None:
+    """At start: each tier's user group set to its on-call now (a shift may have changed while Firebell was down).
+    The update replaces the whole list, so several replicas starting together do no harm."""
+    with deps.db.transaction() as session:
+        for tier in deps.config.tiers:
+            if tier.usergroup and tier.schedule:
+                shift = oncall.shift_at(session, deps.team_id, tier, now)
+                if shift.user:  # Slack cannot empty a user group: in a gap it keeps the last on-call
+                    deps.outbox.enqueue_in(session, lane(tier.name), USERGROUP,
+                                           {"usergroup": tier.usergroup, "users": [shift.user]})
     deps.outbox.wake()
 
 

@@ -133,3 +133,15 @@ def test_an_override_makes_its_own_shift_changes(timed: Timed):
     second = timed.slack.wait_for(lambda: notices(timed)[1:])[0]
     assert f"<@{THREE}> (🔁 override #1) → <@{ONE}> (layer 1)" in second.text
     timed.slack.wait_for(lambda: timed.slack.usergroup_members(GROUP) == [ONE])
+
+
+def test_at_start_the_user_group_is_set_to_the_on_call_now(slack, database_url):
+    for user, name in ((ONE, "one"), (TWO, "two"), (THREE, "three")):
+        slack.add_user(user, name)
+    slack.add_channel("oncall", channel_id=ONCALL, members=[ALICE])
+    slack.add_usergroup(GROUP, "l1-oncall", [THREE])  # stale: set by hand, or before a shift changed while down
+    running = start_timed(slack, database_url, config(), FakeClock(T0))
+    try:
+        running.slack.wait_for(lambda: running.slack.usergroup_members(GROUP) == [ONE])
+    finally:
+        stop(running)
