@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import FirebellConfig
+from bot.services.incidents import export
 from tests.e2e.conftest import ALICE, BROADCAST, T0, FakeClock, Timed, answer, declare_and_settle, start_timed, stop
 
 ONE, ONE_B, TWO, TWO_B, LEAD = "U0ONE", "U0ONEB", "U0TWO", "U0TWOB", "U0LEAD"
@@ -65,6 +66,9 @@ def test_a_page_reaches_the_on_call_person_only_and_records_why(people, database
         assert paged_dms(timed, ONE_B) == []
         [page] = pages(timed)
         assert (page.oncall_user, page.oncall_source, page.notified) == (ONE, "layer 1", (ONE,))
+        [exported] = export(timed.firebell.deps, None)
+        assert {k: exported["pages"][0][k] for k in ("oncall_user", "oncall_source", "notified")} == {
+            "oncall_user": ONE, "oncall_source": "layer 1", "notified": [ONE]}
     finally:
         stop(timed)
 
