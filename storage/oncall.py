@@ -68,8 +68,8 @@ def plan_handoff(session: Session, tier: str, at: datetime | None, now: datetime
         return
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     added = session.execute(insert(DeadlineRow).values(
-        key=key, kind=HANDOFF, tier=tier, due_at=at, attempts=0).on_conflict_do_nothing())
-    if added.rowcount == 0:  # type: ignore[attr-defined]
+        key=key, kind=HANDOFF, tier=tier, due_at=at, attempts=0).on_conflict_do_nothing().returning(DeadlineRow.id))
+    if not added.all():  # it was there already (a rowcount says nothing here on PostgreSQL)
         session.execute(update(DeadlineRow).where(
             DeadlineRow.kind == HANDOFF, DeadlineRow.key == key, DeadlineRow.sent_at.is_(None),
             DeadlineRow.cancelled_at.is_not(None)).values(cancelled_at=None, claimed_at=None, claimed_by=None))
