@@ -50,6 +50,7 @@ class TierFacts:
     pager_key_env: str | None = None
     schedule_users: tuple[str, ...] = ()  # the people of its schedule's layers (none: no schedule)
     gaps: tuple[tuple[datetime, datetime], ...] = ()  # stretches of the next GAP_DAYS with nobody on call
+    shadowed: tuple[tuple[int, int], ...] = ()  # (layer, the layer above without hours that always wins), from 1
 
 
 GAP_DAYS = 14
@@ -159,6 +160,8 @@ def run(probes: Probes, required_scopes: Collection[str]) -> list[Finding]:
             findings.append(_people(f"tier {tier.name} schedule", tier.schedule_users, slack,
                                     f"firebell.yml tiers → {tier.name} → schedule → users"))
             findings.append(_gaps(tier, policy.tiers))
+            if tier.shadowed:
+                findings.append(_shadowed(tier))
     if policy.admins:
         findings.append(_people("admins", policy.admins, slack, "firebell.yml admins"))
     for tier in policy.tiers:
@@ -351,6 +354,16 @@ def _gaps(tier: TierFacts, tiers: Sequence[TierFacts]) -> Finding:
     return Finding(name, Status.WARN, f"nobody on call in the next {GAP_DAYS} days: {first}{more}; {then}",
                    f"add a layer or widen the hours in firebell.yml tiers → {tier.name} → schedule, or cover it "
                    "with `/incident oncall override`")
+
+
+def _shadowed(tier: TierFacts) -> Finding:
+    layer, above = tier.shadowed[0]
+    others = f" (and {len(tier.shadowed) - 1} more below it)" if len(tier.shadowed) > 1 else ""
+    return Finding(f"tier {tier.name} layers", Status.WARN,
+                   f"layer {layer}{others} is never on call: layer {above} above it has no hours, so it always has "
+                   "someone (layers are highest first)",
+                   f"give layer {above} `hours`, or move layer {layer} above it, in firebell.yml tiers → {tier.name} "
+                   "→ schedule")
 
 
 def _pager(tier: TierFacts, value: str | None) -> Finding:

@@ -25,13 +25,17 @@ from storage import migrate
 from storage.db import Database, DatabaseUnavailable, missing_sqlite_file, shown_url
 
 
-def _schedule_facts(tier: Tier, now: datetime) -> tuple[tuple[str, ...], tuple[tuple[datetime, datetime], ...]]:
-    """The people of the tier's schedule, and the gaps of its next GAP_DAYS (overrides aside: they can fill one)."""
+def _schedule_facts(tier: Tier, now: datetime) -> tuple[
+        tuple[str, ...], tuple[tuple[datetime, datetime], ...], tuple[tuple[int, int], ...]]:
+    """The people of the tier's schedule, the gaps of its next GAP_DAYS (overrides aside: they can fill one), and
+    the layers below one without hours (which always wins)."""
     if not tier.schedule:
-        return (), ()
+        return (), (), ()
     users = tuple(dict.fromkeys(u for layer in tier.schedule for u in layer.users))
     gaps = tier.rotation().gaps(now, now + timedelta(days=GAP_DAYS))
-    return users, tuple((g.start, g.end) for g in gaps)
+    always = next((i for i, layer in enumerate(tier.schedule, 1) if layer.hours is None), None)
+    shadowed = tuple((i, always) for i in range(always + 1, len(tier.schedule) + 1)) if always else ()
+    return users, tuple((g.start, g.end) for g in gaps), shadowed
 
 
 class LiveProbes:

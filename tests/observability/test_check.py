@@ -257,3 +257,19 @@ def test_the_live_probe_finds_the_gaps_of_a_schedule_with_hours(tmp_path):
     [tier] = facts.tiers
     assert tier.schedule_users == ("U01",) and len(tier.gaps) >= 10  # nights and weekends
     assert all(end > start for start, end in tier.gaps)
+
+
+def test_a_layer_below_one_without_hours_is_never_on_call_and_check_says_so():
+    from bot.config import FirebellConfig, Settings
+    from bot.observability.probes import LiveProbes
+
+    config = FirebellConfig.model_validate({"tiers": [{"name": "L1", "schedule": [
+        {"users": ["U0ALICE"], "every": "1w", "handoff": "2026-11-30T09:00", "timezone": "Europe/Berlin"},
+        {"users": ["U0BOB"], "every": "1d", "handoff": "2026-11-30T17:00", "timezone": "America/New_York",
+         "hours": {"start": "09:00", "end": "17:00"}}]}]})
+    world = World(policy_facts=LiveProbes(Settings(_env_file=None), {}, config=config).policy())
+    found = by_name(run(world, SCOPES))
+    assert found["tier L1 layers"].status is Status.WARN
+    assert found["tier L1 layers"].detail.startswith("layer 2 is never on call: layer 1 above it has no hours")
+    assert "move layer 2 above it" in found["tier L1 layers"].fix
+    assert found["tier L1 on-call"].status is Status.OK
