@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +19,7 @@ from pydantic import (
     PlainSerializer,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -26,6 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.clocktime import BusinessHours
 from bot.domain.incident import Severity
+from bot.domain.oncall import Hours, Layer, Schedule
 from bot.domain.sla import Policy
 from bot.durations import format_duration, parse_duration
 from bot.observability import logs
@@ -70,6 +72,17 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
 class BusinessHoursConfig(_Strict):
     """e.g. {timezone: Europe/Berlin, days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00",
     holidays: [2026-12-25]}: the clocks of that severity count only these hours."""
@@ -112,19 +125,76 @@ class SeverityPolicy(_Strict):
         return Policy(ack=self.ack, resolve=self.resolve, update_every=self.update_every, hours=hours)
 
 
+class OnCallHours(_Strict):
+    """e.g. {days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}: the layer covers only these local hours."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> OnCallHours:
+        if self.start >= self.end:
+            raise ValueError("start must be before end (a night shift is two layers' hours, or a layer without hours)")
+        return self
+
+
+class ScheduleLayer(_Strict):
+    """One rotation, e.g. {users: [U01, U02], every: 1w, handoff: "2026-11-30T09:00", timezone: Europe/Berlin}."""
+
+    users: list[SlackUserId] = Field(min_length=1)
+    every: Duration
+    handoff: datetime  # local wall-clock time in `timezone`
+    timezone: TimeZoneName = "UTC"
+    hours: OnCallHours | None = None
+
+    @field_validator("handoff")
+    @classmethod
+    def _local(cls, value: datetime) -> datetime:
+        if value.tzinfo is not None:
+            raise ValueError("write the handoff as a local time without an offset (e.g. \"2026-11-30T09:00\"); "
+                             "the layer's timezone key says where")
+        return value
+
+    def to_domain(self) -> Layer:
+        hours = (Hours(frozenset(WEEKDAYS.index(d) for d in self.hours.days), self.hours.start, self.hours.end)
+                 if self.hours else None)
+        return Layer(tuple(self.users), self.every, self.handoff, self.timezone, hours)
+
+
 class Tier(_Strict):
     name: str = Field(min_length=1, max_length=40)
-    members: list[TierMember]
+    schedule: list[ScheduleLayer] | None = None  # layers, highest first: the on-call person is paged
+    members: list[TierMember] = Field(default_factory=list)  # always paged (in addition to the on-call person)
+    usergroup: Annotated[str, _slack_id(r"S[A-Z0-9]+", "a user group id; write the group's id, e.g. S0123ABCD")] | \
+        None = None  # kept equal to the tier's current on-call
     ack_timeout: Duration | None = None
     pager: PagerConfig | None = None  # also send this tier's pages to PagerDuty or Opsgenie
 
     @field_validator("members")
     @classmethod
-    def _has_members(cls, members: list[str]) -> list[str]:
-        if not members:
-            raise ValueError("a tier needs at least one member (a Slack user id U… or user group id S…)")
+    def _has_members(cls, members: list[str], info: ValidationInfo) -> list[str]:
+        if not members and not info.data.get("schedule"):
+            raise ValueError("a tier needs at least one member (a Slack user id U… or user group id S…) or a schedule")
         return members
 
+    @field_validator("schedule")
+    @classmethod
+    def _has_layers(cls, layers: list[ScheduleLayer] | None) -> list[ScheduleLayer] | None:
+        if layers is not None and not layers:
+            raise ValueError("a schedule needs at least one layer, e.g. [{users: [U01, U02], every: 1w, "
+                             "handoff: \"2026-11-30T09:00\", timezone: Europe/Berlin}]")
+        return layers
+
+    @model_validator(mode="after")
+    def _has_someone(self) -> Tier:
+        if not self.members and not self.schedule:
+            raise ValueError("a tier needs members (Slack user ids U… or user group ids S…), a schedule, or both")
+        return self
+
+    def rotation(self) -> Schedule:
+        """The tier's schedule as the domain reads it (no layers: nobody is ever on call by rotation)."""
+        return Schedule(tuple(layer.to_domain() for layer in self.schedule or ()))
 
 DEFAULT_SEVERITIES: dict[Severity, SeverityPolicy] = {
     Severity.SEV1: SeverityPolicy(ack="5m", update_every="30m", resolve="4h"),
@@ -142,6 +212,7 @@ class FirebellConfig(_Strict):
     """The policy a team writes in firebell.yml. Every key has a default."""
 
     broadcast_channel: ChannelId | None = None
+    oncall_channel: ChannelId | None = None  # handoff notices at each shift change
     channel_prefix: str = Field(default="inc", pattern=r"^[a-z0-9][a-z0-9_-]{0,19}$")
     severities: dict[Severity, SeverityPolicy] = Field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
     reminders_at: list[float] = Field(default_factory=lambda: [0.5, 0.8])
@@ -251,6 +322,9 @@ class Settings(BaseSettings):
         default="text", description="text, or json: one JSON object per line")
     firebell_metrics_token: SecretStr | None = Field(
         default=None, description="when set, GET /metrics wants `Authorization: Bearer <token>`")
+    firebell_calendar_token: SecretStr | None = Field(
+        default=None, description="when set, GET /oncall/<tier>.ics?token=<it> serves the tier's next 8 weeks of "
+                                  "shifts as iCalendar; unset, there is no calendar feed")
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -271,6 +345,9 @@ class Settings(BaseSettings):
             shown = f" (default {default})" if info.default_factory is None and default not in (None, "") else ""
             lines.append(f"  {name.upper():<24}{info.description or ''}{shown}")
         return "\n".join(lines)
+
+    def calendar_token(self) -> str | None:
+        return self.firebell_calendar_token.get_secret_value() if self.firebell_calendar_token else None
 
     def metrics_token(self) -> str | None:
         return self.firebell_metrics_token.get_secret_value() if self.firebell_metrics_token else None

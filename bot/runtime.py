@@ -29,7 +29,9 @@ from bot.services import (
     escalation,
     feedback,
     followups,
+    handoffs,
     knowledge,
+    oncall,
     page_notices,
     postmortems,
     reports,
@@ -38,10 +40,11 @@ from bot.services import (
 )
 from bot.services.effects import Executors
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
-from bot.web import WSGIApp, build_wsgi, health, route
+from bot.web import WSGIApp, build_wsgi, calendar, health, route
 from bot.web import metrics as metrics_door
 from storage import followups as follow_up_rows
 from storage import migrate, schedule
+from storage import oncall as oncall_rows
 from storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -114,6 +117,7 @@ def outbox_executors() -> Executors:
     followups.register(executors)
     postmortems.register(executors)
     feedback.register(executors)
+    handoffs.register(executors)
     return executors
 
 
@@ -123,6 +127,7 @@ def deadline_handlers(deps: Deps) -> Deadlines:
     deadlines.register(schedule.SLA_NOTICE, sla_notices.send_due)
     deadlines.register(schedule.ESCALATION, escalation.escalate_due)
     deadlines.register(follow_up_rows.REMINDER, followups.remind_due)
+    deadlines.register(oncall_rows.HANDOFF, handoffs.send_due)
     return deadlines
 
 
@@ -153,8 +158,14 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     delivery = Delivery(deps, outbox_executors())
     deps.outbox.deliver_with(delivery.wake)
     delivery.start()  # delivers what an earlier run left in the outbox, then what comes
+    oncall.plan_handoffs(deps)  # each tier's next shift change (the schedule may have changed while we were down)
+    handoffs.sync_usergroups(deps, deps.clock())
     doors = [route(["GET", "HEAD"], health.PATH, health.health_check(db)),
              route(["GET"], metrics_door.PATH, metrics_door.metrics_door(metrics, settings.metrics_token()))]
+    if calendar_token := settings.calendar_token():  # no token, no feed: /oncall/… is unknown (404)
+        doors.append(route(["GET", "HEAD"], calendar.PATH, calendar.calendar_door(
+            calendar_token, lambda tier, start, end: oncall.shifts(deps, tier, start, end),
+            lambda users: oncall.display_names(deps, users), deps.clock), prefix=True))
     wsgi = build_wsgi(doors if socket_mode else [slack_events(bolt, metrics), *doors])
     source = "(the policy its caller built)" if given else str(policy_file) if policy_file else None
     logs.log_startup(log, policy_file=source, tiers=len(config.tiers), broadcast_channel=config.broadcast_channel,

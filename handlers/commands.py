@@ -8,17 +8,20 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
-from bot.services import clocks, followups, incidents, knowledge, lifecycle, paging, problems, reports
+from bot.services import clocks, followups, incidents, knowledge, lifecycle, oncall, paging, problems, reports
 from bot.services import declare as declaring
 from bot.services.change import Target
 from bot.slack import followups as follow_up_lists
 from bot.slack import knowledge as learnt
 from bot.slack import modals, render, report_blocks
+from bot.slack import oncall as rota
 from bot.slack.command_parser import (
     Acknowledge,
     AddFollowUp,
     AddNote,
+    AddOverride,
     AssignRole,
+    CancelOverride,
     ChangeProblem,
     Command,
     Declare,
@@ -28,6 +31,7 @@ from bot.slack.command_parser import (
     LinkProblem,
     ListFollowUps,
     ListOpen,
+    ListOverrides,
     ListProblems,
     NewProblem,
     OnIncident,
@@ -40,6 +44,7 @@ from bot.slack.command_parser import (
     Search,
     SetSeverity,
     SetStatus,
+    ShowOnCall,
     ShowProblem,
     ShowReport,
     ShowSla,
@@ -104,6 +109,17 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> 
         case ShowProblem(problem=number):
             text, blocks = learnt.problem_view(problems.show(deps, number))
             ack(text=text, blocks=blocks)
+        case ShowOnCall(tier=tier):
+            text, blocks = rota.oncall_view(oncall.who_is_on_call(deps, tier))
+            ack(text=text, blocks=blocks)
+        case AddOverride(tier=tier, user_id=person, duration=length, start=start, end=end):
+            added, zone = oncall.add_override(deps, user, tier, person, duration=length, start=start, end=end)
+            ack(text=rota.override_added(added, zone))
+        case ListOverrides():
+            text, blocks = rota.overrides_view(oncall.list_overrides(deps))
+            ack(text=text, blocks=blocks)
+        case CancelOverride(number=number):
+            ack(text=rota.override_cancelled(oncall.cancel_override(deps, user, number)))
         case ChangeProblem(problem=number, status=status, workaround=workaround, cause=cause):
             changed = problems.change(deps, user, number, status=status, workaround=workaround, cause=cause)
             text, blocks = learnt.problem_view(changed)

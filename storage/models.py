@@ -134,6 +134,8 @@ class PageRow(Base):
     paged_at: Mapped[datetime]
     paged_by: Mapped[str | None] = mapped_column(String(32))  # None: Firebell (policy or escalation)
     status: Mapped[str] = mapped_column(String(16))  # active, acknowledged, escalated, stopped
+    oncall_user: Mapped[str | None] = mapped_column(String(32))  # whom the tier's schedule had on call then
+    oncall_source: Mapped[str | None] = mapped_column(String(40))  # why: "layer 1", "override #3", "gap"
     escalated_from: Mapped[int | None] = mapped_column(ForeignKey("pages.id"))
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(32))
@@ -244,12 +246,16 @@ class DeadlineRow(Base):
         Index("ix_deadlines_pending_due", "due_at",
               postgresql_where=text("sent_at IS NULL AND cancelled_at IS NULL"),
               sqlite_where=text("sent_at IS NULL AND cancelled_at IS NULL")),
+        # A handoff belongs to no incident: its key alone is unique, so replicas planning it plan it once.
+        Index("uq_deadlines_handoff_key", "key", unique=True, postgresql_where=text("kind = 'handoff'"),
+              sqlite_where=text("kind = 'handoff'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(120))  # e.g. "sla:ack:2026-11-24T10:00:00+00:00:0.5", "page:12"
-    kind: Mapped[str] = mapped_column(String(16))  # "sla", "page" or "followup"
+    kind: Mapped[str] = mapped_column(String(16))  # "sla", "page", "followup" or "handoff"
+    tier: Mapped[str | None] = mapped_column(String(40))  # a handoff's tier
     clock: Mapped[str | None] = mapped_column(String(16))
     fraction: Mapped[float | None] = mapped_column(Float)
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
@@ -261,6 +267,24 @@ class DeadlineRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+
+
+class OnCallOverrideRow(Base):
+    """Someone on call in a tier for a while, above every layer of its schedule (``/incident oncall override``)."""
+
+    __tablename__ = "oncall_overrides"
+    __table_args__ = (Index("ix_oncall_overrides_team_id_ends_at", "team_id", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    tier: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class OutboxRow(Base):

@@ -214,7 +214,8 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
             PageView(id=p.id, tier=p.tier, reason=p.reason, paged_at=p.paged_at, paged_by=p.paged_by, status=p.status,
                      acknowledged_at=p.acknowledged_at, acknowledged_by=p.acknowledged_by,
                      escalated_at=p.escalated_at, renotified_at=p.renotified_at,
-                     notified=tuple(n.user_id for n in p.notices))
+                     notified=tuple(n.user_id for n in p.notices), oncall_user=p.oncall_user,
+                     oncall_source=p.oncall_source)
             for p in row.pages
         ),
         clocks=tuple(schedule.clock_run(r) for r in row.clock_runs),

@@ -19,7 +19,8 @@ log = logging.getLogger("firebell")
 
 def register(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="serve Slack's requests on POST /slack/events (and GET /healthz, "
-                                              "GET /metrics)", epilog=Settings.environment_help(),
+                                              "GET /metrics, GET /oncall/<tier>.ics)",
+                                epilog=Settings.environment_help(),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT, else 3000")

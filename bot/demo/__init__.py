@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import FirebellConfig, Settings
@@ -30,7 +31,10 @@ def run_demo() -> int:
                             database_url=f"sqlite:///{Path(tmp) / 'demo.db'}", _env_file=None)
         firebell = build(settings, FirebellConfig.model_validate({
             "broadcast_channel": BROADCAST,
-            "tiers": [{"name": "L1", "members": ["U0CAROL"], "ack_timeout": "10m"}],
+            # carol and dan take L1 in turns, a week each; carol's week began an hour ago
+            "tiers": [{"name": "L1", "ack_timeout": "10m", "schedule": [{
+                "users": ["U0CAROL", "U0DAN"], "every": "1w", "timezone": "UTC",
+                "handoff": (datetime.now(UTC) - timedelta(hours=1)).replace(tzinfo=None, second=0, microsecond=0)}]}],
             "severities": {"sev2": {"ack": "15m", "update_every": "1h", "resolve": "8h", "page": "L1"}}}))
         server = firebell.server("127.0.0.1", 0).start()
         driver = SlackDriver(f"{server.url}/slack/events", secret, slack)

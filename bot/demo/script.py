@@ -43,6 +43,11 @@ class Stage:
         self.transcript.new_messages()
 
 
+def who_is_on_call(stage: Stage) -> None:
+    say("L1 is a rotation (firebell.yml `schedule`): carol and dan take it in turns, a week each")
+    stage.command("U0ALICE", "oncall", "C0GENERAL")
+
+
 def declare_incident(stage: Stage) -> None:
     slack, transcript = stage.slack, stage.transcript
     stage.command("U0ALICE", "declare sev2 Checkout returns 500s for EU customers", "C0GENERAL")
@@ -60,8 +65,10 @@ def declare_incident(stage: Stage) -> None:
 def acknowledge_the_page(stage: Stage) -> None:
     slack, transcript, channel = stage.slack, stage.transcript, stage.facts["channel"]
     page = slack.wait_for(lambda: [m for m in slack.dms("U0CAROL") if "You are paged" in m.text])[0]
-    print("  Slack: SEV2 pages tier L1 (firebell.yml), so carol gets a DM:")
+    print("  Slack: SEV2 pages tier L1 (firebell.yml), so carol, on call this week, gets a DM:")
     print("\n".join(transcript.blocks(page.blocks)))
+    stage.quiet()
+    print(f"  Slack: dan, not on call this week, gets {len(slack.dms('U0DAN'))} DMs")
     transcript.new_messages()
     say("carol clicks [ Acknowledge ] in her DM")
     stage.driver.click("U0CAROL", channel_id=page.channel, message_ts=page.ts, action_id="page_acknowledge")
@@ -142,8 +149,8 @@ def the_next_time(stage: Stage) -> None:
           "on Firebell's scheduler while `firebell serve` runs.")
 
 
-SCENES: list[Callable[[Stage], None]] = [declare_incident, acknowledge_the_page, run_the_incident, resolve_it,
-                                         look_back, learn_from_it, the_next_time]
+SCENES: list[Callable[[Stage], None]] = [who_is_on_call, declare_incident, acknowledge_the_page, run_the_incident,
+                                         resolve_it, look_back, learn_from_it, the_next_time]
 
 
 def play(stage: Stage) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.sandbox import SlackStandIn
 
-PEOPLE = {"U0ALICE": "alice", "U0BOB": "bob", "U0CAROL": "carol"}
+PEOPLE = {"U0ALICE": "alice", "U0BOB": "bob", "U0CAROL": "carol", "U0DAN": "dan"}
 
 
 class Transcript:

@@ -75,6 +75,8 @@ class PageView:
     escalated_at: datetime | None = None
     renotified_at: datetime | None = None
     notified: tuple[str, ...] = ()
+    oncall_user: str | None = None  # whom the tier's schedule had on call when it was paged
+    oncall_source: str | None = None  # why: "layer 1", "override #3", "gap"; None: a tier without a schedule
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
@@ -47,6 +48,12 @@ class TierFacts:
     members: tuple[str, ...]
     pager_type: str | None = None
     pager_key_env: str | None = None
+    schedule_users: tuple[str, ...] = ()  # the people of its schedule's layers (none: no schedule)
+    gaps: tuple[tuple[datetime, datetime], ...] = ()  # stretches of the next GAP_DAYS with nobody on call
+    shadowed: tuple[tuple[int, int], ...] = ()  # (layer, the layer above without hours that always wins), from 1
+
+
+GAP_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -146,8 +153,15 @@ def run(probes: Probes, required_scopes: Collection[str]) -> list[Finding]:
     slack = _Cached(probes) if auth is not None else None
     findings.append(_broadcast(policy.broadcast_channel, slack))
     for tier in policy.tiers:
-        findings.append(_people(f"tier {tier.name}", tier.members, slack,
-                                f"firebell.yml tiers → {tier.name} → members"))
+        if tier.members or not tier.schedule_users:
+            findings.append(_people(f"tier {tier.name}", tier.members, slack,
+                                    f"firebell.yml tiers → {tier.name} → members"))
+        if tier.schedule_users:
+            findings.append(_people(f"tier {tier.name} schedule", tier.schedule_users, slack,
+                                    f"firebell.yml tiers → {tier.name} → schedule → users"))
+            findings.append(_gaps(tier, policy.tiers))
+            if tier.shadowed:
+                findings.append(_shadowed(tier))
     if policy.admins:
         findings.append(_people("admins", policy.admins, slack, "firebell.yml admins"))
     for tier in policy.tiers:
@@ -325,6 +339,31 @@ def _people(name: str, ids: Sequence[str], slack: _Cached | None, where: str) ->
     if warnings:
         return Finding(name, Status.WARN, "; ".join(warnings), f"replace them in {where}")
     return Finding(name, Status.OK, ", ".join(named) or "nobody")
+
+
+def _gaps(tier: TierFacts, tiers: Sequence[TierFacts]) -> Finding:
+    name = f"tier {tier.name} on-call"
+    if not tier.gaps:
+        return Finding(name, Status.OK, f"someone is on call at every moment of the next {GAP_DAYS} days")
+    first = "; ".join(f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC" for start, end in tier.gaps[:3])
+    more = f" (and {len(tier.gaps) - 3} more)" if len(tier.gaps) > 3 else ""
+    position = [t.name for t in tiers].index(tier.name)
+    then = ("its members are paged then" if tier.members else
+            f"a page goes on to {tiers[position + 1].name} at once then" if position + 1 < len(tiers) else
+            "nobody is paged then (it is the last tier and has no members)")
+    return Finding(name, Status.WARN, f"nobody on call in the next {GAP_DAYS} days: {first}{more}; {then}",
+                   f"add a layer or widen the hours in firebell.yml tiers → {tier.name} → schedule, or cover it "
+                   "with `/incident oncall override`")
+
+
+def _shadowed(tier: TierFacts) -> Finding:
+    layer, above = tier.shadowed[0]
+    others = f" (and {len(tier.shadowed) - 1} more below it)" if len(tier.shadowed) > 1 else ""
+    return Finding(f"tier {tier.name} layers", Status.WARN,
+                   f"layer {layer}{others} is never on call: layer {above} above it has no hours, so it always has "
+                   "someone (layers are highest first)",
+                   f"give layer {above} `hours`, or move layer {layer} above it, in firebell.yml tiers → {tier.name} "
+                   "→ schedule")
 
 
 def _pager(tier: TierFacts, value: str | None) -> Finding:

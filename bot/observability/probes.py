@@ -4,11 +4,13 @@ environment. `serve` hands over what it already built, so that the checks at sta
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 
-from bot.config import ConfigError, FirebellConfig, Settings, api_url_with_slash, load_config
+from bot.config import ConfigError, FirebellConfig, Settings, Tier, api_url_with_slash, load_config
 from bot.observability.check import (
+    GAP_DAYS,
     AuthFacts,
     ChannelFacts,
     GroupFacts,
@@ -21,6 +23,19 @@ from bot.observability.check import (
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from storage import migrate
 from storage.db import Database, DatabaseUnavailable, missing_sqlite_file, shown_url
+
+
+def _schedule_facts(tier: Tier, now: datetime) -> tuple[
+        tuple[str, ...], tuple[tuple[datetime, datetime], ...], tuple[tuple[int, int], ...]]:
+    """The people of the tier's schedule, the gaps of its next GAP_DAYS (overrides aside: they can fill one), and
+    the layers below one without hours (which always wins)."""
+    if not tier.schedule:
+        return (), (), ()
+    users = tuple(dict.fromkeys(u for layer in tier.schedule for u in layer.users))
+    gaps = tier.rotation().gaps(now, now + timedelta(days=GAP_DAYS))
+    always = next((i for i, layer in enumerate(tier.schedule, 1) if layer.hours is None), None)
+    shadowed = tuple((i, always) for i in range(always + 1, len(tier.schedule) + 1)) if always else ()
+    return users, tuple((g.start, g.end) for g in gaps), shadowed
 
 
 class LiveProbes:
@@ -48,8 +63,12 @@ class LiveProbes:
         return PolicyFacts(
             source=str(path) if path else None, broadcast_channel=config.broadcast_channel,
             tiers=tuple(TierFacts(t.name, tuple(t.members), t.pager.type if t.pager else None,
-                                  t.pager.key_env if t.pager else None) for t in config.tiers),
+                                  t.pager.key_env if t.pager else None, *_schedule_facts(t, self.now()))
+                        for t in config.tiers),
             admins=tuple(config.admins))
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
     def schema(self) -> SchemaFacts:
         url = self.settings.database_url

@@ -45,13 +45,11 @@ def escalate(deps: Deps, page_id: int, now: datetime, *, why: str | None = None)
         nxt = deps.config.tier(following) if following else None
         if nxt is not None:
             page_row.status, page_row.escalated_at = "escalated", now
-            new = paging.open_page(session, row, nxt, now, None, f"Escalated from {page_row.tier}: {waited}",
-                                   escalated_from=page_row.id)
             repo.add_timeline_event(session, row, at=now, kind="escalated", actor=None,
                                     text=f"Escalated {page_row.tier} → {nxt.name}: {waited}")
-            deps.outbox.enqueue(session, row.id, page_notices.NOTIFY, page_id=new.id, tier=nxt.name,
-                                note=f"⏫ Escalated to {nxt.name}: {waited}.")
-            what = f"{page_row.tier} → {nxt.name}: {waited}"
+            new = paging.page_tier(deps, session, row, nxt, now, None, f"Escalated from {page_row.tier}: {waited}",
+                                   escalated_from=page_row.id, note=f"⏫ Escalated to {nxt.name}: {waited}.")
+            what = f"{page_row.tier} → {new.tier}: {waited}"
         elif page_row.renotified_at is None:
             page_row.renotified_at = now
             repo.add_timeline_event(session, row, at=now, kind="renotified", actor=None,

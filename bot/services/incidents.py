@@ -117,7 +117,7 @@ def incident_json(incident: Incident, problem: str | None = None) -> dict[str, A
             {"id": p.id, "tier": p.tier, "reason": p.reason, "paged_at": _iso(p.paged_at), "paged_by": p.paged_by,
              "status": p.status, "notified": list(p.notified), "acknowledged_at": _iso(p.acknowledged_at),
              "acknowledged_by": p.acknowledged_by, "escalated_at": _iso(p.escalated_at),
-             "renotified_at": _iso(p.renotified_at)}
+             "renotified_at": _iso(p.renotified_at), "oncall_user": p.oncall_user, "oncall_source": p.oncall_source}
             for p in incident.pages
         ],
         "sla": [_clock_json(c) for c in incident.clocks],

@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.config import Tier
 from bot.deps import Deps
-from bot.domain.incident import Incident
+from bot.domain.incident import Incident, PageView
 from bot.pagers import PageEvent, PagerError
 from bot.services import incidents, slack_effects
 from bot.services.effects import Attempt, Executors
@@ -38,6 +38,12 @@ def dedup_key(incident: Incident, tier: str) -> str:
     return f"firebell-{incident.team_id}-{incident.ref}-{tier}"
 
 
+def paged_people(deps: Deps, page: PageView, tier: Tier | None) -> list[str]:
+    """Whom a page reaches: the person the tier's schedule had on call when it was paged, and the tier's members."""
+    return list(dict.fromkeys([*([page.oncall_user] if page.oncall_user else []),
+                               *(tier_people(deps, tier) if tier else [])]))
+
+
 def tier_people(deps: Deps, tier: Tier) -> list[str]:
     """The tier's members, with its user groups expanded (a group Slack will not list is logged and skipped)."""
     people: list[str] = []
@@ -57,8 +63,7 @@ def notify_page(deps: Deps, *, attempt: Attempt, page_id: int, tier: str, note: 
     tell the external pager, and say in the channel who was paged."""
     incident = _incident_of_page(deps, page_id)
     page_view = next(p for p in incident.pages if p.id == page_id)
-    config = deps.config.tier(tier)
-    people = tier_people(deps, config) if config else []
+    people = paged_people(deps, page_view, deps.config.tier(tier))
     problems = []
     if incident.channel_id and people:
         try:
@@ -95,8 +100,8 @@ def renotify_page(deps: Deps, *, attempt: Attempt, page_id: int, waited: str) ->
     """The last tier and the commander, paged once more."""
     incident = _incident_of_page(deps, page_id)
     page_view = next(p for p in incident.pages if p.id == page_id)
-    tier = deps.config.tier(page_view.tier)
-    people = list(dict.fromkeys([*(tier_people(deps, tier) if tier else []), incident.commander]))
+    people = list(dict.fromkeys([*paged_people(deps, page_view, deps.config.tier(page_view.tier)),
+                                 incident.commander]))
     note = f"🔁 Still nobody has acknowledged: {waited}. This is the last tier; paging it once more."
     for person in people:
         try:

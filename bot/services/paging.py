@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from bot.config import Tier
 from bot.deps import Deps
 from bot.domain import transitions
-from bot.domain.errors import AlreadyDone, InvalidInput, NotFound
+from bot.domain.errors import AlreadyDone, NotFound
+from bot.domain.escalation import next_tier
 from bot.domain.incident import Incident, Severity, Status
 from bot.domain.permissions import NotAllowed
 from bot.observability.logs import Event, incident_event
-from bot.services import page_notices, slack_effects
+from bot.services import oncall, page_notices, slack_effects
 from bot.services.change import Target, incident_change
 from storage import repositories as repo
 from storage import schedule
@@ -28,12 +29,7 @@ from storage.models import IncidentRow, PageRow
 DEFAULT_ACK_TIMEOUT = timedelta(minutes=15)  # for a tier that names none
 
 
-def tier_named(deps: Deps, name: str) -> Tier:
-    tier = deps.config.tier(name)
-    if tier is None:
-        known = ", ".join(t.name for t in deps.config.tiers) or "none are configured in firebell.yml"
-        raise InvalidInput("tier", f"There is no tier `{name}`. Tiers: {known}.")
-    return tier
+tier_named = oncall.tier_named
 
 
 def ack_timeout(tier: Tier) -> timedelta:
@@ -49,11 +45,10 @@ def page(deps: Deps, target: Target, actor: str | None, tier_name: str, message:
         if actor is not None:
             stop_escalations(session, row, now)
         reason = message.strip() or ("paged by hand" if actor else "")
-        new = open_page(session, row, tier, now, actor, reason)
+        new = page_tier(deps, session, row, tier, now, actor, reason)
         incident = repo.to_domain(row, with_timeline=False)
-        deps.outbox.enqueue(session, incident.id, page_notices.NOTIFY, page_id=new.id, tier=tier.name, note=None)
     incident_event(Event.PAGED, incident.ref, incident.team_id,
-                   f"{tier.name}, " + (f"by {actor}" if actor else reason or "by policy"))
+                   f"{new.tier}, " + (f"by {actor}" if actor else reason or "by policy"))
     return incident
 
 
@@ -68,11 +63,38 @@ def page_by_policy(deps: Deps, incident_id: int, why: str) -> None:
         page(deps, Target(team_id, incident_id=incident_id), None, tier_name, why)
 
 
+def page_tier(deps: Deps, session: Session, row: IncidentRow, tier: Tier, now: datetime, actor: str | None,
+              reason: str, *, escalated_from: int | None = None, note: str | None = None) -> PageRow:
+    """Page ``tier``'s on-call person at ``now`` (and its members), and queue the DMs. A tier with nobody on call (a
+    gap in its schedule) and no members is passed over at once for the next tier, and the channel hears why."""
+    shift = oncall.shift_at(session, deps.team_id, tier, now) if tier.schedule else None
+    order = [t.name for t in deps.config.tiers]
+    passed: list[str] = []
+    while shift is not None and shift.user is None and not tier.members:
+        following = next_tier(order, tier.name)
+        nxt = deps.config.tier(following) if following else None
+        if nxt is None:
+            break
+        why = f"nobody is on call in {tier.name} now (a gap in its schedule) and it has no members"
+        repo.add_timeline_event(session, row, at=now, kind="escalated", actor=None,
+                                text=f"Passed over {tier.name} for {nxt.name}: {why}")
+        passed.append(f"⏭ {why}: paging {nxt.name} at once.")
+        tier = nxt
+        shift = oncall.shift_at(session, deps.team_id, tier, now) if tier.schedule else None
+    new = open_page(session, row, tier, now, actor, reason, escalated_from,
+                    oncall_user=shift.user if shift else None, oncall_source=shift.describe() if shift else None)
+    said = "\n".join([*([note] if note else []), *passed]) or None
+    deps.outbox.enqueue(session, row.id, page_notices.NOTIFY, page_id=new.id, tier=tier.name, note=said)
+    return new
+
+
 def open_page(session: Session, row: IncidentRow, tier: Tier, now: datetime, actor: str | None, reason: str,
-              escalated_from: int | None = None) -> PageRow:
+              escalated_from: int | None = None, *, oncall_user: str | None = None,
+              oncall_source: str | None = None) -> PageRow:
     """A new page of ``tier``, with its escalation deadline and its timeline entry."""
     new = schedule.add_page(session, incident_id=row.id, tier=tier.name, reason=reason, paged_at=now,
-                            paged_by=actor, status="active", escalated_from=escalated_from)
+                            paged_by=actor, status="active", escalated_from=escalated_from, oncall_user=oncall_user,
+                            oncall_source=oncall_source)
     schedule.schedule_escalation(session, new, now + ack_timeout(tier))
     repo.add_timeline_event(session, row, at=now, kind="paged", actor=actor,
                             text=f"Paged {tier.name}" + (f": {reason}" if reason else ""))

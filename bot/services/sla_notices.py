@@ -26,7 +26,7 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
     breach, active, incident, clock, due_at = False, [], None, None, now
     with deps.db.read() as session:
         deadline = session.get(DeadlineRow, claimed.id)
-        assert deadline is not None
+        assert deadline is not None and deadline.incident_id is not None
         row = repo.incident_row(session, deadline.incident_id)
         # Nothing to say when the clock stopped after the claim, when a later notice of the same clock is due too
         # (after downtime: send that one only), or when the incident is resolved.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.domain.errors import InvalidInput, UsageError
 from bot.domain.incident import DEFAULT_SEVERITY, Role, Severity, Status, incident_ref, parse_ref
@@ -17,6 +18,7 @@ from bot.domain.problems import parse_ref as parse_problem_ref
 from bot.domain.problems import parse_status as parse_problem_status
 from bot.domain.rules import parse_severity
 from bot.domain.transitions import SETTABLE
+from bot.durations import parse_duration
 
 _SEVERITY_LIKE = re.compile(r"^sev\w{0,2}$", re.IGNORECASE)  # sev2, sev9, sevv; not "Severity"
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -182,8 +184,36 @@ class UnlinkProblem(OnIncident):
     pass
 
 
-Command = (Help | ListOpen | Declare | Search | ListProblems | ShowProblem | ChangeProblem | ShowReport
-           | ListFollowUps | FollowUpDone | OnIncident)
+@dataclass(frozen=True)
+class ShowOnCall:
+    tier: str | None  # None: every tier
+
+
+@dataclass(frozen=True)
+class AddOverride:
+    """``user_id`` on call in ``tier``: for ``duration`` from now, or until ``end``, or from ``start`` until ``end``
+    (naive local times, read in the person's own Slack time zone)."""
+
+    tier: str
+    user_id: str
+    duration: timedelta | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListOverrides:
+    pass
+
+
+@dataclass(frozen=True)
+class CancelOverride:
+    number: int
+
+
+OnCallCommand = ShowOnCall | AddOverride | ListOverrides | CancelOverride
+Command = (OnCallCommand | Help | ListOpen | Declare | Search | ListProblems | ShowProblem | ChangeProblem
+           | ShowReport | ListFollowUps | FollowUpDone | OnIncident)
 
 USAGE = {
     "declare": "`/incident declare [sev1…sev4] <title>`",
@@ -208,6 +238,9 @@ USAGE = {
     "followups": "`/incident followups [mine]`",
     "followup": "`/incident followup add <text> [@owner] [due YYYY-MM-DD]`, `/incident followup done <N>`",
     "describe": "`/incident describe <text>`",
+    "oncall": "`/incident oncall [tier]`, `oncall override <tier> @person <8h | until YYYY-MM-DD HH:MM>`, "
+              "`oncall override <tier> @person from YYYY-MM-DD HH:MM until YYYY-MM-DD HH:MM` (your time zone), "
+              "`oncall overrides`, `oncall cancel <N>`",
     "help": "`/incident help`",
 }
 
@@ -301,9 +334,63 @@ def _list(words: list[str]) -> ListOpen:
     return ListOpen()
 
 
+def _oncall(words: list[str]) -> OnCallCommand:
+    action = words[0].lower() if words else ""
+    if not words:
+        return ShowOnCall(None)
+    if action == "overrides":
+        if len(words) != 1:
+            raise _usage("oncall", "`oncall overrides` takes nothing more.")
+        return ListOverrides()
+    if action == "cancel":
+        if len(words) != 2 or not words[1].lstrip("#").isdigit():
+            raise _usage("oncall", "Say which override to cancel by its number (`/incident oncall overrides` lists "
+                                   "them).")
+        return CancelOverride(int(words[1].lstrip("#")))
+    if action == "override":
+        return _override(words[1:])
+    if len(words) != 1:
+        raise _usage("oncall", f"`{unescape(' '.join(words))}` is not an on-call command.")
+    return ShowOnCall(unescape(words[0]))
+
+
+def _override(words: list[str]) -> AddOverride:
+    if len(words) < 3:
+        raise _usage("oncall", "Name the tier, the person and how long.")
+    tier, who, rest = unescape(words[0]), words[1], [w.lower() for w in words[2:]]
+    mention = _MENTION.match(who)
+    if not mention:
+        raise _usage("oncall", f"`{unescape(who)}` is not a mention of a person; type @ and pick them.")
+    user = mention.group(1)
+    if rest[0] == "until":
+        return AddOverride(tier, user, end=_local_time(rest[1:]))
+    if rest[0] == "from":
+        if "until" not in rest:
+            raise _usage("oncall", "Say when it ends: `from YYYY-MM-DD HH:MM until YYYY-MM-DD HH:MM`.")
+        split = rest.index("until")
+        return AddOverride(tier, user, start=_local_time(rest[1:split]), end=_local_time(rest[split + 1:]))
+    if len(rest) != 1:
+        raise _usage("oncall", "Give one duration (like `8h` or `2d`), or `until YYYY-MM-DD HH:MM`.")
+    try:
+        return AddOverride(tier, user, duration=parse_duration(rest[0]))
+    except ValueError:
+        raise _usage("oncall", f"`{unescape(rest[0])}` is not a duration; write it like 30m, 8h or 2d.") from None
+
+
+def _local_time(words: list[str]) -> datetime:
+    text = " ".join(words)
+    try:
+        if len(words) != 2:
+            raise ValueError
+        return datetime.strptime(text, "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise _usage("oncall", f"`{unescape(text) or 'nothing'}` is not a time; write it as YYYY-MM-DD HH:MM, "
+                               "e.g. 2026-12-24 18:00 (in your Slack time zone).") from None
+
+
 _TEAM_WIDE: dict[str, Callable[[list[str]], Command]] = {"list": _list, "declare": _declare, "search": _search,
                                                          "problems": _problems, "report": _report,
-                                                         "followups": _followups}
+                                                         "followups": _followups, "oncall": _oncall}
 
 
 def _problem(number: int | None, rest: list[str]) -> Command:

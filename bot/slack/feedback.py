@@ -8,6 +8,7 @@ from bot.domain.incident import Incident
 from bot.slack import text as t
 from bot.slack.ids import Action
 
+NOTE = "One answer per person; the post-incident report shows the count and the mean, never who said what."
 LABELS = {1: "1 · poorly", 2: "2", 3: "3", 4: "4", 5: "5 · very well"}
 
 
@@ -19,6 +20,5 @@ def question(incident: Incident) -> tuple[str, list[Block]]:
         ActionsBlock(block_id="feedback", elements=[
             ButtonElement(text=LABELS[score], action_id=f"{Action.FEEDBACK.value}_{score}",
                           value=f"{incident.id}:{score}") for score in range(1, 6)]),
-        ContextBlock(block_id="feedback_note", elements=[MarkdownTextObject(text="One answer per person; the post-incident report shows the "
-                                                       "count and the mean, never who said what.")]),
+        ContextBlock(block_id="feedback_note", elements=[MarkdownTextObject(text=NOTE)]),
     ]

@@ -106,6 +106,7 @@ class UserInfo:
     name: str
     deleted: bool
     is_bot: bool
+    tz: str | None = None  # the person's IANA time zone, as set in Slack
 
 
 SCOPES_HEADER = "x-oauth-scopes"  # on every answer to a token: the scopes it was granted
@@ -176,7 +177,7 @@ class SlackGateway:
                 return None
             raise
         return UserInfo(user["id"], user.get("real_name") or user.get("name") or user["id"], bool(user.get("deleted")),
-                        bool(user.get("is_bot")))
+                        bool(user.get("is_bot")), user.get("tz") or None)
 
     def find_user(self, name: str) -> str | None:
         """The id of the active person whose handle, display name or real name is ``name`` (any case), if one is."""
@@ -256,6 +257,10 @@ class SlackGateway:
 
     def usergroup_members(self, usergroup_id: str) -> list[str]:
         return list(self._call("usergroups.users.list", usergroup=usergroup_id).get("users", []))
+
+    def set_usergroup_members(self, usergroup_id: str, user_ids: Sequence[str]) -> None:
+        """Make the user group's members exactly ``user_ids`` (usergroups.users.update; Slack keeps at least one)."""
+        self._call("usergroups.users.update", usergroup=usergroup_id, users=",".join(user_ids))
 
     def _history(self, channel: str, since: float) -> Iterator[dict]:
         """The conversation's messages since the epoch time ``since``, newest first. A bot reads only channels it is

@@ -33,6 +33,9 @@ HELP = f"""*Firebell: incident commands*
 • `{COMMAND} problems`: open problems · `problem PRB-N`: one, with its incidents ·
   `problem PRB-N status open|known-error|resolved` · `problem PRB-N workaround <text>` · `problem PRB-N cause <text>`
 • `{COMMAND} followups [mine]`: open follow-ups of every incident (or yours) · `followup done <N>`
+• `{COMMAND} oncall [tier]`: who is on call now, until when, and who is next ·
+  `oncall override <tier> @person <8h | until YYYY-MM-DD HH:MM>` (or `from … until …`, in your Slack time zone) ·
+  `oncall overrides` · `oncall cancel <N>`
 In an incident's channel (elsewhere, name it: `{COMMAND} INC-7 <command>`):
 • `ack`: acknowledge · `status investigating|identified|monitoring [text]`
 • `update [text]`: a status update for the channel and stakeholders (no text: a form)
@@ -285,6 +288,13 @@ def page_note(incident: Incident, page: PageView, people: Sequence[str], note: s
               problems: Sequence[str]) -> str:
     by = t.user(page.paged_by) if page.paged_by else "Firebell"
     who = ", ".join(t.user(p) for p in people) or "nobody (the tier has no members Slack knows)"
+    if page.oncall_source == "gap":
+        who = "nobody is on call now (a gap in its schedule): " + (
+            f"its members {', '.join(t.user(p) for p in people)}" if people else "nobody to reach")
+    elif page.oncall_source and page.oncall_user:
+        others = [t.user(p) for p in people if p != page.oncall_user]
+        who = f"on call: {t.user(page.oncall_user)}, {page.oncall_source}" + (
+            f"; members: {', '.join(others)}" if others else "")
     message = note + "\n" if note else ""
     message += f"📟 {by} paged *{page.tier}* ({who})"
     message += f": {t.escape(page.reason)}" if page.reason else "."

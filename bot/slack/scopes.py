@@ -23,5 +23,7 @@ BOT_SCOPES: dict[str, str] = {
     "pins:write": "pinning the incident card",
     "files:write": "sharing the post-incident report as a file at resolve",
     "usergroups:read": "paging a tier whose members include a user group (usergroups.users.list)",
-    "users:read": "`firebell check`: each tier member and admin exists and is active (users.info)",
+    "usergroups:write": "keeping a tier's `usergroup` equal to its current on-call (usergroups.users.update)",
+    "users:read": "`firebell check`: each tier member and admin exists and is active (users.info); an on-call "
+                  "override's person, and the time zone its times are read in",
 }

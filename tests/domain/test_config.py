@@ -97,3 +97,66 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     assert settings.config_path() == tmp_path / "firebell.yml"
     with pytest.raises(ConfigError, match="^SLACK_SIGNING_SECRET must be set"):
         settings.require_slack()
+
+
+ONCALL = """\
+tiers:
+  - name: L1
+    ack_timeout: 10m
+    schedule:
+      - {users: [U01, U02, U03], every: 1w, handoff: "2026-11-30T09:00", timezone: Europe/Berlin}
+      - {users: [U07, U08], every: 1d, handoff: "2026-11-30T17:00", timezone: America/New_York,
+         hours: {days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}}
+  - name: L2
+    members: [U04, S0DBAS]
+  - name: L3
+    schedule: [{users: [U05, U06], every: 2w, handoff: "2026-12-07T10:00", timezone: UTC}]
+    usergroup: S0L3ONCALL
+oncall_channel: C0ONCALL
+"""
+
+
+def test_the_issue_s_schedules_load_as_written(tmp_path):
+    from datetime import UTC, datetime
+
+    config = load_config(write(tmp_path, ONCALL))
+    assert config.oncall_channel == "C0ONCALL"
+    l1, l2, l3 = config.tiers
+    assert [layer.every for layer in l1.schedule] == [timedelta(weeks=1), timedelta(days=1)]
+    assert l1.members == [] and l2.schedule is None and l3.usergroup == "S0L3ONCALL"
+    assert l1.rotation().at(datetime(2026, 12, 1, 12, tzinfo=UTC)).user == "U01"
+    assert l3.rotation().at(datetime(2026, 12, 7, 10, tzinfo=UTC)).user == "U05"
+    assert l2.rotation().at(datetime(2026, 12, 7, 10, tzinfo=UTC)).user is None
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ('{users: [U1], every: 1w, handoff: "2026-11-30T09:00", timezone: Mars/Base}',
+         "tiers.0.schedule.0.timezone: 'Mars/Base' is not an IANA time zone"),
+        ('{users: [U1], every: 1x, handoff: "2026-11-30T09:00"}', "tiers.0.schedule.0.every: '1x' is not a duration"),
+        ('{users: [U1], every: 1d, handoff: "2026-11-30T09:00+01:00"}',
+         "tiers.0.schedule.0.handoff: write the handoff as a local time without an offset"),
+        ('{users: [U1], every: 1d, handoff: "soon"}', "tiers.0.schedule.0.handoff: "),
+        ('{users: [], every: 1d, handoff: "2026-11-30T09:00"}', "tiers.0.schedule.0.users: "),
+        ('{users: [bob], every: 1d, handoff: "2026-11-30T09:00"}', "tiers.0.schedule.0.users.0: 'bob' is not a user id"),
+        ('{users: [U1], every: 1d, handoff: "2026-11-30T09:00", hours: {start: "17:00", end: "09:00"}}',
+         "tiers.0.schedule.0.hours: start must be before end"),
+        ('{users: [U1], every: 1d, handoff: "2026-11-30T09:00", hours: {days: [someday], start: "9:00", end: "17:00"}}',
+         "tiers.0.schedule.0.hours.days.0"),
+        ('{users: [U1], evry: 1d, handoff: "2026-11-30T09:00"}', "tiers.0.schedule.0.evry: unknown key"),
+    ],
+)
+def test_bad_schedules_name_the_key(tmp_path, layer, message):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, f"tiers:\n  - name: L1\n    schedule: [{layer}]\n"))
+    assert message in str(info.value)
+
+
+def test_a_tier_without_members_or_schedule_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="tiers.0: a tier needs members"):
+        load_config(write(tmp_path, "tiers: [{name: L1}]\n"))
+    with pytest.raises(ConfigError, match="tiers.0.schedule: a schedule needs at least one layer"):
+        load_config(write(tmp_path, "tiers: [{name: L1, schedule: []}]\n"))
+    with pytest.raises(ConfigError, match="oncall_channel: 'oncall' is not a channel id"):
+        load_config(write(tmp_path, "oncall_channel: oncall\n"))

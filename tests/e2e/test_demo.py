@@ -12,8 +12,9 @@ def test_demo_prints_the_incident_from_declare_to_postmortem(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    steps = ["/incident declare sev2 Checkout returns 500s", "is declared: #inc-1-checkout-returns-500s",
-             "[ Acknowledge ]", "carol gets a DM", "Time to acknowledge: met by",
+    steps = ["/incident oncall", "*L1*: @carol (layer 1) until", "next @dan (layer 1)",
+             "/incident declare sev2 Checkout returns 500s", "is declared: #inc-1-checkout-returns-500s",
+             "[ Acknowledge ]", "carol, on call this week, gets a DM", "dan, not on call this week, gets 0 DMs", "Time to acknowledge: met by",
              "@carol acknowledged the page for INC-1", "made @bob *comms*", "Status*: Identified",
              "Noted on INC-1's timeline", "Status*: Monitoring", "INC-1 is resolved* by @alice",
              "file INC-1-postmortem.md shared", "INC-1 TIMELINE", "No open incidents", "is not a severity",

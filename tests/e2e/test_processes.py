@@ -28,11 +28,11 @@ severities:
 
 
 class Bot:
-    def __init__(self, slack: SlackStandIn, database_url: str, workdir: Path) -> None:
+    def __init__(self, slack: SlackStandIn, database_url: str, workdir: Path, config: str = CONFIG) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        (workdir / "firebell.yml").write_text(CONFIG)
+        (workdir / "firebell.yml").write_text(config)
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
         env.update(SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
                    DATABASE_URL=database_url)

@@ -226,3 +226,50 @@ def test_serve_logs_each_failure_and_warning(caplog):
     assert len(messages) == 2 and all(r.levelno == logging.WARNING for r in caplog.records)
     assert messages[0].startswith("check broadcast channel: none set")
     assert messages[1].startswith("check tier L1 pager: PagerDuty: FIREBELL_PD_KEY is not set")
+
+
+def test_a_schedule_s_people_are_checked_and_its_gaps_in_the_next_14_days_warned_about():
+    from datetime import UTC, datetime
+
+    gap = (datetime(2026, 12, 5, tzinfo=UTC), datetime(2026, 12, 7, 8, tzinfo=UTC))
+    world = World(policy_facts=PolicyFacts("/etc/firebell.yml", "C0INC", (
+        TierFacts("L1", (), schedule_users=("U0ALICE", "U0NOBODY"), gaps=(gap,)),
+        TierFacts("L2", ("U0BOB",), schedule_users=("U0BOB",)))))
+    found = by_name(run(world, SCOPES))
+    assert "tier L1" not in found  # no members: only its schedule's people are looked up
+    assert found["tier L1 schedule"].status is Status.FAIL
+    assert "U0NOBODY is not a user" in found["tier L1 schedule"].detail
+    assert "tiers → L1 → schedule → users" in found["tier L1 schedule"].fix
+    assert found["tier L1 on-call"].status is Status.WARN
+    assert found["tier L1 on-call"].detail == ("nobody on call in the next 14 days: 2026-12-05 00:00 → 2026-12-07 08:00 "
+                                               "UTC; a page goes on to L2 at once then")
+    assert "/incident oncall override" in found["tier L1 on-call"].fix
+    assert (found["tier L2 on-call"].status, found["tier L2"].status) == (Status.OK, Status.OK)
+
+
+def test_the_live_probe_finds_the_gaps_of_a_schedule_with_hours(tmp_path):
+    from bot.config import FirebellConfig, Settings
+    from bot.observability.probes import LiveProbes
+
+    config = FirebellConfig.model_validate({"tiers": [{"name": "L1", "schedule": [
+        {"users": ["U01"], "every": "1d", "handoff": "2026-11-30T09:00", "hours": {"start": "09:00", "end": "17:00"}}]}]})
+    facts = LiveProbes(Settings(_env_file=None), {}, config=config).policy()
+    [tier] = facts.tiers
+    assert tier.schedule_users == ("U01",) and len(tier.gaps) >= 10  # nights and weekends
+    assert all(end > start for start, end in tier.gaps)
+
+
+def test_a_layer_below_one_without_hours_is_never_on_call_and_check_says_so():
+    from bot.config import FirebellConfig, Settings
+    from bot.observability.probes import LiveProbes
+
+    config = FirebellConfig.model_validate({"tiers": [{"name": "L1", "schedule": [
+        {"users": ["U0ALICE"], "every": "1w", "handoff": "2026-11-30T09:00", "timezone": "Europe/Berlin"},
+        {"users": ["U0BOB"], "every": "1d", "handoff": "2026-11-30T17:00", "timezone": "America/New_York",
+         "hours": {"start": "09:00", "end": "17:00"}}]}]})
+    world = World(policy_facts=LiveProbes(Settings(_env_file=None), {}, config=config).policy())
+    found = by_name(run(world, SCOPES))
+    assert found["tier L1 layers"].status is Status.WARN
+    assert found["tier L1 layers"].detail.startswith("layer 2 is never on call: layer 1 above it has no hours")
+    assert "move layer 2 above it" in found["tier L1 layers"].fix
+    assert found["tier L1 on-call"].status is Status.OK
