@@ -7,11 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.incident import incident_ref
-from bot.domain.kpi import ClockResult, IncidentRecord, run_outcome
+from bot.domain.kpi import BREACHED, MET, RUNNING, ClockResult, IncidentRecord
 from storage.models import FeedbackRow, IncidentRow, PageRow, SlaClockRow
 
 RESOLVED = "resolved"
@@ -31,11 +31,18 @@ def incident_records(session: Session, since: datetime, until: datetime, now: da
                      teams: Sequence[str] = (), severity: str | None = None) -> Iterator[IncidentRecord]:
     """The report records of the incidents declared in [since, until), oldest first; clocks judged at ``now``."""
     clocks: dict[int, list[ClockResult]] = defaultdict(list)
-    runs = _in_period(select(SlaClockRow.incident_id, SlaClockRow.clock, SlaClockRow.outcome, SlaClockRow.due_at,
-                             SlaClockRow.stopped_at).join(IncidentRow, IncidentRow.id == SlaClockRow.incident_id),
-                      since, until, teams, severity)
-    for incident_id, clock, outcome, due_at, stopped_at in session.execute(runs):
-        clocks[incident_id].append(ClockResult(clock, run_outcome(outcome, due_at, stopped_at, now)))
+    # How each run stands at `now` (kpi.run_outcome's rule, in SQL: no datetimes cross to Python), counted per
+    # incident, clock and outcome.
+    stopped = SlaClockRow.stopped_at.is_not(None)
+    standing = case((stopped & SlaClockRow.outcome.in_((MET, BREACHED)), SlaClockRow.outcome),
+                    (stopped & (SlaClockRow.due_at.is_(None) | (SlaClockRow.stopped_at <= SlaClockRow.due_at)), MET),
+                    (stopped, BREACHED),
+                    (SlaClockRow.due_at <= now, BREACHED), else_=RUNNING)
+    runs = _in_period(select(SlaClockRow.incident_id, SlaClockRow.clock, standing, func.count())
+                      .join(IncidentRow, IncidentRow.id == SlaClockRow.incident_id)
+                      .group_by(SlaClockRow.incident_id, SlaClockRow.clock, standing), since, until, teams, severity)
+    for incident_id, clock, outcome, count in session.execute(runs):
+        clocks[incident_id].extend([ClockResult(clock, outcome)] * count)
     escalated = _in_period(select(PageRow.incident_id, func.count())
                            .join(IncidentRow, IncidentRow.id == PageRow.incident_id)
                            .where(PageRow.escalated_from.is_not(None)).group_by(PageRow.incident_id),
