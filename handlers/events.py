@@ -21,4 +21,5 @@ def handle_app_home_opened_event(event: dict[str, Any], body: dict[str, Any], de
         return
     if body.get("event_id") and not incidents.claim_once(deps, f"event:{body['event_id']}"):
         return
-    deps.slack.publish_home(event["user"], render.home_view(incidents.open_incidents(deps, deps.team_id)))
+    viewer = event["user"]  # a private incident only for its channel's members
+    deps.slack.publish_home(viewer, render.home_view(incidents.open_for(deps, deps.team_id, viewer)))

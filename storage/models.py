@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.domain.incident import incident_ref
@@ -68,6 +68,8 @@ class IncidentRow(Base):
     last_update_at: Mapped[datetime | None]  # the last status update: the update-cadence clock restarts there
     reopened_at: Mapped[datetime | None]  # the resolve and update clocks restart there
     declare_key: Mapped[str | None] = mapped_column(String(80))  # the accepted declare it came from (unique)
+    # a private channel: left out of lists, search, App Home and similar posts for anyone not in it (migration 0013)
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     timeline: Mapped[list[TimelineEventRow]] = relationship(
         back_populates="incident", order_by="(TimelineEventRow.at, TimelineEventRow.id)",

@@ -199,4 +199,5 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
         clocks=tuple(ClockRun(clock=SlaClock(r.clock), started_at=r.started_at,
                               target=timedelta(seconds=r.target_seconds), due_at=r.due_at, stopped_at=r.stopped_at)
                      for r in row.clock_runs),
+        private=row.private,
     )

@@ -120,6 +120,7 @@ class Incident:
     follow_ups: tuple[str, ...] = field(default=())
     pages: tuple[PageView, ...] = field(default=())
     clocks: tuple[ClockRun, ...] = field(default=())  # every run of every SLA clock, oldest first
+    private: bool = False  # its channel is private: only its members are shown it (bot.services.visibility)
 
     @property
     def ref(self) -> str:

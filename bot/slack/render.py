@@ -26,7 +26,8 @@ SEVERITY_EMOJI = {Severity.SEV1: "🔴", Severity.SEV2: "🟠", Severity.SEV3: "
 MAX_MESSAGE_BLOCKS = 50
 
 HELP = f"""*Firebell: incident commands*
-• `{COMMAND} declare [sev1…sev4] <title>`: declare an incident (default sev3); without a title, a form opens
+• `{COMMAND} declare [--private] [sev1…sev4] <title>`: declare an incident (default sev3) in a new channel;
+  with `--private` the channel is private; without a title, a form opens
 • `{COMMAND} list`: open incidents, newest first
 • `{COMMAND} search <words>`: incidents open and past, best match first, with their root cause and fix
 • `{COMMAND} problems`: open problems · `problem PRB-N`: one, with its incidents ·
@@ -141,6 +142,17 @@ def announcement(incident: Incident) -> list[Block]:
             ),
         )
     ]
+
+
+def private_announcement_text(incident: Incident) -> str:
+    """All the broadcast channel learns of a private incident: that it exists and who commands it."""
+    return f"🔒 A private incident, {incident.ref}, was declared; {t.user(incident.commander)} commands it."
+
+
+def private_announcement(incident: Incident) -> list[Block]:
+    return [SectionBlock(block_id="announcement", text=(
+        f"{private_announcement_text(incident)}\nIts channel is private: ask {t.user(incident.commander)} "
+        "if you should be in it."))]
 
 
 def update_blocks(incident: Incident, actor: str, text: str) -> list[Block]:
