@@ -216,7 +216,8 @@ def incident_list(incidents: Sequence[Incident]) -> list[Block]:
 
 def timeline(incident: Incident) -> list[Block]:
     lines = [
-        f"{t.date_token(e.at, '{date_short} {time_secs}')} · *{e.kind}* · {t.user(e.actor)}: {t.escape(e.text)}"
+        f"{t.date_token(e.at, '{date_short} {time_secs}')} · *{e.kind}* · "
+        f"{t.user(e.actor) if e.actor else 'Firebell'}: {t.escape(e.text)}"
         + (f" (<{e.permalink}|message>)" if e.permalink else "")
         for e in incident.timeline
     ]
