@@ -20,7 +20,7 @@ from bot.demo.transcript import PEOPLE, Transcript
 from bot.runtime import build
 from bot.sandbox import SlackDriver, SlackStandIn
 
-AGO = timedelta(days=8)  # the first incident starts this long before now; the second, a week later, hours ago
+AGO = timedelta(days=8, hours=2)  # the first incident starts this long ago; the script's last scene is an hour ago
 
 
 def run_demo(path: Path) -> int:

@@ -165,8 +165,22 @@ def the_next_time(stage: Stage) -> None:
     stage.command("U0BOB", "problems", "C0GENERAL")
 
 
+def a_private_one(stage: Stage) -> None:
+    """A security incident: its channel is private, and only its members see it."""
+    slack = stage.slack
+    stage.later("That afternoon", hours=2)
+    stage.command("U0ALICE", "declare --private sev1 A signing key was pushed to a public repository", "C0GENERAL")
+    channel = slack.wait_for(lambda: next((c for c in slack.channels if c.name.startswith("inc-3-")), None))
+    assert channel is not None
+    stage.settle(lambda: slack.channel(channel.id).pins and "private incident" in slack.messages(BROADCAST)[-1].text)
+    print(f"  Slack: #{channel.name} is private; only alice is in it. The broadcast channel heard only who "
+          "commands it.")
+    stage.command("U0BOB", "list", "C0GENERAL")  # bob is not in it: he sees INC-2 only
+    stage.command("U0BOB", "INC-3 timeline", "C0GENERAL")
+
+
 SCENES: list[Callable[[Stage], None]] = [declare_incident, acknowledge_the_page, run_the_incident, resolve_it,
-                                         look_back, learn_from_it, the_next_time]
+                                         look_back, learn_from_it, the_next_time, a_private_one]
 
 
 def play(stage: Stage) -> None:

@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -41,10 +42,15 @@ def test_demo_prints_the_incident_from_declare_to_postmortem(tmp_path):
              "/incident declare EU customers get 500s at checkout again", "Similar past incidents",
              "*INC-1* · Checkout returns 500s for EU customers",
              "🧩 *PRB-1* (Known error)", "share the rarer words", "/incident search drained pool", "1 incident match “drained pool”",
-             "linked INC-2 to *PRB-1*", "OPEN PROBLEMS (1)", "2 incidents", "firebell export --json"]
+             "linked INC-2 to *PRB-1*", "OPEN PROBLEMS (1)", "2 incidents",
+             "declare --private sev1 A signing key", "🔒 A private incident, INC-3, was declared; @alice commands it",
+             "OPEN INCIDENTS (1)", "INC-3 is a private incident",
+             "firebell export --json"]
     positions = [out.find(step) for step in steps]
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]
     assert positions == sorted(positions)
+    bobs_list = out[out.rindex("OPEN INCIDENTS (1)"):out.index("INC-3 is a private incident")]
+    assert "INC-2" in bobs_list and "INC-3" not in bobs_list.split("/incident INC-3")[0]  # not in his list
     assert "Traceback" not in result.stderr and "WARNING" not in result.stderr
     assert not re.search(r"\bU0[A-Z]+\b", out), "people are shown by name, never by id"
     cards = printed_cards(out)
@@ -58,7 +64,9 @@ def test_demo_prints_the_incident_from_declare_to_postmortem(tmp_path):
     assert database.is_file() and database.name == "firebell-demo.db"
     try:
         exported = json.loads(firebell("export", "--json", cwd=tmp_path, DATABASE_URL=where).stdout)
-        assert [(i["id"], i["status"]) for i in exported] == [("INC-1", "resolved"), ("INC-2", "declared")]
+        assert [(i["id"], i["status"], i["private"]) for i in exported] == [
+            ("INC-1", "resolved", False), ("INC-2", "declared", False), ("INC-3", "declared", True)]
+        assert max(i["declared_at"] for i in exported) < datetime.now(UTC).isoformat()  # all of it in the past
         first = exported[0]
         assert first["acknowledged_at"] > first["declared_at"] and first["root_cause_category"] == "configuration"
         report = firebell("postmortem", "INC-1", cwd=tmp_path, DATABASE_URL=where)
