@@ -37,7 +37,8 @@ def search(deps: Deps, typed: str, *, viewer: str) -> SearchResults:
     only to its channel's members). Hidden hits are read past, so that up to a full page of visible ones is shown."""
     with deps.db.read() as session:
         results = find(session, typed, team_id=deps.team_id, limit=index.MAX_HITS * 2)
-    kept = [hit for hit in results.hits if visibility.can_see(deps, viewer, hit.incident)][:index.MAX_HITS]
+    shown = visibility.visible_to(deps, viewer, [hit.incident for hit in results.hits])
+    kept = [hit for hit in results.hits if hit.incident in shown][:index.MAX_HITS]
     return SearchResults(results.terms, tuple(kept), results.every_term)
 
 

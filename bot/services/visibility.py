@@ -3,7 +3,8 @@
 A private incident's channel is private; its members are the people who may see it (the reporter, whoever was
 invited or paged, whoever its members added). Slack holds that list, so it is asked (``conversations.members``), not
 copied: someone removed from the channel stops seeing the incident at once, within the second the answer is kept.
-When Slack cannot be asked, the incident is hidden (never shown by mistake).
+When Slack cannot be asked, or does not answer within 1.5 s (the person's answer is due within Slack's 3 s), the
+incident is hidden (never shown by mistake).
 
 Public incidents are shown to everyone; nothing is asked of Slack for them.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Protocol, TypeVar
 
 from bot.deps import Deps
@@ -19,6 +21,9 @@ from bot.domain.errors import NotAllowed
 from bot.slack.gateway import SlackCallFailed
 
 log = logging.getLogger(__name__)
+
+ASK_WITHIN = 1.5  # seconds the members of private incidents' channels are waited for (Slack wants its answer in 3)
+MAX_ASKING = 8  # Slack calls at once
 
 
 class Visible(Protocol):
@@ -47,15 +52,28 @@ def members(deps: Deps, channel_id: str) -> frozenset[str]:
 
 def can_see(deps: Deps, viewer: str, incident: Visible) -> bool:
     """A public incident: yes. A private one: when ``viewer`` is a member of its channel."""
-    if not incident.private:
-        return True
-    return incident.channel_id is not None and viewer in members(deps, incident.channel_id)
+    return not incident.private or bool(visible_to(deps, viewer, [incident]))
 
 
-def visible_to(deps: Deps, viewer: str, incidents: Iterable[V]) -> list[V]:
+def visible_to(deps: Deps, viewer: str, incidents: Iterable[V], *, within: float = ASK_WITHIN) -> list[V]:
     """The incidents ``viewer`` may be shown, in their order: for `/incident list`, search, the add-to-timeline
-    picker and App Home. One Slack call per private incident's channel (kept a second); none for public ones."""
-    return [incident for incident in incidents if can_see(deps, viewer, incident)]
+    picker, problems and App Home. One Slack call per private incident's channel, all at once (each answer kept a
+    second); none for public ones. The answer to Slack cannot wait long: a channel Slack has not told about within
+    ``within`` seconds (slow, rate limited) has its incident hidden this time."""
+    incidents = list(incidents)
+    channels = sorted({i.channel_id for i in incidents if i.private and i.channel_id is not None})
+    known = _members_of(deps, channels, within) if channels else {}
+    return [i for i in incidents if not i.private or (i.channel_id in known and viewer in known[i.channel_id])]
+
+
+def _members_of(deps: Deps, channels: Sequence[str], within: float) -> dict[str, frozenset[str]]:
+    pool = ThreadPoolExecutor(max_workers=min(len(channels), MAX_ASKING), thread_name_prefix="firebell-members")
+    try:
+        asked = {channel: pool.submit(members, deps, channel) for channel in channels}
+        done, _ = wait(asked.values(), timeout=within)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # a call under way ends by itself; it is not waited for
+    return {channel: future.result() for channel, future in asked.items() if future in done}
 
 
 def any_private(incidents: Sequence[Visible]) -> bool:
