@@ -79,18 +79,20 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> 
         case Help():
             ack(text=render.HELP)
         case ListOpen():
-            ack(text="Open incidents", blocks=incidents.open_list_blocks(deps, deps.team_id))
+            ack(text="Open incidents", blocks=incidents.open_list_blocks(deps, deps.team_id, user))
         case Declare(title=""):
             ack()
             metadata = DeclareMetadata(origin="command", channel_id=command.get("channel_id"))
-            open_form(deps, command["trigger_id"], modals.declare_modal(metadata, severity=parsed.severity), reply)
+            open_form(deps, command["trigger_id"],
+                      modals.declare_modal(metadata, severity=parsed.severity, private=parsed.private), reply)
         case Declare():
             request = declaring.validate(declaring.DeclareRequest(
-                team_id=deps.team_id, user_id=user, title=parsed.title, severity=parsed.severity))
+                team_id=deps.team_id, user_id=user, title=parsed.title, severity=parsed.severity,
+                private=parsed.private))
             declaring.accept(deps, request, response_url=command.get("response_url"))
-            ack(text=f"Declaring a {parsed.severity.label} incident…")
+            ack(text=f"Declaring a {'private ' if parsed.private else ''}{parsed.severity.label} incident…")
         case Search(text=words):
-            text, blocks = learnt.search_results(words, knowledge.search(deps, words))
+            text, blocks = learnt.search_results(words, knowledge.search(deps, words, viewer=user))
             ack(text=text, blocks=blocks)
         case ListProblems():
             text, blocks = learnt.problem_list(problems.unresolved(deps))
@@ -107,7 +109,7 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> 
             text, blocks = report_blocks.headline(report, period_shown)
             ack(text=text, blocks=blocks)
         case ShowProblem(problem=number):
-            text, blocks = learnt.problem_view(problems.show(deps, number))
+            text, blocks = learnt.problem_view(problems.show(deps, number, user))
             ack(text=text, blocks=blocks)
         case ShowOnCall(tier=tier):
             text, blocks = rota.oncall_view(oncall.who_is_on_call(deps, tier))
@@ -130,6 +132,8 @@ def on_incident(ack: Ack, command: dict[str, Any], deps: Deps, parsed: OnInciden
     """A command about one incident (the channel's, or the one it names)."""
     user = command["user_id"]
     reply = reply_to_command(deps, command)
+    if parsed.number is not None:  # named from elsewhere: a private incident is only for its channel's members
+        incidents.get(deps, target, viewer=user)
     match parsed:
         case Acknowledge():
             lifecycle.acknowledge(deps, target, user)

@@ -49,7 +49,7 @@ def handle_add_to_timeline_shortcut(ack: Ack, shortcut: dict[str, Any], deps: De
         incident = incidents.get(deps, Target(deps.team_id, channel_id=channel_id))
     except NotFound:
         open_form(deps, shortcut["trigger_id"],
-                  modals.add_to_timeline_modal(message, incidents.open_incidents(deps, deps.team_id)),
+                  modals.add_to_timeline_modal(message, incidents.open_for(deps, deps.team_id, user_id)),
                   reply_by_dm(deps, user_id))
         return
     target = Target(deps.team_id, incident_id=incident.id)

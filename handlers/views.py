@@ -11,10 +11,11 @@ from bot.domain.errors import FirebellError, InvalidInput
 from bot.domain.incident import Status
 from bot.domain.rules import parse_severity
 from bot.services import declare as declaring
-from bot.services import feedback, lifecycle, paging
+from bot.services import feedback, incidents, lifecycle, paging
 from bot.services.change import Target
 from bot.slack import modals
 from bot.slack.ids import (
+    PRIVATE_OPTION,
     DeclareBlock,
     DeclareMetadata,
     FeedbackMetadata,
@@ -55,6 +56,7 @@ def handle_declare_submission(ack: Ack, body: dict[str, Any], view: dict[str, An
             description=values.get(DeclareBlock.DESCRIPTION) or "",
             origin_channel=metadata.channel_id if metadata.origin == "message" else None,
             origin_ts=metadata.message_ts,
+            private=PRIVATE_OPTION in (values.get(DeclareBlock.PRIVATE) or []),
         ))
     except InvalidInput as exc:
         _refuse(ack, exc, DeclareBlock.TITLE)
@@ -108,7 +110,11 @@ def handle_add_to_timeline_submission(ack: Ack, body: dict[str, Any], view: dict
         return
     ack()
     target = Target(deps.team_id, number=int(number))
-    after_ack(deps, lambda: add_to_timeline(deps, target, user_id, message), reply_by_dm(deps, user_id))
+
+    def add() -> str:
+        incidents.get(deps, target, viewer=user_id)  # the form lists only what they may see; a private one is checked
+        return add_to_timeline(deps, target, user_id, message)
+    after_ack(deps, add, reply_by_dm(deps, user_id))
 
 
 

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.domain.incident import incident_ref
@@ -69,6 +82,9 @@ class IncidentRow(Base):
     last_update_at: Mapped[datetime | None]  # the last status update: the update-cadence clock restarts there
     reopened_at: Mapped[datetime | None]  # the resolve and update clocks restart there
     declare_key: Mapped[str | None] = mapped_column(String(80))  # the accepted declare it came from (unique)
+    # a private channel: left out of lists, search, App Home and similar posts for anyone not in it (migration 0013).
+    # The database's default only, so that an insert that does not name it (a test's row in an older schema) omits it
+    private: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     timeline: Mapped[list[TimelineEventRow]] = relationship(
         back_populates="incident", order_by="(TimelineEventRow.at, TimelineEventRow.id)",

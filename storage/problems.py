@@ -73,7 +73,8 @@ def to_domain(session: Session, row: ProblemRow) -> Problem:
         workaround=row.workaround, root_cause=row.root_cause, created_by=row.created_by, created_at=row.created_at,
         updated_at=row.updated_at, resolved_at=row.resolved_at,
         incidents=tuple(LinkedIncident(incident_id=i.id, number=i.number, title=i.title, status=i.status,
-                                       declared_at=i.declared_at, commander=i.commander, channel_id=i.channel_id)
+                                       declared_at=i.declared_at, commander=i.commander, channel_id=i.channel_id,
+                                       private=i.private)
                         for i in linked))
 
 

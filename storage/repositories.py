@@ -223,4 +223,5 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
             SeverityChange(at=c.at, by=c.changed_by, from_severity=Severity(c.from_severity),
                            to_severity=Severity(c.to_severity))
             for c in row.severity_changes) if with_timeline else (),
+        private=row.private,
     )

@@ -150,7 +150,7 @@ def _one_line(excerpt: str) -> str:
 
 
 _INCIDENT_COLUMNS = ("id, team_id, number, title, status, severity, declared_at, resolved_at, channel_id, "
-                     "root_cause_category, root_cause, resolution")
+                     "root_cause_category, root_cause, resolution, private")
 
 
 def incidents(session: Session, ids: Sequence[int]) -> dict[int, FoundIncident]:
@@ -165,7 +165,8 @@ def incidents(session: Session, ids: Sequence[int]) -> dict[int, FoundIncident]:
             incident_id=row.id, team_id=row.team_id, number=row.number, title=row.title, status=Status(row.status),
             severity=row.severity, declared_at=as_utc(row.declared_at),
             resolved_at=None if row.resolved_at is None else as_utc(row.resolved_at), channel_id=row.channel_id,
-            root_cause_category=row.root_cause_category, root_cause=row.root_cause, resolution=row.resolution)
+            root_cause_category=row.root_cause_category, root_cause=row.root_cause, resolution=row.resolution,
+            private=bool(row.private))
     return found
 
 
@@ -196,8 +197,9 @@ def document_counts(session: Session, terms: Sequence[str], cap: int) -> dict[st
 
 def similar_candidates(session: Session, terms: Sequence[str], *, exclude: int, team_id: str | None = None,
                        limit: int = 100) -> list[tuple[int, datetime]]:
-    """Resolved incidents whose title, description, root cause or resolution holds any of ``terms``, newest first:
-    (id, declared_at)."""
+    """Resolved public incidents whose title, description, root cause or resolution holds any of ``terms``, newest
+    first: (id, declared_at). A private one is never a candidate: a similar post is read by whoever is in the new
+    incident's channel, now or later, and that is not known to be its members."""
     terms = _clean(terms)
     if not terms:
         return []
@@ -207,14 +209,15 @@ def similar_candidates(session: Session, terms: Sequence[str], *, exclude: int, 
         params["query"] = _fts_query(terms, any_term=True, key_fields=True)
         sql = ("SELECT incident_search.rowid AS id, i.declared_at FROM incident_search "
                "JOIN incidents i ON i.id = incident_search.rowid WHERE incident_search MATCH :query "
-               f"AND i.status = :resolved AND i.id <> :exclude{team} ORDER BY incident_search.rowid DESC LIMIT :limit")
+               f"AND i.status = :resolved AND NOT i.private AND i.id <> :exclude{team} "
+               "ORDER BY incident_search.rowid DESC LIMIT :limit")
     else:
         names, values = _term_params(terms)
         params.update(values)
         query = _ts_query(names, any_term=True)
         sql = ("SELECT s.incident_id AS id, i.declared_at FROM incident_search s "
                f"JOIN incidents i ON i.id = s.incident_id WHERE s.document @@ {query} "
-               f"AND ts_filter(s.document, {_KEY_WEIGHTS}) @@ {query} AND i.status = :resolved "
+               f"AND ts_filter(s.document, {_KEY_WEIGHTS}) @@ {query} AND i.status = :resolved AND NOT i.private "
                f"AND s.incident_id <> :exclude{team} ORDER BY s.incident_id DESC LIMIT :limit")
     return [(row.id, as_utc(row.declared_at)) for row in session.execute(text(sql), params)]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.demo.transcript import PEOPLE, Transcript, is_json
@@ -17,16 +18,33 @@ def say(text: str) -> None:
     print(f"\n▶ {text}")
 
 
+class DemoClock:
+    """Firebell's clock in the demo: it stands still while a scene plays, and moves on when the script says."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @dataclass
 class Stage:
     driver: SlackDriver
     slack: SlackStandIn
     transcript: Transcript
     quiet: Callable[[], object]  # waits until Firebell's work after its answers is done
+    clock: DemoClock
     facts: dict[str, Any] = field(default_factory=dict)  # what a scene learnt that a later one needs
 
+    def later(self, what: str, **delta: float) -> None:
+        """Time passes, as it does in an incident: ``what`` says how much."""
+        self.clock.now += timedelta(**delta)
+        print(f"\n⏱ {what} ({self.clock.now:%a %H:%M} UTC)")
+
     def command(self, user: str, text: str, channel: str) -> None:
-        say(f"{PEOPLE[user]} types in #{self.transcript.channel_name(channel)}: /incident {text}")
+        where, typed = self.transcript.channel_name(channel), self.transcript.plain(text)
+        say(f"{PEOPLE[user]} types in #{where}: /incident {typed}")
         answer = self.driver.slash_command(user, text, channel_id=channel)
         shown = self.transcript.plain(answer.text)
         if is_json(answer.headers):
@@ -70,6 +88,7 @@ def acknowledge_the_page(stage: Stage) -> None:
     stage.quiet()
     print(f"  Slack: dan, not on call this week, gets {len(slack.dms('U0DAN'))} DMs")
     transcript.new_messages()
+    stage.later("4 minutes later: carol is at her laptop", minutes=4)
     say("carol clicks [ Acknowledge ] in her DM")
     stage.driver.click("U0CAROL", channel_id=page.channel, message_ts=page.ts, action_id="page_acknowledge")
     stage.settle(lambda: any("acknowledged the page" in m.text for m in slack.messages(channel.id)))
@@ -79,14 +98,18 @@ def acknowledge_the_page(stage: Stage) -> None:
 
 def run_the_incident(stage: Stage) -> None:
     slack, channel = stage.slack, stage.facts["channel"]
+    stage.later("2 minutes later", minutes=2)
     stage.command("U0ALICE", "role comms <@U0BOB|bob>", channel.id)
     stage.settle(lambda: any("*comms*" in m.text for m in slack.messages(channel.id)))
 
+    stage.later("11 minutes later: the cause is found", minutes=11)
     stage.command("U0BOB", "status identified A config push sent EU traffic to a drained pool", channel.id)
     stage.settle(lambda: slack.channel(channel.id).topic.startswith("SEV2 · Identified"))
 
+    stage.later("3 minutes later", minutes=3)
     stage.command("U0ALICE", "note Rolling back the config push", channel.id)
 
+    stage.later("12 minutes later: the rollback is out", minutes=12)
     say("bob clicks [ Post update ] on the card and fills in the form")
     stage.driver.click("U0BOB", channel_id=channel.id, message_ts=stage.facts["card_ts"],
                        action_id="incident_post_update")
@@ -98,6 +121,7 @@ def run_the_incident(stage: Stage) -> None:
 
 def resolve_it(stage: Stage) -> None:
     slack, channel = stage.slack, stage.facts["channel"]
+    stage.later("25 minutes later: the error rate stayed normal", minutes=25)
     say(f"alice types in #{channel.name}: /incident resolve, and fills in the resolve form")
     stage.driver.slash_command("U0ALICE", "resolve", channel_id=channel.id)
     form = slack.wait_for(lambda: [v for v in slack.open_views("U0ALICE") if "resolve" in v.callback_id])[-1]
@@ -111,7 +135,7 @@ def resolve_it(stage: Stage) -> None:
     stage.settle(lambda: any("is resolved" in str(m.blocks) for m in slack.messages(channel.id)))
     print(f"  Slack: file {files[0].filename} shared in #{channel.name}:")
     for line in (files[0].content or b"").decode().splitlines()[:14]:
-        print(f"    ┆ {line}")
+        print(f"    ┆ {stage.transcript.plain(line)}")
     print("    ┆ …")
 
 
@@ -123,6 +147,7 @@ def look_back(stage: Stage) -> None:
 
 def learn_from_it(stage: Stage) -> None:
     slack, channel = stage.slack, stage.facts["channel"]
+    stage.later("The next morning", hours=18)
     say("alice records the cause behind INC-1 as a problem, so that the next incident like it finds it")
     stage.command("U0ALICE", "problem new Config pushes can point checkout at a drained pool", channel.id)
     stage.settle(lambda: any("PRB-1" in m.text for m in slack.messages(channel.id)))
@@ -134,6 +159,7 @@ def learn_from_it(stage: Stage) -> None:
 def the_next_time(stage: Stage) -> None:
     """A week later, something like INC-1 happens again: its channel is shown what fixed INC-1."""
     slack, transcript = stage.slack, stage.transcript
+    stage.later("A week later", days=6, hours=4)
     stage.command("U0BOB", "declare EU customers get 500s at checkout again", "C0GENERAL")
     channel = slack.wait_for(lambda: next((c for c in slack.channels if c.name.startswith("inc-2-")), None))
     assert channel is not None
@@ -144,13 +170,24 @@ def the_next_time(stage: Stage) -> None:
     stage.command("U0BOB", "INC-2 problem link PRB-1", "C0GENERAL")
     stage.settle(lambda: any("linked INC-2 to" in m.text for m in slack.messages(channel.id)))
     stage.command("U0BOB", "problems", "C0GENERAL")
-    print("\nEverything above is stored: `firebell export --json`, `firebell export --problems --json`, "
-          "`firebell search drained pool` and `firebell postmortem INC-1` print it. SLA reminders and escalations run "
-          "on Firebell's scheduler while `firebell serve` runs.")
+
+
+def a_private_one(stage: Stage) -> None:
+    """A security incident: its channel is private, and only its members see it."""
+    slack = stage.slack
+    stage.later("That afternoon", hours=2)
+    stage.command("U0ALICE", "declare --private sev1 A signing key was pushed to a public repository", "C0GENERAL")
+    channel = slack.wait_for(lambda: next((c for c in slack.channels if c.name.startswith("inc-3-")), None))
+    assert channel is not None
+    stage.settle(lambda: slack.channel(channel.id).pins and "private incident" in slack.messages(BROADCAST)[-1].text)
+    print(f"  Slack: #{channel.name} is private; only alice is in it. The broadcast channel heard only who "
+          "commands it.")
+    stage.command("U0BOB", "list", "C0GENERAL")  # bob is not in it: he sees INC-2 only
+    stage.command("U0BOB", "INC-3 timeline", "C0GENERAL")
 
 
 SCENES: list[Callable[[Stage], None]] = [who_is_on_call, declare_incident, acknowledge_the_page, run_the_incident,
-                                         resolve_it, look_back, learn_from_it, the_next_time]
+                                         resolve_it, look_back, learn_from_it, the_next_time, a_private_one]
 
 
 def play(stage: Stage) -> None:

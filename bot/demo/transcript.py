@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -15,11 +16,13 @@ class Transcript:
 
     def __init__(self, slack: SlackStandIn) -> None:
         self.slack = slack
-        self._seen: set[tuple[str, str]] = set()
+        self._shown: dict[tuple[str, str], str] = {}  # (channel, ts) -> what was printed of that message
 
     def plain(self, text: str) -> str:
         text = re.sub(r"<!date\^\d+\^[^|>]*\|([^>]*)>", r"\1", text)
-        text = re.sub(r"<@(\w+)>", lambda m: "@" + PEOPLE.get(m.group(1), m.group(1)), text)
+        text = re.sub(r"<@(\w+)(?:\|[^>]*)?>", lambda m: "@" + PEOPLE.get(m.group(1), m.group(1)), text)
+        text = re.sub(r"\b(U0[A-Z0-9]+)\b", lambda m: "@" + PEOPLE[m.group(1)] if m.group(1) in PEOPLE
+                      else m.group(1), text)  # an id written out (a timeline's role line, the report file)
         text = re.sub(r"<#(\w+)>", lambda m: "#" + self.channel_name(m.group(1)), text)
         return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
@@ -47,13 +50,14 @@ class Transcript:
         return [indent + line for line in lines]
 
     def new_messages(self) -> None:
-        """Print each channel message not printed yet (and edits to the pinned card)."""
+        """Print each channel message not printed yet, and the card again only where what it shows changed (an edit
+        that changes nothing on it is not printed twice)."""
         for channel in self.slack.channels:
             for message in self.slack.messages(channel.id):
-                key = (message.ts, str(message.edits))
-                if (channel.id, message.ts + "/" + key[1]) in self._seen:
+                shown = json.dumps([message.text, message.blocks], sort_keys=True)
+                if self._shown.get((channel.id, message.ts)) == shown:
                     continue
-                self._seen.add((channel.id, message.ts + "/" + key[1]))
+                self._shown[(channel.id, message.ts)] = shown
                 who = "Firebell" if message.bot else PEOPLE.get(message.user or "", message.user)
                 pinned = " (pinned)" if message.ts in channel.pins else ""
                 edited = " (card updated)" if message.edits else ""

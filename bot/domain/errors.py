@@ -33,3 +33,7 @@ class NotFound(FirebellError):
 
 class SlackFailure(FirebellError):
     """Slack refused or failed a call that the request needed."""
+
+
+class NotAllowed(FirebellError):
+    """The person may not see or change this (a private incident, and they are not in its channel)."""

@@ -135,6 +135,7 @@ class Incident:
     pages: tuple[PageView, ...] = field(default=())
     clocks: tuple[ClockRun, ...] = field(default=())  # every run of every SLA clock, oldest first
     severity_history: tuple[SeverityChange, ...] = field(default=())  # oldest first (with the timeline only)
+    private: bool = False  # its channel is private: only its members are shown it (bot.services.visibility)
 
     @property
     def ref(self) -> str:

@@ -54,6 +54,7 @@ class LinkedIncident:
     declared_at: datetime
     commander: str
     channel_id: str | None
+    private: bool = False
 
 
 @dataclass(frozen=True)

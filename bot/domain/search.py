@@ -193,6 +193,7 @@ class FoundIncident:
     root_cause_category: str | None
     root_cause: str | None
     resolution: str | None
+    private: bool = False
 
     @property
     def ref(self) -> str:

@@ -44,6 +44,7 @@ class DeclareRequest:
     description: str = ""
     origin_channel: str | None = None  # the message a message shortcut was used on
     origin_ts: str | None = None
+    private: bool = False  # a private channel; the broadcast channel is told only that it exists and who commands it
 
 
 @dataclass(frozen=True)
@@ -130,14 +131,14 @@ def declare(deps: Deps, request: DeclareRequest, *, key: str | None = None, unsu
     made: list[str] = []  # the channel, once Slack created it (archived again if the declare fails)
 
     def store(session: Session, number: int) -> Incident:
-        channel_id, channel_name = made if made else _create_channel(deps, number, title, unsure)
+        channel_id, channel_name = made if made else _create_channel(deps, number, title, unsure, request.private)
         made[:] = [channel_id, channel_name]
         now = deps.clock()
         row = repo.add_incident(
             session, team_id=request.team_id, number=number, title=title, description=description,
             severity=request.severity.value, status=Status.DECLARED.value, channel_id=channel_id,
             channel_name=channel_name, declared_by=request.user_id, commander=request.user_id, declared_at=now,
-            declare_key=key,
+            declare_key=key, private=request.private,
         )
         note = f"Declared {request.severity.label}: {title}"
         repo.add_timeline_event(session, row, at=now, kind="declared", actor=request.user_id,
@@ -150,7 +151,7 @@ def declare(deps: Deps, request: DeclareRequest, *, key: str | None = None, unsu
 
     try:
         if deps.db.dialect == "sqlite":
-            incident = _declare_on_sqlite(deps, request.team_id, store, made, title, unsure)
+            incident = _declare_on_sqlite(deps, request, store, made, title, unsure)
         else:
             # PostgreSQL: the team's counter row stays locked (FOR UPDATE) while Slack creates the channel. Only
             # this team's declares wait on it, across every replica; a failure rolls the number back.
@@ -163,29 +164,31 @@ def declare(deps: Deps, request: DeclareRequest, *, key: str | None = None, unsu
     deps.cache.changed()
     deps.outbox.wake()
     incident_event(Event.DECLARED, incident.ref, incident.team_id,
-                   f"{incident.severity.label} by {incident.declared_by} in #{incident.channel_name}")
+                   f"{incident.severity.label}{' (private)' if incident.private else ''} by {incident.declared_by} "
+                   f"in #{incident.channel_name}")
     paging.page_by_policy(deps, incident.id, f"{request.severity.label} policy")
     return Declared(incident=incident)
 
 
-def _declare_on_sqlite(deps: Deps, team_id: str, store: Callable[[Session, int], Incident], made: list[str],
-                       title: str, unsure: bool) -> Incident:
+def _declare_on_sqlite(deps: Deps, request: DeclareRequest, store: Callable[[Session, int], Incident],
+                       made: list[str], title: str, unsure: bool) -> Incident:
     """SQLite has one writer for the whole database, so its lock is not held across the Slack call. One process
     serves a SQLite database: a lock per team in this process orders declares, the channel is created first, and
     the number is taken (and checked still free) in the short transaction that stores the incident."""
-    with deps.declare_locks.hold(team_id):
+    with deps.declare_locks.hold(request.team_id):
         with deps.db.read() as session:
-            number = repo.next_incident_number(session, team_id)
-        made[:] = list(_create_channel(deps, number, title, unsure))
+            number = repo.next_incident_number(session, request.team_id)
+        made[:] = list(_create_channel(deps, number, title, unsure, request.private))
         with deps.db.transaction() as session:
-            taken = repo.take_incident_number(session, team_id)
+            taken = repo.take_incident_number(session, request.team_id)
             if taken != number:  # another process declared meanwhile: not how SQLite is meant to be run
                 raise SlackFailure("Another Firebell process declared an incident at the same moment; try again. "
                                    "(Several replicas need PostgreSQL.)")
             return store(session, number)
 
 
-def _create_channel(deps: Deps, number: int, title: str, unsure: bool = False) -> tuple[str, str]:
+def _create_channel(deps: Deps, number: int, title: str, unsure: bool = False,
+                    private: bool = False) -> tuple[str, str]:
     """Create the channel, trying the next name when one is taken. When Slack's answer was lost (a timeout, a 5xx)
     or an earlier try stopped midway (``unsure``), the channel may exist anyway: the same name is tried again, and
     if it is taken by a channel the bot made moments ago that no incident holds, that channel is this declare's."""
@@ -193,7 +196,7 @@ def _create_channel(deps: Deps, number: int, title: str, unsure: bool = False) -
         name = naming.channel_name(deps.config.channel_prefix, number, title, attempt)
         for tried in range(CREATE_TRIES):
             try:
-                return deps.slack.create_channel(name), name
+                return deps.slack.create_channel(name, private=private), name
             except NameTaken:
                 if unsure and (made := _made_by_us(deps, name)) is not None:
                     return made, name
@@ -254,8 +257,9 @@ def _open_channel(deps: Deps, session: Session, incident: Incident) -> None:
                         topic=render.channel_topic(incident))
     deps.outbox.enqueue(session, incident.id, slack_effects.INVITE, channel=channel, users=[incident.declared_by])
     deps.outbox.enqueue(session, incident.id, slack_effects.POST_CARD, incident_id=incident.id)
-    if deps.config.broadcast_channel:
+    if deps.config.broadcast_channel:  # of a private incident, only that it exists and who commands it
+        text, blocks = ((render.private_announcement_text(incident), render.private_announcement(incident))
+                        if incident.private else (render.incident_summary(incident), render.announcement(incident)))
         deps.outbox.enqueue(session, incident.id, slack_effects.POST, channel=deps.config.broadcast_channel,
-                            text=render.incident_summary(incident),
-                            blocks=slack_effects.serialised(render.announcement(incident)))
+                            text=text, blocks=slack_effects.serialised(blocks))
     knowledge.queue_similar(deps, session, incident)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot.deps import Deps
 from bot.domain import kpi, periods
 from bot.domain.incident import Incident
-from bot.services import reports
+from bot.services import reports, visibility
 from bot.slack import home as render
 from bot.slack.gateway import SlackCallFailed
 from storage import home as viewers
@@ -49,7 +49,8 @@ def publish(deps: Deps, user_ids: Sequence[str]) -> None:
     figures = _last_30_days(deps)
     for user_id in user_ids:
         try:
-            deps.slack.publish_home(user_id, render.home_view(incidents, user_id, figures))
+            shown = visibility.visible_to(deps, user_id, incidents)  # private incidents only for their members
+            deps.slack.publish_home(user_id, render.home_view(shown, user_id, figures))
         except SlackCallFailed as exc:
             log.warning("could not publish the App Home of %s: %s", user_id, exc.error)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain.incident import Incident
 from bot.domain.sla import ClockRun
+from bot.services import visibility
 from bot.services.change import Target, locate
 from bot.slack import render
 from storage import problems as problem_rows
@@ -34,16 +35,27 @@ def read_open_incidents(deps: Deps, team_id: str) -> list[Incident]:
         return repo.open_incidents(session, team_id)
 
 
-def open_list_blocks(deps: Deps, team_id: str) -> list[dict[str, Any]]:
+def open_for(deps: Deps, team_id: str, viewer: str) -> list[Incident]:
+    """The open incidents ``viewer`` may be shown (private ones only to their channel's members)."""
+    return visibility.visible_to(deps, viewer, open_incidents(deps, team_id))
+
+
+def open_list_blocks(deps: Deps, team_id: str, viewer: str) -> list[dict[str, Any]]:
     """The `/incident list` answer, kept a second between changes like the list itself (many ask at once): read,
-    rendered and validated once, not per request."""
-    return deps.cache.get(("open list blocks", team_id), lambda: [
-        block.to_dict() for block in render.incident_list(read_open_incidents(deps, team_id))])
+    rendered and validated once, not per request; per person only while a private incident is open."""
+    if not visibility.any_private(open_incidents(deps, team_id)):
+        return deps.cache.get(("open list blocks", team_id), lambda: [
+            block.to_dict() for block in render.incident_list(open_incidents(deps, team_id))])
+    return [block.to_dict() for block in render.incident_list(open_for(deps, team_id, viewer))]
 
 
-def get(deps: Deps, target: Target) -> Incident:
+def get(deps: Deps, target: Target, viewer: str | None = None) -> Incident:
+    """The incident a request is about; with ``viewer``, NotAllowed when it is private and they are not in it."""
     with deps.db.read() as session:
-        return repo.to_domain(locate(session, target))
+        incident = repo.to_domain(locate(session, target))
+    if viewer is not None:
+        visibility.check_can_see(deps, viewer, incident, incident.ref)
+    return incident
 
 
 def load(deps: Deps, incident_id: int) -> Incident:
@@ -105,6 +117,7 @@ def incident_json(incident: Incident, problem: str | None = None) -> dict[str, A
         "root_cause_category": incident.root_cause_category,
         "root_cause": incident.root_cause,
         "resolution": incident.resolution,
+        "private": incident.private,
         "problem": problem,
         "lessons_learned": incident.lessons_learned,
         "follow_ups": [

@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.domain import search as words
 from bot.domain.incident import Incident
 from bot.domain.search import SearchHit, SearchResults, SimilarIncident
-from bot.services import slack_effects
+from bot.services import slack_effects, visibility
 from bot.services.effects import Attempt, Executors
 from bot.slack import knowledge as render
 from storage import problems as problem_rows
@@ -32,19 +32,24 @@ def register(executors: Executors) -> None:
     executors.register(SIMILAR, post_similar, describe="look for similar past incidents")
 
 
-def search(deps: Deps, typed: str) -> SearchResults:
-    """`/incident search`: the team's incidents, open and past."""
+def search(deps: Deps, typed: str, *, viewer: str) -> SearchResults:
+    """`/incident search`: the team's incidents, open and past, that ``viewer`` may be shown (a private incident
+    only to its channel's members). Hidden hits are read past, so that up to a full page of visible ones is shown."""
     with deps.db.read() as session:
-        return find(session, typed, team_id=deps.team_id)
+        results = find(session, typed, team_id=deps.team_id, limit=index.MAX_HITS * 2)
+    shown = visibility.visible_to(deps, viewer, [hit.incident for hit in results.hits])
+    kept = [hit for hit in results.hits if hit.incident in shown][:index.MAX_HITS]
+    return SearchResults(results.terms, tuple(kept), results.every_term)
 
 
-def find(session: Session, typed: str, *, team_id: str | None = None) -> SearchResults:
+def find(session: Session, typed: str, *, team_id: str | None = None, limit: int = index.MAX_HITS) -> SearchResults:
     """Incidents holding every word typed; when none does, those holding any of them."""
     terms = words.query_terms(typed)
-    hits = index.search(session, terms, team_id=team_id)
+    hits = index.search(session, terms, team_id=team_id, limit=limit)
     if hits or len(terms) < 2:
         return SearchResults(terms, tuple(hits), True)
-    return SearchResults(terms, tuple(index.search(session, terms, team_id=team_id, any_term=True)), False)
+    return SearchResults(terms, tuple(index.search(session, terms, team_id=team_id, any_term=True, limit=limit)),
+                         False)
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -8,6 +8,7 @@ locking cannot meet.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from bot.domain import problems as rules
 from bot.domain.errors import AlreadyDone, NotFound
 from bot.domain.incident import Status, incident_ref
 from bot.domain.problems import Problem, ProblemCount, ProblemStatus
-from bot.services import slack_effects
+from bot.services import slack_effects, visibility
 from bot.services.change import Target, incident_change
 from bot.slack import text as t
 from storage import problems as rows
@@ -89,9 +90,14 @@ def unlink(deps: Deps, target: Target, actor: str) -> str:
         return message
 
 
-def show(deps: Deps, number: int) -> Problem:
+def show(deps: Deps, number: int, viewer: str) -> Problem:
     with deps.db.read() as session:
-        return rows.to_domain(session, _problem_row(session, deps.team_id, number))
+        return seen_by(deps, rows.to_domain(session, _problem_row(session, deps.team_id, number)), viewer)
+
+
+def seen_by(deps: Deps, problem: Problem, viewer: str) -> Problem:
+    """The problem as ``viewer`` is shown it: without the private incidents whose channel they are not in."""
+    return replace(problem, incidents=tuple(visibility.visible_to(deps, viewer, problem.incidents)))
 
 
 def unresolved(deps: Deps) -> list[ProblemCount]:
@@ -120,14 +126,14 @@ def change(deps: Deps, actor: str, number: int, *, status: ProblemStatus | None 
         elif cause is not None:
             row.root_cause, news = cause, f"has a root cause: {t.escape(cause)}"
         else:
-            return before
+            return seen_by(deps, before, actor)
         row.updated_at = now
         session.flush()
         problem = rows.to_domain(session, row)
         _tell_incidents(deps, session, problem, f"🧩 {t.user(actor)}: *{problem.ref}* ({t.escape(problem.title)}) "
                                                 f"{news}")
     deps.outbox.wake()
-    return problem
+    return seen_by(deps, problem, actor)
 
 
 def _tell_incidents(deps: Deps, session: Session, problem: Problem, message: str) -> None:

@@ -49,7 +49,7 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
             return  # another replica took the claim over, or there is nothing to say
         if incident.channel_id:
             deps.outbox.enqueue(session, incident.id, slack_effects.POST, channel=incident.channel_id, text=message)
-        if breach and deps.config.broadcast_channel:
+        if breach and deps.config.broadcast_channel and not incident.private:  # a private one is told in its channel
             deps.outbox.enqueue(session, incident.id, slack_effects.POST, channel=deps.config.broadcast_channel,
                                 text=message + f" Channel: <#{incident.channel_id}>")
         deps.outbox.enqueue(session, incident.id, slack_effects.CARD, incident_id=incident.id)  # the clock's state

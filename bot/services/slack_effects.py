@@ -53,7 +53,8 @@ def publish(
     say_blocks: Sequence[Block] | None = None, announce: Sequence[Block] | None = None,
     invite: Sequence[str] | None = None, refresh: bool = True,
 ) -> None:
-    """Within the change's transaction: refresh the card, tell the channel (and the broadcast channel)."""
+    """Within the change's transaction: refresh the card, tell the channel (and the broadcast channel, unless the
+    incident is private: the broadcast channel never hears a private incident's title or updates)."""
     channel = incident.channel_id
     if channel is None:
         return
@@ -63,7 +64,7 @@ def publish(
         deps.outbox.enqueue(session, incident.id, CARD, incident_id=incident.id)
     if say:
         deps.outbox.enqueue(session, incident.id, POST, channel=channel, text=say, blocks=serialised(say_blocks))
-    if announce and deps.config.broadcast_channel:
+    if announce and deps.config.broadcast_channel and not incident.private:
         deps.outbox.enqueue(session, incident.id, POST, channel=deps.config.broadcast_channel,
                             text=render.incident_summary(incident), blocks=serialised(announce))
 

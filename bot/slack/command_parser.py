@@ -21,6 +21,7 @@ from bot.domain.transitions import SETTABLE
 from bot.durations import parse_duration
 
 _SEVERITY_LIKE = re.compile(r"^sev\w{0,2}$", re.IGNORECASE)  # sev2, sev9, sevv; not "Severity"
+_PRIVATE = re.compile(r"^(--|—|–)private$", re.IGNORECASE)  # a client may turn the typed -- into a dash
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
@@ -42,6 +43,7 @@ class ListOpen:
 class Declare:
     severity: Severity
     title: str  # empty: open the declare form
+    private: bool = False  # `--private`: a private channel, and the broadcast channel told only who commands it
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ Command = (OnCallCommand | Help | ListOpen | Declare | Search | ListProblems | S
            | ShowReport | ListFollowUps | FollowUpDone | OnIncident)
 
 USAGE = {
-    "declare": "`/incident declare [sev1…sev4] <title>`",
+    "declare": "`/incident declare [--private] [sev1…sev4] <title>`",
     "list": "`/incident list`",
     "ack": "`/incident ack`",
     "status": "`/incident status investigating|identified|monitoring [text]`",
@@ -280,14 +282,22 @@ def _usage(verb: str, problem: str) -> UsageError:
 
 
 def _declare(words: list[str]) -> Declare:
-    severity = DEFAULT_SEVERITY
-    if words and _SEVERITY_LIKE.match(words[0]):
-        try:
-            severity = parse_severity(words[0])
-        except InvalidInput as exc:
-            raise _usage("declare", exc.message) from None
-        words = words[1:]
-    return Declare(severity=severity, title=unescape(" ".join(words)))
+    """`--private` and the severity come before the title, in either order."""
+    severity, private, severity_given = DEFAULT_SEVERITY, False, False
+    while words:
+        if _PRIVATE.match(words[0]) and not private:
+            private, words = True, words[1:]
+        elif _SEVERITY_LIKE.match(words[0]) and not severity_given:
+            try:
+                severity = parse_severity(words[0])
+            except InvalidInput as exc:
+                raise _usage("declare", exc.message) from None
+            severity_given, words = True, words[1:]
+        else:
+            break
+    if words and words[0].startswith(("--", "—")):  # a misspelt flag must not become the title
+        raise _usage("declare", f"`{unescape(words[0])}` is not something declare knows; it knows `--private`.")
+    return Declare(severity=severity, title=unescape(" ".join(words)), private=private)
 
 
 def _search(words: list[str]) -> Search:
@@ -440,6 +450,9 @@ def _no_args(verb: str, make: type[OnIncident]):  # noqa: ANN202
 
 def _status(number: int | None, rest: list[str]) -> SetStatus:
     names = ", ".join(s.value for s in SETTABLE)
+    if rest and rest[0].lower() == Status.RESOLVED.value:  # resolving asks for the root cause: it has its own form
+        raise UsageError("To resolve an incident, use `/incident resolve`: it asks for the root cause and the "
+                         "follow-ups.")
     if not rest or rest[0].lower() not in [s.value for s in SETTABLE]:
         raise _usage("status", f"The status must be one of: {names}.")
     return SetStatus(number, Status(rest[0].lower()), unescape(" ".join(rest[1:])))

@@ -212,6 +212,18 @@ class SlackGateway:
                 return found
         return None
 
+    def channel_members(self, channel_id: str) -> frozenset[str]:
+        """Who is in a channel the bot is in (conversations.members, every page)."""
+        members: set[str] = set()
+        cursor = None
+        for _ in range(500):  # at most 100,000 members
+            data = self._call("conversations.members", channel=channel_id, limit=LIST_PAGE, cursor=cursor)
+            members.update(data.get("members", []))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return frozenset(members)
+
     def archive_channel(self, channel_id: str) -> None:
         self._call("conversations.archive", channel=channel_id)
 

@@ -39,6 +39,10 @@ class DeclareBlock(StrEnum):
     TITLE = "title"
     SEVERITY = "severity"
     DESCRIPTION = "description"
+    PRIVATE = "private"  # a checkbox; its one option's value is PRIVATE_OPTION
+
+
+PRIVATE_OPTION = "private"
 
 
 class UpdateBlock(StrEnum):

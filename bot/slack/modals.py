@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import InputBlock, Option, PlainTextInputElement, SectionBlock, StaticSelectElement
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
 from slack_sdk.models.views import View
 
 from bot.domain.incident import DEFAULT_SEVERITY, Incident, Severity
@@ -13,6 +20,7 @@ from bot.domain.transitions import SETTABLE
 from bot.slack import text as t
 from bot.slack.ids import (
     INPUT_ACTION,
+    PRIVATE_OPTION,
     DeclareBlock,
     DeclareMetadata,
     FeedbackMetadata,
@@ -43,8 +51,14 @@ def _text_input(block_id: str, label: str, *, optional: bool = False, multiline:
     )
 
 
+def private_option() -> Option:
+    return Option(value=PRIVATE_OPTION, text="Private incident",
+                  description="A private channel; the broadcast channel is told only who commands it")
+
+
 def declare_modal(
-    metadata: DeclareMetadata, *, title: str = "", severity: Severity = DEFAULT_SEVERITY, description: str = ""
+    metadata: DeclareMetadata, *, title: str = "", severity: Severity = DEFAULT_SEVERITY, description: str = "",
+    private: bool = False,
 ) -> View:
     return View(
         type="modal", callback_id=ViewId.DECLARE, title="Declare an incident", submit="Declare", close="Cancel",
@@ -57,6 +71,9 @@ def declare_modal(
                 initial_option=severity_option(severity))),
             _text_input(DeclareBlock.DESCRIPTION, "Description", optional=True, multiline=True,
                         max_length=MAX_DESCRIPTION, initial=description),
+            InputBlock(block_id=DeclareBlock.PRIVATE, label="Visibility", optional=True, element=CheckboxesElement(
+                action_id=INPUT_ACTION, options=[private_option()],
+                initial_options=[private_option()] if private else None)),
         ],
     )
 

@@ -26,7 +26,8 @@ SEVERITY_EMOJI = {Severity.SEV1: "🔴", Severity.SEV2: "🟠", Severity.SEV3: "
 MAX_MESSAGE_BLOCKS = 50
 
 HELP = f"""*Firebell: incident commands*
-• `{COMMAND} declare [sev1…sev4] <title>`: declare an incident (default sev3); without a title, a form opens
+• `{COMMAND} declare [--private] [sev1…sev4] <title>`: declare an incident (default sev3) in a new channel;
+  with `--private` the channel is private; without a title, a form opens
 • `{COMMAND} list`: open incidents, newest first
 • `{COMMAND} search <words>`: incidents open and past, best match first, with their root cause and fix
 • `{COMMAND} report [7d|30d|90d]`: MTTA, MTTR and SLA compliance of the period (default 30d); the chart by DM
@@ -149,6 +150,17 @@ def announcement(incident: Incident) -> list[Block]:
     ]
 
 
+def private_announcement_text(incident: Incident) -> str:
+    """All the broadcast channel learns of a private incident: that it exists and who commands it."""
+    return f"🔒 A private incident, {incident.ref}, was declared; {t.user(incident.commander)} commands it."
+
+
+def private_announcement(incident: Incident) -> list[Block]:
+    return [SectionBlock(block_id="announcement", text=(
+        f"{private_announcement_text(incident)}\nIts channel is private: ask {t.user(incident.commander)} "
+        "if you should be in it."))]
+
+
 def update_blocks(incident: Incident, actor: str, text: str) -> list[Block]:
     """A status update, as posted in the channel and announced to stakeholders. ``text`` is mrkdwn."""
     return [
@@ -226,7 +238,8 @@ def incident_list(incidents: Sequence[Incident]) -> list[Block]:
 
 def timeline(incident: Incident) -> list[Block]:
     lines = [
-        f"{t.date_token(e.at, '{date_short} {time_secs}')} · *{e.kind}* · {t.user(e.actor)}: {t.escape(e.text)}"
+        f"{t.date_token(e.at, '{date_short} {time_secs}')} · *{e.kind}* · "
+        f"{t.user(e.actor) if e.actor else 'Firebell'}: {t.escape(e.text)}"
         + (f" (<{e.permalink}|message>)" if e.permalink else "")
         for e in incident.timeline
     ]

@@ -13,13 +13,13 @@ BOT_SCOPES: dict[str, str] = {
     "groups:write": "the same for private incidents' channels (`/incident declare --private`)",
     "channels:read": "finding a channel whose creation timed out (conversations.list); `firebell check` reads the "
                      "broadcast channel (conversations.info)",
-    "groups:read": "the same for private channels, and learning who joins or leaves a private incident's channel "
-                   "(member_joined_channel, member_left_channel)",
+    "groups:read": "who may see a private incident: the members of its channel (conversations.members), asked when "
+                   "`/incident list`, search, App Home or a problem would show it",
     "channels:history": "before re-sending a post whose answer was lost, looking whether it got through",
     "groups:history": "the same in private incidents' channels",
     "im:history": "the same for page DMs",
     "channels:join": "joining the public broadcast channel to read it back (the look before a re-send)",
-    "im:write": "opening the DM a page is sent in (conversations.open)",
+    "im:write": "opening a page's DM conversation to look in it before sending again (conversations.open)",
     "pins:write": "pinning the incident card",
     "files:write": "sharing the post-incident report as a file at resolve",
     "usergroups:read": "paging a tier whose members include a user group (usergroups.users.list)",

@@ -66,6 +66,10 @@ def test_severity_spellings():
         ("declare sev1", Declare(Severity.SEV1, "")),
         ("DECLARE SEV2 Payments   are down", Declare(Severity.SEV2, "Payments are down")),
         ("declare Severity of the bug", Declare(Severity.SEV3, "Severity of the bug")),
+        ("declare --private sev1 Leaked keys", Declare(Severity.SEV1, "Leaked keys", private=True)),
+        ("declare sev2 --private Leaked keys", Declare(Severity.SEV2, "Leaked keys", private=True)),
+        ("declare —private", Declare(Severity.SEV3, "", private=True)),  # a client's smart dash
+        ("declare Is --private set?", Declare(Severity.SEV3, "Is --private set?")),  # only before the title
         ("ack", Acknowledge(None)),
         ("INC-7 ack", Acknowledge(7)),
     ],
@@ -78,7 +82,8 @@ def test_command_parser(text, command):
     ("text", "message"),
     [("frobnicate", "not an incident command"), ("declare sev9 DB down", "not a severity"),
      ("declare sevv DB", "not a severity"), ("INC-3", "What should happen"), ("ack now", "takes nothing more"),
-     ("INC-2 list", "does not take an incident number")],
+     ("INC-2 list", "does not take an incident number"), ("declare --privat Keys", "it knows `--private`"),
+     ("status resolved", "use `/incident resolve`"), ("INC-4 status Resolved fixed", "use `/incident resolve`")],
 )
 def test_command_parser_explains_mistakes(text, message):
     with pytest.raises(UsageError, match=message):

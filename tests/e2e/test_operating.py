@@ -225,3 +225,34 @@ def get_status(url: str, token: str | None = None) -> int:
         return 200
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def test_the_readmes_alert_rules_name_only_metrics_firebell_serves(running):
+    """README's example Prometheus alerting rules parse as a rule file and every firebell_* series they use is one
+    /metrics serves (a histogram's _bucket, _count and _sum; a counter's _total)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Operating Firebell"):readme.index("## How it keeps its promises")]
+    [rules_text] = re.findall(r"```yaml\n(groups:.*?)```", section, re.DOTALL)
+    rules = yaml.safe_load(rules_text)
+    [group] = rules["groups"]
+    assert all({"alert", "expr", "annotations"} <= set(rule) for rule in group["rules"])
+    used = set(re.findall(r"\bfirebell_\w+", " ".join(rule["expr"] for rule in group["rules"])))
+
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(f"{running.server.url}/metrics",
+                                                                             timeout=10) as response:
+        text = response.read().decode()
+    served = set()
+    for family in text_string_to_metric_families(text):
+        served |= {family.name, *(s.name for s in family.samples)}
+        if family.type == "histogram":
+            served |= {f"{family.name}_bucket", f"{family.name}_count", f"{family.name}_sum"}
+        if family.type == "counter":
+            served.add(f"{family.name}_total")
+    assert len(used) >= 6 and used <= served, used - served
+    for name in re.findall(r"^\| `(firebell_\w+)", section, re.MULTILINE):  # the metrics table too
+        assert name in served, name

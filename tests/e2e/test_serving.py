@@ -91,6 +91,25 @@ def test_serve_with_a_bad_config_names_the_key(slack, tmp_path):
     assert "tiers.0.members: a tier needs at least one member" in result.stderr
 
 
+def test_a_config_value_that_is_not_an_id_says_what_was_expected(slack, tmp_path):
+    """What a new user writes first: a channel's name where its id belongs, and people by name."""
+    (tmp_path / "firebell.yml").write_text("broadcast_channel: '#incidents'\n")
+    for command in ("serve", "check"):
+        result = subprocess.run([sys.executable, "-m", "bot", command, *(["--port", "0"] if command == "serve" else [])],
+                                cwd=tmp_path, env=_env(slack, f"sqlite:///{tmp_path}/x.db"), capture_output=True,
+                                text=True, timeout=60)
+        shown = result.stderr + result.stdout
+        assert result.returncode in (1, 2) and "Traceback" not in shown, (command, shown)
+        assert ("broadcast_channel: '#incidents' is not a channel id; write the channel's id, e.g. C0123ABCD, found "
+                "in the channel's details") in shown, (command, shown)
+    (tmp_path / "firebell.yml").write_text("tiers:\n  - {name: L1, members: [alice]}\nadmins: ['@bob']\n")
+    result = subprocess.run([sys.executable, "-m", "bot", "serve", "--port", "0"], cwd=tmp_path,
+                            env=_env(slack, f"sqlite:///{tmp_path}/x.db"), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "'alice' is not a user or user group id; write a person's member id, e.g. U0123ABCD" in result.stderr
+    assert "'@bob' is not a user id; write the person's member id, e.g. U0123ABCD" in result.stderr
+
+
 def test_firebell_serve_process_declares_and_export_prints_it(slack, database_url, tmp_path):
     import socket
 

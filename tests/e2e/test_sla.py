@@ -184,3 +184,12 @@ def test_business_hours_from_the_yaml(slack, database_url):
         assert len(notices(timed, channel, "time to resolve")) == 1
     finally:
         stop(timed)
+
+
+def test_a_private_incidents_breach_is_told_in_its_channel_only(timed: Timed):
+    channel = declare(timed, "declare --private sev1 Leaked signing keys")
+    timed.tick(minutes=5)
+    assert notices(timed, channel, "SLA is breached")  # its members are told
+    said = [m.text for m in timed.slack.messages(BROADCAST)]
+    assert len(said) == 1 and "private incident" in said[0]  # the declare's word only: no breach, no title
+    assert not any("Leaked" in text or "breached" in text for text in said)

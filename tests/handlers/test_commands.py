@@ -15,7 +15,7 @@ def incidents(app: Assembled):
 
 def test_help_lists_the_commands(app: Assembled):
     text = answer(app.driver.slash_command(ALICE, "help", channel_id="C0GENERAL"))
-    assert "Firebell: incident commands" in text and "declare [sev1…sev4] <title>" in text
+    assert "Firebell: incident commands" in text and "declare [--private] [sev1…sev4] <title>" in text
 
 
 def test_an_unknown_verb_says_how_to_write_commands_and_changes_nothing(app: Assembled):
@@ -54,8 +54,10 @@ def test_an_incident_command_outside_an_incidents_channel_says_how_to_name_one(a
 def test_a_move_the_lifecycle_forbids_lists_the_valid_ones(app: Assembled):
     app.driver.slash_command(ALICE, "declare Queue backlog", channel_id="C0GENERAL")
     app.firebell.settle(30)
-    text = answer(app.driver.slash_command(ALICE, "INC-1 status resolved", channel_id="C0GENERAL"))
+    text = answer(app.driver.slash_command(ALICE, "INC-1 status declared", channel_id="C0GENERAL"))
     assert "The status must be one of: investigating, identified, monitoring." in text
+    text = answer(app.driver.slash_command(ALICE, "INC-1 status resolved", channel_id="C0GENERAL"))
+    assert "To resolve an incident, use `/incident resolve`" in text  # it asks for the root cause
     assert incidents(app)[0].status.value == "declared"
 
 

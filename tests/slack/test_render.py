@@ -77,3 +77,24 @@ def test_an_sla_reminder_names_who_acts_and_says_when_it_is_late():
     assert text.startswith("⏳ *INC-7*: 50% of the *time to acknowledge* (10m) has passed; 1m left")
     assert "<@U0CAROL>: acknowledge with `/incident ack`." in text
     assert "_Sent 4m late: Firebell was not running when it was due._" in text
+
+
+def test_a_private_incidents_announcement_says_only_that_it_exists_and_who_commands_it():
+    private = incident(title="Leaked signing keys", private=True, severity=Severity.SEV1)
+    text, blocks = render.private_announcement_text(private), json.dumps(dicts(render.private_announcement(private)))
+    for said in (text, blocks):
+        assert "private incident" in said and "INC-7" in said and "<@U0ALICE> commands it" in said
+        assert "Leaked" not in said and "C0INC7" not in said and "SEV1" not in said
+
+
+def test_the_declare_form_has_a_private_checkbox_ticked_by_the_flag():
+    from bot.slack import modals
+    from bot.slack.ids import DeclareMetadata
+
+    def box(**given) -> dict:
+        view = modals.declare_modal(DeclareMetadata(origin="command"), **given).to_dict()
+        return next(b for b in view["blocks"] if b["block_id"] == "private")
+
+    assert box()["optional"] is True and box()["element"]["type"] == "checkboxes"
+    assert "initial_options" not in box()["element"]
+    assert [o["value"] for o in box(private=True)["element"]["initial_options"]] == ["private"]

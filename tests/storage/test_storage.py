@@ -26,7 +26,7 @@ def test_migrations_build_exactly_the_models(db):
 
 def test_upgrading_a_database_that_holds_incidents_keeps_every_row(tmp_path):
     """Each migration since the first incidents were stored runs on a database with data in it."""
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import column, func, insert, select, table
 
     from storage.db import make_engine
     from storage.models import FollowUpRow, IncidentRow, TimelineEventRow
@@ -35,7 +35,11 @@ def test_upgrading_a_database_that_holds_incidents_keeps_every_row(tmp_path):
     migrate.upgrade(engine, "0002")
     now = datetime(2026, 11, 1, tzinfo=UTC)
     with engine.begin() as connection:
-        connection.execute(insert(IncidentRow.__table__).values(
+        # the incidents table as it was at 0002: the model's later columns (and their defaults) did not exist yet
+        at_0002 = table("incidents", *(column(name) for name in (
+            "id", "team_id", "number", "title", "description", "severity", "status", "channel_id", "declared_by",
+            "commander", "declared_at")))
+        connection.execute(insert(at_0002).values(
             id=1, team_id="T1", number=1, title="old", description="", severity="sev2", status="resolved",
             channel_id="C1", declared_by="U1", commander="U1", declared_at=now))
         connection.execute(insert(TimelineEventRow.__table__).values(incident_id=1, at=now, kind="declared",
@@ -46,8 +50,10 @@ def test_upgrading_a_database_that_holds_incidents_keeps_every_row(tmp_path):
     with engine.connect() as connection:
         counts = [connection.execute(select(func.count()).select_from(t)).scalar_one()
                   for t in (IncidentRow.__table__, TimelineEventRow.__table__, FollowUpRow.__table__)]
+        private = connection.execute(select(IncidentRow.private)).scalars().all()
     engine.dispose()
     assert counts == [1, 1, 1]
+    assert private == [False]  # incidents from before private ones existed are public (migration 0013)
 
 
 def test_upgrading_settles_clock_runs_an_older_firebell_left_running_and_keeps_the_severity_history(tmp_path):
