@@ -122,6 +122,7 @@ def run_the_incident(stage: Stage) -> None:
 def resolve_it(stage: Stage) -> None:
     slack, channel = stage.slack, stage.facts["channel"]
     stage.later("25 minutes later: the error rate stayed normal", minutes=25)
+    due = stage.clock.now.date() + timedelta(days=3)
     say(f"alice types in #{channel.name}: /incident resolve, and fills in the resolve form")
     stage.driver.slash_command("U0ALICE", "resolve", channel_id=channel.id)
     form = slack.wait_for(lambda: [v for v in slack.open_views("U0ALICE") if "resolve" in v.callback_id])[-1]
@@ -129,7 +130,9 @@ def resolve_it(stage: Stage) -> None:
         "root_cause_category": {"value": "configuration"},
         "root_cause": {"value": "A config push pointed EU checkout at a pool that had been drained."},
         "resolution": {"value": "Rolled the config back."},
-        "follow_ups": {"value": "Validate pool targets before a push\nAlert when a pool has no healthy hosts"},
+        "follow_ups": {"value": f"Validate pool targets before a push @bob due {due}\n"
+                                "Alert when a pool has no healthy hosts"},
+        "lessons_learned": {"value": "A config push needs the same review as code."},
     })
     files = slack.wait_for(lambda: [f for f in slack.files if f.completed])
     stage.settle(lambda: any("is resolved" in str(m.blocks) for m in slack.messages(channel.id)))
@@ -140,9 +143,19 @@ def resolve_it(stage: Stage) -> None:
 
 
 def look_back(stage: Stage) -> None:
+    slack = stage.slack
     stage.command("U0ALICE", "timeline", stage.facts["channel"].id)
     stage.command("U0BOB", "list", "C0GENERAL")
     stage.command("U0BOB", "declare sev9 Oops", "C0GENERAL")
+    told = slack.wait_for(lambda: [m for m in slack.dms("U0BOB") if "You own follow-up" in m.text])
+    print(f"  Slack: bob gets a DM: {stage.transcript.plain(told[0].text)}")
+    stage.command("U0BOB", "followups mine", "C0GENERAL")
+    asked = slack.wait_for(lambda: [m for m in slack.dms("U0CAROL") if "How did the response" in m.text])
+    say("carol, paged for INC-1, is asked how the response went, and clicks [ 5 · very well ]")
+    stage.driver.click("U0CAROL", channel_id=asked[0].channel, message_ts=asked[0].ts, action_id="feedback_score_5")
+    form = slack.wait_for(lambda: slack.open_views("U0CAROL"))[-1]
+    stage.driver.submit_view("U0CAROL", form.id, {"comment": {"value": "The page found me at once."}})
+    stage.quiet()
 
 
 def learn_from_it(stage: Stage) -> None:
@@ -186,8 +199,18 @@ def a_private_one(stage: Stage) -> None:
     stage.command("U0BOB", "INC-3 timeline", "C0GENERAL")
 
 
+def the_month(stage: Stage) -> None:
+    """The support lead looks at how the month went: the figures at once, the chart by DM."""
+    slack = stage.slack
+    stage.later("Later that day", hours=1)
+    stage.command("U0ALICE", "report 30d", "C0GENERAL")
+    charts = slack.wait_for(lambda: [f for f in slack.files if f.filetype == "png"], timeout=60)
+    print(f"  Slack: alice gets a DM with {charts[0].filename} ({charts[0].title}): weekly MTTA/MTTR and SLA "
+          "compliance; `firebell report --chart month.png` draws the same")
+
+
 SCENES: list[Callable[[Stage], None]] = [who_is_on_call, declare_incident, acknowledge_the_page, run_the_incident,
-                                         resolve_it, look_back, learn_from_it, the_next_time, a_private_one]
+                                         resolve_it, look_back, learn_from_it, the_next_time, a_private_one, the_month]
 
 
 def play(stage: Stage) -> None:

@@ -39,7 +39,8 @@ def test_demo_prints_the_incident_from_declare_to_postmortem(tmp_path):
              "@carol acknowledged the page for INC-1", "made @bob *comms*", "Status*: Identified",
              "Noted on INC-1's timeline", "Status*: Monitoring", "INC-1 is resolved* by @alice after 57m",
              "file INC-1-postmortem.md shared", "UTC by Alice", "INC-1 TIMELINE", "*role* · @alice: comms: @bob",
-             "No open incidents", "is not a severity", "The next morning",
+             "No open incidents", "is not a severity", "bob gets a DM: You own follow-up #1 of INC-1, due",
+             "YOUR OPEN FOLLOW-UPS (1)", "carol, paged for INC-1, is asked how the response went", "The next morning",
              "opened *PRB-1*", "*Workaround*: Roll the config back", "Known error", "A week later",
              "/incident declare EU customers get 500s at checkout again", "Similar past incidents",
              "*INC-1* · Checkout returns 500s for EU customers",
@@ -47,7 +48,7 @@ def test_demo_prints_the_incident_from_declare_to_postmortem(tmp_path):
              "linked INC-2 to *PRB-1*", "OPEN PROBLEMS (1)", "2 incidents",
              "declare --private sev1 A signing key", "🔒 A private incident, INC-3, was declared; @alice commands it",
              "OPEN INCIDENTS (1)", "INC-3 is a private incident",
-             "firebell export --json"]
+             "INCIDENTS IN THE LAST 30 DAYS", "alice gets a DM with firebell-report-", "firebell export --json"]
     positions = [out.find(step) for step in steps]
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]
     assert positions == sorted(positions)

@@ -23,6 +23,7 @@ from tests.e2e.test_knowledge import resolve
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_SCOPES = yaml.safe_load((ROOT / "manifest.yml").read_text())["oauth_config"]["scopes"]["bot"]
 ONCALL = "S0ONCALL"
+L2_ONCALL = "S0L2ONCALL"
 KINDS = {"channel": "channels:", "private": "groups:", "im": "im:", "mpim": "mpim:"}
 
 
@@ -63,8 +64,12 @@ def test_a_token_with_the_manifests_scopes_does_everything_and_needs_each_of_the
                                                                                  database_url: str):
     slack.grant_scopes(MANIFEST_SCOPES)
     slack.add_usergroup(ONCALL, "oncall", [CAROL])
-    config = FirebellConfig.model_validate({"broadcast_channel": BROADCAST, "admins": [BOB],
-                                            "tiers": [{"name": "L1", "members": [ONCALL]}]})
+    slack.add_usergroup(L2_ONCALL, "l2-oncall", [])
+    config = FirebellConfig.model_validate({"broadcast_channel": BROADCAST, "admins": [BOB], "tiers": [
+        {"name": "L1", "members": [ONCALL]},
+        # a rotation whose user group Firebell keeps equal to who is on call (set at start: usergroups:write)
+        {"name": "L2", "usergroup": L2_ONCALL,
+         "schedule": [{"users": [BOB], "every": "1w", "handoff": "2026-11-30T09:00", "timezone": "UTC"}]}]})
     running: Running = start(slack, database_url, config, slack_timeout=1)
     driver, settle = running.driver, running.firebell.settle
     try:
