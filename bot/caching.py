@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
+from datetime import timedelta
 from typing import Any
 
 from bot.messages import error_id
@@ -75,3 +76,23 @@ class ChangeAwareCache:
             self._make(key, make, version)
         except Exception:  # the value then runs out, and the next asker makes it (and sees the error)
             log.warning("could not refresh %s ahead of time (error id %s)", key, error_id(), exc_info=True)
+
+
+class Recently:
+    """Keys seen lately in this process: ``first(key, within)`` is True for a key not seen in the last ``within``
+    (and remembers it), False otherwise. For sparing work a burst would repeat, never for exactly-once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[Hashable, float] = {}
+
+    def first(self, key: Hashable, within: timedelta) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._seen) > 10_000:  # forget what is long past
+                self._seen = {k: at for k, at in self._seen.items() if now - at < 3600}
+            seen = self._seen.get(key)
+            if seen is not None and now - seen < within.total_seconds():
+                return False
+            self._seen[key] = now
+            return True

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.background import Background, Coalescing, KeyedLocks
-from bot.caching import ChangeAwareCache
+from bot.caching import ChangeAwareCache, Recently
 from bot.config import FirebellConfig
 from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
@@ -37,4 +37,5 @@ class Deps:
     declare_locks: KeyedLocks = field(default_factory=KeyedLocks)  # orders one team's declares on SQLite
     home_refresh: Coalescing = field(default_factory=Coalescing)  # App Home dashboards, refreshed after changes
     charts: ChangeAwareCache = field(default_factory=lambda: ChangeAwareCache(ttl=60))  # drawn report charts (PNG)
+    recent_asks: Recently = field(default_factory=Recently)  # requests lately answered in this process
     metrics: Metrics = field(default_factory=lambda: Metrics(process=False))  # what /metrics reports

@@ -13,7 +13,7 @@ from bot.services import declare as declaring
 from bot.services.change import Target
 from bot.slack import followups as follow_up_lists
 from bot.slack import knowledge as learnt
-from bot.slack import modals, render, report_blocks
+from bot.slack import modals, render
 from bot.slack import oncall as rota
 from bot.slack.command_parser import (
     Acknowledge,
@@ -105,9 +105,8 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> 
             followups.done(deps, deps.team_id, user, number)
             ack(text=f"Follow-up #{number} is done.")
         case ShowReport(period=period):
-            period_shown, report = reports.headline(deps, user, period)
-            text, blocks = report_blocks.headline(report, period_shown)
-            ack(text=text, blocks=blocks)
+            answer, rendered = reports.headline(deps, user, period)
+            ack(text=answer, blocks=rendered)
         case ShowProblem(problem=number):
             text, blocks = learnt.problem_view(problems.show(deps, number, user))
             ack(text=text, blocks=blocks)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -54,31 +55,39 @@ def slack_period(text: str, now: datetime) -> Period:
     return periods.last(text, now, option="period")
 
 
-def headline(deps: Deps, user_id: str, text: str) -> tuple[Period, kpi.Report]:
-    """`/incident report`: the team's report for the period, answered at once; its chart is queued for the asker's
-    DM (made after the answer, in the outbox: a slow chart never delays Slack's 3 seconds). The figures are kept a
-    second between changes, like the open list (many may ask at once); a person who asks again within a minute gets
-    the figures, not one more chart in their DM."""
+def headline(deps: Deps, user_id: str, text: str) -> tuple[str, list[dict[str, Any]]]:
+    """`/incident report`: the team's figures for the period as the answer (fallback text, blocks), at once; its
+    chart is queued for the asker's DM (drawn after the answer, in the outbox: a slow chart never delays Slack's 3
+    seconds). The answer is kept rendered a second between changes, like the open list (many may ask at once); a
+    person who asks again within a minute gets the figures, not one more chart in their DM."""
     slack_period(text, deps.clock())  # a wrong period is answered before anything is read
+    key = text.strip().lower() or DEFAULT_SLACK_PERIOD
 
-    def read() -> tuple[Period, kpi.Report]:
+    def read() -> tuple[Period, bool, str, list[dict[str, Any]]]:
         now = deps.clock()
         period = slack_period(text, now)
         with deps.db.read() as session:
-            return period, build(session, period, now, teams=(deps.team_id,))
+            report = build(session, period, now, teams=(deps.team_id,))
+        answer, blocks = report_blocks.headline(report, period)
+        return period, report.empty, answer, [block.to_dict() for block in blocks]
 
-    period, report = deps.cache.get(("report", deps.team_id, text.strip().lower() or DEFAULT_SLACK_PERIOD), read)
+    period, empty, answer, blocks = deps.cache.get(("report", deps.team_id, key), read)
+    if not empty and deps.recent_asks.first(("report chart", user_id, key), CHART_EVERY):
+        queue_chart(deps, user_id, period)
+    return answer, blocks
+
+
+def queue_chart(deps: Deps, user_id: str, period: Period) -> None:
+    """Once a minute per person across replicas too: an item queued for them lately (by any replica) is enough."""
     lane = f"report:{user_id}"
-    if not report.empty:
-        with deps.db.read() as session:
-            if outbox_rows.queued_since(session, lane, CHART_DM, outbox_rows.now() - CHART_EVERY):
-                return period, report
-        with deps.db.transaction() as session:
-            deps.outbox.enqueue_in(session, lane, CHART_DM, {
-                "user_id": user_id, "since": period.since.isoformat(), "until": period.until.isoformat(),
-                "label": period.label})
-        deps.outbox.wake()
-    return period, report
+    with deps.db.read() as session:
+        if outbox_rows.queued_since(session, lane, CHART_DM, outbox_rows.now() - CHART_EVERY):
+            return
+    with deps.db.transaction() as session:
+        deps.outbox.enqueue_in(session, lane, CHART_DM, {
+            "user_id": user_id, "since": period.since.isoformat(), "until": period.until.isoformat(),
+            "label": period.label})
+    deps.outbox.wake()
 
 
 def send_chart(deps: Deps, *, attempt: Attempt, user_id: str, since: str, until: str, label: str) -> None:
