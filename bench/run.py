@@ -8,7 +8,7 @@ Every figure is measured in this run beside its floor, so machine noise shows in
 - notice lateness with 1,000 open incidents (bench/notice_lateness.py);
 - history scale: `/incident list`, `export --since 30d` and the post-incident report at 1,000 and 100,000 incidents.
 Options: --quick (shorter runs), --postgres URL (default postgresql://postgres@127.0.0.1:5432/test; "" to skip),
---only latency,report,declare,throughput,lateness,history (some sections only).
+--only latency,report,declare,history-declare,throughput,lateness,history (some sections only).
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ class StandIn:
 
 
 CONFIG = "broadcast_channel: C0INCIDENTS\n"
-SECTIONS = ("latency", "report", "declare", "throughput", "lateness", "history")
+SECTIONS = ("latency", "report", "declare", "history-declare", "throughput", "lateness", "history")
 
 
 def answer_latency(rows: list[str], slack: StandIn, tmp: Path, requests: int) -> None:
@@ -260,6 +260,32 @@ def declare_end_to_end(rows: list[str], slack: StandIn, database_url: str, kind:
                     f"floor: /incident help; target p50 < 150 ms, p99 < 500 ms ({count} declares)"))
 
 
+def declare_with_history(rows: list[str], tmp: Path, postgres: str | None, count: int, stored: int) -> None:
+    """Declare end to end with ``stored`` past incidents of the same team (realistic text, indexed for search as an
+    upgrade would): the similar-incident lookup each declare triggers runs after the card, off the request path."""
+    from search import seed as seed_incidents  # bench/search.py
+
+    from sqlalchemy import text
+
+    from storage import migrate
+    from storage.db import Database
+
+    for kind, server in (("sqlite", None), ("postgresql", postgres)):
+        if kind == "postgresql" and not server:
+            continue
+        with scratch_database(server) as scratch, StandIn() as slack:
+            url = scratch or f"sqlite:///{tmp}/history-declare.db"
+            db = Database.from_url(url)
+            migrate.upgrade(db.engine, "0007")
+            seed_incidents(db, stored, slack.team_id)
+            migrate.upgrade(db.engine)
+            if kind == "postgresql":  # as autovacuum would have, on a database that grew to this
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    connection.execute(text("VACUUM ANALYZE"))
+            db.dispose()
+            declare_end_to_end(rows, slack, url, f"{kind} {stored // 1000}k past", tmp, count)
+
+
 def throughput(rows: list[str], slack: StandIn, database_url: str, kind: str, tmp: Path, seconds: float) -> None:
     firebell = Served(["-m", "bot", "serve", "--host", "127.0.0.1", "--port", "PORT"], slack, database_url,
                       tmp / f"throughput-{kind}", CONFIG)
@@ -336,6 +362,8 @@ def main() -> None:
             for kind, url in databases if "throughput" in only else []:
                 with StandIn() as slack:
                     throughput(rows, slack, url.replace("e2e.db", "load.db"), kind, tmp, seconds)
+        if "history-declare" in only:
+            declare_with_history(rows, tmp, args.postgres or None, declares, history)
         if "lateness" in only:
             subprocess.run([sys.executable, str(ROOT / "bench" / "notice_lateness.py")], check=True)
         if "history" in only:

@@ -89,7 +89,7 @@ def queries(rng: random.Random, count: int) -> list[str]:
     return made
 
 
-def seed(db: Database, count: int) -> None:
+def seed(db: Database, count: int, team: str = TEAM) -> None:
     """``count`` incidents (the last 20 open), each with its updates, written in bulk before migration 0009."""
     rng = random.Random(count)
     incidents, events = [], []
@@ -97,7 +97,7 @@ def seed(db: Database, count: int) -> None:
         title, description, updates, category, cause, fix = incident_text(rng)
         declared = NOW - timedelta(minutes=(count - number) * 10)
         is_open = number > count - 20
-        incidents.append({"id": number, "team": TEAM, "number": number, "title": title, "description": description,
+        incidents.append({"id": number, "team": team, "number": number, "title": title, "description": description,
                           "status": "investigating" if is_open else "resolved", "declared_at": declared,
                           "resolved_at": None if is_open else declared + timedelta(hours=2),
                           "channel": f"C{number:09d}", "category": None if is_open else category,
@@ -126,7 +126,7 @@ def seed(db: Database, count: int) -> None:
             session.execute(add_event, [{**row, "at": at(row["at"])}  # type: ignore[arg-type]
                                         for row in events[start:start + 20000]])
         session.execute(text("INSERT INTO incident_counters (team_id, last_number) VALUES (:team, :count)"),
-                        {"team": TEAM, "count": count})
+                        {"team": team, "count": count})
         if not sqlite:
             session.execute(text("SELECT setval(pg_get_serial_sequence('incidents', 'id'), :count)"),
                             {"count": count})
