@@ -19,16 +19,28 @@ from bot.bolt_app import build_bolt_app, slack_events
 from bot.config import ConfigError, FirebellConfig, Settings, api_url_with_slash, load_config
 from bot.delivery import Delivery
 from bot.deps import Clock, Deps, utc_now
+from bot.domain.changes import Change
 from bot.http_server import HttpServer
 from bot.observability import logs
 from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
 from bot.scheduling import Deadlines, Scheduler
-from bot.services import declare, escalation, knowledge, page_notices, sla_notices, slack_effects
+from bot.services import (
+    alert_intake,
+    change_events,
+    declare,
+    escalation,
+    knowledge,
+    page_notices,
+    sla_notices,
+    slack_effects,
+)
 from bot.services.effects import Executors
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from bot.web import WSGIApp, build_wsgi, health, route
 from bot.web import metrics as metrics_door
+from bot.web.alert_payloads import ChangeBody
+from bot.web.alerts import alert_doors
 from storage import migrate, schedule
 from storage.db import Database, DatabaseUnavailable
 
@@ -98,6 +110,8 @@ def outbox_executors() -> Executors:
     page_notices.register(executors)
     declare.register(executors)
     knowledge.register(executors)
+    alert_intake.register(executors)
+    change_events.register(executors)
     return executors
 
 
@@ -107,6 +121,14 @@ def deadline_handlers(deps: Deps) -> Deadlines:
     deadlines.register(schedule.SLA_NOTICE, sla_notices.send_due)
     deadlines.register(schedule.ESCALATION, escalation.escalate_due)
     return deadlines
+
+
+def record_change(deps: Deps, body: ChangeBody) -> tuple[bool, dict[str, object]]:
+    """POST /changes: the pipeline's change, stored once per id."""
+    change, stored = change_events.record(deps, Change(service=body.service, summary=body.summary,
+                                                       at=body.at or deps.clock(), url=body.url,
+                                                       author=body.author, key=body.id))
+    return stored, {"status": "stored" if stored else "already stored", "change": change_events.change_json(change)}
 
 
 def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Clock = utc_now,
@@ -137,7 +159,10 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     deps.outbox.deliver_with(delivery.wake)
     delivery.start()  # delivers what an earlier run left in the outbox, then what comes
     doors = [route(["GET", "HEAD"], health.PATH, health.health_check(db)),
-             route(["GET"], metrics_door.PATH, metrics_door.metrics_door(metrics, settings.metrics_token()))]
+             route(["GET"], metrics_door.PATH, metrics_door.metrics_door(metrics, settings.metrics_token())),
+             *alert_doors(lambda group: alert_intake.receive(deps, group).body(),
+                          lambda change: record_change(deps, change), settings.alert_token(),
+                          settings.grafana_secret())]
     wsgi = build_wsgi(doors if socket_mode else [slack_events(bolt, metrics), *doors])
     source = "(the policy its caller built)" if given else str(policy_file) if policy_file else None
     logs.log_startup(log, policy_file=source, tiers=len(config.tiers), broadcast_channel=config.broadcast_channel,

@@ -236,7 +236,7 @@ def alert_line(alert: Alert, common: Collection[str] = ()) -> str:
     parts = [alert.name + (f" {{{labels}}}" if labels else "")]
     if alert.summary:
         parts.append(_one_line(alert.summary, 200))
-    links = " ".join(f"<{url}|{name}>" for name, url in links_of(alert))
+    links = " ".join(f"{name}: {url}" for name, url in links_of(alert))  # plain: shown escaped, linked by Slack
     return " · ".join(parts) + (f" {links}" if links else "")
 
 
@@ -270,3 +270,44 @@ def detected_at(alerts: Sequence[Alert]) -> datetime | None:
 def _one_line(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class State(StrEnum):
+    """Where an episode is now."""
+
+    INCIDENT = "incident"  # declared (by Firebell, or from triage by a person)
+    TRIAGE = "triage"
+    DIGEST = "digest"
+    DISMISSED = "dismissed"
+    NOWHERE = "nowhere"
+
+    @property
+    def awaits_triage(self) -> bool:
+        return self in (State.TRIAGE, State.DIGEST)
+
+
+def episode_over(state: State, status: str, incident_status: str | None) -> bool:
+    """Is this episode behind us, so that a new firing starts the next one? An incident's episode lasts while the
+    incident is open (it is Firebell's one incident for the group); any other while the group fires."""
+    if state is State.INCIDENT:
+        return incident_status == "resolved"
+    return status == RESOLVED
+
+
+@dataclass(frozen=True)
+class EpisodeView:
+    """An episode as the triage message, the digest and `firebell alerts` show it."""
+
+    episode_id: int
+    source: Source
+    title: str
+    severity: Severity
+    state: State
+    status: str  # firing | resolved
+    lines: tuple[str, ...]  # its alerts, one line each, the firing ones first
+    firing: int
+    total: int
+    incident_ref: str | None = None
+    incident_channel: str | None = None
+    handled_by: str | None = None  # who declared it from triage, or dismissed it
+    previous: str | None = None  # "INC-12 (root cause: …)": the incident of its last episode

@@ -30,6 +30,8 @@ class Action(StrEnum):
     RESOLVE = "incident_resolve"
     PAGE = "incident_page"
     PAGE_ACKNOWLEDGE = "page_acknowledge"  # the button in a page's DM
+    ALERT_DECLARE = "alert_declare"  # a triage message's (or a storm digest line's) Declare incident
+    ALERT_DISMISS = "alert_dismiss"
 
 
 class DeclareBlock(StrEnum):

@@ -133,7 +133,7 @@ def test_description_lists_the_alerts_with_labels_and_links_and_detected_at_is_t
     group = alertmanager()
     text = alerts.incident_description(group)
     assert "instance=checkout-1:8080" in text and "instance=checkout-2:8080" in text
-    assert "<http://prometheus.example.com:9090/graph?g0.expr=" in text and "|source>" in text
+    assert "source: http://prometheus.example.com:9090/graph?g0.expr=" in text
     assert alerts.detected_at(group.alerts) == datetime(2026, 11, 24, 9, 52, tzinfo=UTC)
     many = replace(group, alerts=group.alerts * 30, truncated_alerts=7)
     assert len(alerts.incident_description(many)) <= 3000 and "more alert(s)" in alerts.incident_description(many)
