@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.sandbox import SlackStandIn
 from storage.db import Database
-from storage.models import AlertEpisodeRow, AlertRow
+from storage.models import AlertEpisodeRow, AlertRow, OutboxRow
 from tests.e2e.conftest import ALICE, BOB, T0, FakeClock, Timed, e2e_config, start_timed, stop
 from tests.e2e.test_lifecycle import FILLED
 
@@ -316,3 +316,53 @@ def test_the_database_down_is_a_503_and_the_retry_is_stored(served: Timed):
     assert send(url(served), body)[0] == 200 and stored_alerts(served) == 2
     served.firebell.settle(30)
     assert [i.ref for i in served.incidents()] == ["INC-1"]
+
+
+def test_two_replicas_receiving_the_same_notification_at_once_create_one_incident(served: Timed, slack, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several replicas run on PostgreSQL")
+    other = serve_also(served, slack, database_url)
+    try:
+        body = fixture("alertmanager_firing.json")
+        answers: list[tuple[int, dict[str, Any]]] = []
+        targets = [url(served), url(other)] * 3
+        threads = [threading.Thread(target=lambda u=u: answers.append(send(u, body))) for u in targets]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [status for status, _ in answers] == [200] * 6
+        assert served.firebell.settle(30) and other.firebell.settle(30)
+        assert [i.ref for i in served.incidents()] == ["INC-1"]
+        assert len(slack.calls_to("conversations.create")) == 1 and stored_alerts(served) == 2
+    finally:
+        stop(other)
+
+
+def serve_also(served: Timed, slack: SlackStandIn, database_url: str) -> Timed:
+    """A second replica on the same database (and the same clock)."""
+    return start_timed(slack, database_url, alert_config(), served.clock, firebell_alert_token=SecretStr(TOKEN))
+
+
+def test_a_notification_taken_before_a_stop_is_declared_after_the_restart_once(slack: SlackStandIn,
+                                                                               database_url: str):
+    first = serve(slack, database_url)
+    first.firebell.delivery.stop()  # the process goes down right after its 200: nothing delivered yet
+    try:
+        assert send(url(first), fixture("alertmanager_firing.json"))[0] == 200
+        assert slack.calls_to("conversations.create") == []
+    finally:
+        stop(first)
+    second = start_timed(slack, database_url, alert_config(), FakeClock(T0 + timedelta(minutes=6)),
+                         firebell_alert_token=SecretStr(TOKEN))
+    try:
+        assert second.firebell.settle(30)
+        assert [i.ref for i in second.incidents()] == ["INC-1"]
+        with second.db.transaction() as session:  # its declare item is tried again after it committed
+            session.execute(update(OutboxRow).where(OutboxRow.kind == "alert_declare").values(
+                delivered_at=None, claimed_at=None, claimed_by=None, last_error="lost answer"))
+        second.firebell.deps.outbox.wake()
+        assert second.firebell.settle(30)
+        assert [i.ref for i in second.incidents()] == ["INC-1"] and len(slack.calls_to("conversations.create")) == 1
+    finally:
+        stop(second)
