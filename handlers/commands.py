@@ -7,10 +7,12 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
+from bot.domain.changes import Change
 from bot.domain.errors import FirebellError
-from bot.services import clocks, incidents, knowledge, lifecycle, paging, problems
+from bot.services import change_events, clocks, incidents, knowledge, lifecycle, paging, problems
 from bot.services import declare as declaring
 from bot.services.change import Target
+from bot.slack import changes as changes_render
 from bot.slack import knowledge as learnt
 from bot.slack import modals, render
 from bot.slack.command_parser import (
@@ -29,12 +31,14 @@ from bot.slack.command_parser import (
     PageTier,
     PauseSla,
     PostUpdate,
+    RecordChange,
     Reopen,
     Resolve,
     ResumeSla,
     Search,
     SetSeverity,
     SetStatus,
+    ShowChanges,
     ShowProblem,
     ShowSla,
     ShowTimeline,
@@ -86,6 +90,15 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> 
             ack(text=text, blocks=blocks)
         case ShowProblem(problem=number):
             text, blocks = learnt.problem_view(problems.show(deps, number))
+            ack(text=text, blocks=blocks)
+        case RecordChange(service=service, summary=summary):
+            change, stored = change_events.record(deps, Change(service=service, summary=summary, at=deps.clock(),
+                                                               recorded_by=user))
+            ack(text=changes_render.recorded(change, stored))
+        case ShowChanges(window=window):
+            shown = window or deps.config.changes.window
+            text, blocks = changes_render.changes_message(change_events.recent(deps, shown), shown,
+                                                          before_incident=False)
             ack(text=text, blocks=blocks)
         case ChangeProblem(problem=number, status=status, workaround=workaround, cause=cause):
             changed = problems.change(deps, user, number, status=status, workaround=workaround, cause=cause)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.domain.errors import InvalidInput, UsageError
 from bot.domain.incident import DEFAULT_SEVERITY, Role, Severity, Status, incident_ref, parse_ref
@@ -17,6 +18,7 @@ from bot.domain.problems import parse_ref as parse_problem_ref
 from bot.domain.problems import parse_status as parse_problem_status
 from bot.domain.rules import parse_severity
 from bot.domain.transitions import SETTABLE
+from bot.durations import parse_duration
 
 _SEVERITY_LIKE = re.compile(r"^sev\w{0,2}$", re.IGNORECASE)  # sev2, sev9, sevv; not "Severity"
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -128,6 +130,17 @@ class ListProblems:
 
 
 @dataclass(frozen=True)
+class RecordChange:
+    service: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class ShowChanges:
+    window: timedelta | None  # None: changes.window of firebell.yml
+
+
+@dataclass(frozen=True)
 class ShowProblem:
     problem: int
 
@@ -157,7 +170,8 @@ class UnlinkProblem(OnIncident):
     pass
 
 
-Command = Help | ListOpen | Declare | Search | ListProblems | ShowProblem | ChangeProblem | OnIncident
+Command = (Help | ListOpen | Declare | Search | ListProblems | ShowProblem | ChangeProblem | RecordChange | ShowChanges
+           | OnIncident)
 
 USAGE = {
     "declare": "`/incident declare [sev1…sev4] <title>`",
@@ -178,6 +192,8 @@ USAGE = {
                "`problem PRB-N status open|known-error|resolved`, `problem PRB-N workaround <text>`, "
                "`problem PRB-N cause <text>`",
     "problems": "`/incident problems`",
+    "change": "`/incident change <service> <summary>`",
+    "changes": "`/incident changes [6h]`",
     "help": "`/incident help`",
 }
 
@@ -197,7 +213,7 @@ def parse_command(text: str) -> Command:
         verb, rest = "sev", [verb[-1], *rest]
     if verb in ("help", "?"):
         return Help()
-    if verb in ("list", "declare", "search", "problems"):
+    if verb in _TEAM_WIDE:
         if number is not None:
             raise UsageError(f"`{verb}` does not take an incident number: {USAGE[verb]}.")
         return _TEAM_WIDE[verb](rest)
@@ -241,8 +257,26 @@ def _list(words: list[str]) -> ListOpen:
     return ListOpen()
 
 
+def _change(words: list[str]) -> RecordChange:
+    if len(words) < 2:
+        raise _usage("change", "Name the service, then say what changed.")
+    return RecordChange(unescape(words[0]), unescape(" ".join(words[1:])))
+
+
+def _changes(words: list[str]) -> ShowChanges:
+    if not words:
+        return ShowChanges(None)
+    if len(words) != 1:
+        raise _usage("changes", "Give at most one window, like `6h` or `2d`.")
+    try:
+        return ShowChanges(parse_duration(words[0]))
+    except ValueError as exc:
+        raise _usage("changes", f"{exc}.") from None
+
+
 _TEAM_WIDE: dict[str, Callable[[list[str]], Command]] = {"list": _list, "declare": _declare, "search": _search,
-                                                         "problems": _problems}
+                                                         "problems": _problems, "change": _change,
+                                                         "changes": _changes}
 
 
 def _problem(number: int | None, rest: list[str]) -> Command:

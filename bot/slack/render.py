@@ -29,6 +29,8 @@ HELP = f"""*Firebell: incident commands*
 • `{COMMAND} declare [sev1…sev4] <title>`: declare an incident (default sev3); without a title, a form opens
 • `{COMMAND} list`: open incidents, newest first
 • `{COMMAND} search <words>`: incidents open and past, best match first, with their root cause and fix
+• `{COMMAND} change <service> <summary>`: record a change (a deploy, a config push) ·
+  `{COMMAND} changes [6h]`: the recent changes, newest first
 • `{COMMAND} problems`: open problems · `problem PRB-N`: one, with its incidents ·
   `problem PRB-N status open|known-error|resolved` · `problem PRB-N workaround <text>` · `problem PRB-N cause <text>`
 In an incident's channel (elsewhere, name it: `{COMMAND} INC-7 <command>`):
