@@ -394,3 +394,38 @@ def views(session: Session, episodes: list[AlertEpisodeRow]) -> list[EpisodeView
             incident_channel=incident[1] if incident else None, handled_by=episode.handled_by,
             previous=_previous_text(previous) if previous else None))
     return shown
+
+
+# `firebell alerts`
+
+STATE_WORDS = {State.INCIDENT: "incident", State.TRIAGE: "triaged", State.DIGEST: "triaged (storm digest)",
+               State.DISMISSED: "dismissed", State.NOWHERE: "stored"}
+
+
+def received(session: Session, since: datetime | None, team_id: str | None = None) -> list[dict[str, object]]:
+    """The alert groups' episodes seen since ``since``, newest first, with their state and alert counts."""
+    episodes = rows.episodes_since(session, team_id, since)
+    groups = rows.groups_of(session, [e.group_id for e in episodes])
+    shown = {view.episode_id: view for view in views(session, episodes)}
+    listed = []
+    for episode in episodes:
+        view, group = shown[episode.id], groups[episode.group_id]
+        listed.append({
+            "team_id": episode.team_id, "source": group.source, "group_key": group.group_key,
+            "episode": episode.generation, "title": episode.title, "severity": episode.severity,
+            "state": STATE_WORDS[view.state], "incident": view.incident_ref, "status": episode.status,
+            "alerts": view.total, "firing": view.firing, "notifications": episode.notifications,
+            "first_seen_at": episode.decided_at.isoformat(), "last_seen_at": episode.last_seen_at.isoformat(),
+            "handled_by": episode.handled_by, "fired_again_after": view.previous})
+    return listed
+
+
+def received_text(listed: list[dict[str, object]]) -> str:
+    if not listed:
+        return "no alert groups received in that time"
+    lines = []
+    for item in listed:
+        state = f"incident {item['incident']}" if item["incident"] else str(item["state"])
+        lines.append(f"{item['last_seen_at']}  {str(item['severity']).upper()}  {state:<24} {item['status']:<8} "
+                     f"{item['alerts']} alert(s), {item['firing']} firing  {item['title']}  ({item['source']})")
+    return "\n".join(lines)

@@ -8,6 +8,9 @@ import copy
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -366,3 +369,26 @@ def test_a_notification_taken_before_a_stop_is_declared_after_the_restart_once(s
         assert [i.ref for i in second.incidents()] == ["INC-1"] and len(slack.calls_to("conversations.create")) == 1
     finally:
         stop(second)
+
+
+def test_firebell_alerts_lists_the_groups_with_their_state_and_counts(served: Timed, tmp_path):
+    send(url(served), fixture("alertmanager_firing.json"))
+    send(url(served), group(7, severity="info"))
+    send(url(served), group(8, severity="info"))
+    served.firebell.settle(30)
+    post = next(m for m in served.slack.messages(TRIAGE) if "host-8" in m.text)
+    served.driver.click(ALICE, channel_id=TRIAGE, message_ts=post.ts, action_id="alert_dismiss")
+    served.firebell.settle(30)
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["DATABASE_URL"] = served.firebell.deps.db.engine.url.render_as_string(hide_password=False)
+    result = subprocess.run([sys.executable, "-m", "bot", "alerts", "--since", "30d", "--json"], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    listed = {item["title"]: item for item in json.loads(result.stdout)}
+    assert listed["Checkout API error rate above 5%"]["state"] == "incident"
+    assert listed["Checkout API error rate above 5%"]["incident"] == "INC-1"
+    assert listed["Checkout API error rate above 5%"]["alerts"] == 2
+    assert listed["host-7 is down"]["state"] == "triaged" and listed["host-8 is down"]["state"] == "dismissed"
+    text = subprocess.run([sys.executable, "-m", "bot", "alerts", "--since", "30d"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60).stdout
+    assert "incident INC-1" in text and "dismissed" in text and "2 alert(s), 2 firing" in text
