@@ -139,8 +139,9 @@ def on_incident(ack: Ack, command: dict[str, Any], deps: Deps, parsed: OnInciden
         case Resolve():
             incident = lifecycle.check_can_resolve(deps, target, user)
             ack()
-            open_form(deps, command["trigger_id"], modals.resolve_modal(incident, deps.config.root_cause_categories),
-                      reply)
+            form = modals.resolve_modal(incident, deps.config.root_cause_categories,
+                                        change_events.candidates(deps, incident))
+            open_form(deps, command["trigger_id"], form, reply)
         case Reopen(reason=reason):
             lifecycle.reopen(deps, target, user, reason)
             ack()

@@ -88,6 +88,7 @@ def handle_resolve_submission(ack: Ack, body: dict[str, Any], view: dict[str, An
             root_cause=values.get(ResolveBlock.ROOT_CAUSE) or "",
             resolution=values.get(ResolveBlock.RESOLUTION) or "",
             follow_ups=(values.get(ResolveBlock.FOLLOW_UPS) or "").splitlines(),
+            caused_by_change=int(caused) if (caused := values.get(ResolveBlock.CAUSED_BY)) else None,
         )
     except FirebellError as exc:
         _refuse(ack, exc, ResolveBlock.CATEGORY)

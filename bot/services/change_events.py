@@ -3,13 +3,13 @@ incident's channel ("Changes before this incident"), and on demand (`/incident c
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.domain.changes import Change
+from bot.domain.changes import Change, failure_rate
 from bot.domain.incident import Incident
 from bot.services import slack_effects
 from bot.services.effects import Attempt, Executors
@@ -42,6 +42,13 @@ def recent(deps: Deps, window: timedelta | None = None) -> list[Change]:
         return rows.between(session, deps.team_id, now - window, now)
 
 
+def candidates(deps: Deps, incident: Incident) -> list[Change]:
+    """What the resolve form offers as "Caused by a change?": from `changes.window` before the incident until now."""
+    with deps.db.read() as session:
+        return rows.between(session, incident.team_id, incident.declared_at - deps.config.changes.window,
+                            deps.clock())
+
+
 def queue_changes_before(deps: Deps, session: Session, incident: Incident) -> None:
     """In the declare's transaction: once it has committed, post the changes before it (behind the card)."""
     deps.outbox.enqueue_in(session, f"changes:{incident.id}", CHANGES_BEFORE, {"incident_id": incident.id})
@@ -63,3 +70,9 @@ def post_changes_before(deps: Deps, *, attempt: Attempt, incident_id: int) -> No
         deps.outbox.enqueue(session, incident_id, slack_effects.POST, channel=row.channel_id, text=text,
                             blocks=slack_effects.serialised(blocks))
     deps.outbox.wake()
+
+
+def report_figures(session: Session, since: datetime | None, until: datetime | None) -> dict[str, Any]:
+    """For `firebell report`: the changes in the period, how many an incident was linked to, and their share."""
+    total, linked = rows.counts(session, since, until)
+    return {"changes": total, "changes_linked": linked, "change_failure_rate": failure_rate(total, linked)}

@@ -50,6 +50,7 @@ class ResolveBlock(StrEnum):
     ROOT_CAUSE = "root_cause"
     RESOLUTION = "resolution"
     FOLLOW_UPS = "follow_ups"
+    CAUSED_BY = "caused_by_change"
 
 
 class PageBlock(StrEnum):

@@ -9,8 +9,11 @@ from collections.abc import Iterator
 import pytest
 
 from bot.sandbox import SlackStandIn
+from bot.services import change_events
+from bot.services.incidents import export
 from tests.e2e.conftest import ALICE, Timed, answer, stop
 from tests.e2e.test_alerts import fixture, send, serve, url
+from tests.e2e.test_lifecycle import FILLED
 
 
 @pytest.fixture
@@ -71,3 +74,30 @@ def test_a_declare_without_recent_changes_posts_none(served: Timed):
     served.card(channel.id)
     served.firebell.settle(30)
     assert not [m for m in served.slack.messages(channel.id) if "Changes before" in m.text]
+
+
+def test_the_resolve_form_offers_the_recent_changes_and_the_link_is_exported(served: Timed):
+    slack, driver = served.slack, served.driver
+    send(url(served, "/changes"), DEPLOY)
+    send(url(served, "/changes"), {"service": "search", "summary": "Reindex", "id": "reindex-1"})
+    send(url(served), fixture("alertmanager_firing.json"))
+    served.firebell.settle(30)
+    channel = served.incident_channel(1)
+    served.card(channel.id)
+    driver.slash_command(ALICE, "resolve", channel_id=channel.id)  # ALICE is an admin
+    [view] = slack.wait_for(lambda: [v for v in slack.views_of(ALICE) if v.callback_id == "incident_resolve_modal"])
+    picker = next(b for b in view.blocks if b["block_id"] == "caused_by_change")
+    assert picker["optional"] is True and picker["label"]["text"] == "Caused by a change?"
+    options = {o["text"]["text"]: o["value"] for o in picker["element"]["options"]}
+    deploy = next(value for text, value in options.items() if "Deploy v2.14.0" in text)
+    assert len(options) == 2
+    driver.submit_view(ALICE, view.id, {**FILLED, "caused_by_change": {"value": deploy}})
+    slack.wait_for(lambda: served.incidents()[0].status.value == "resolved")
+    [exported] = export(served.firebell.deps, None)
+    assert exported["caused_by_change"] == {
+        "id": "deploy-812", "service": "checkout", "summary": "Deploy v2.14.0 (new payment client)",
+        "url": "https://github.com/acme/checkout/pull/812", "author": "ci-bot", "at": "2026-11-24T09:45:00+00:00"}
+    assert any(e["kind"] == "caused_by_change" for e in exported["timeline"])
+    with served.db.read() as session:
+        figures = change_events.report_figures(session, None, None)
+    assert figures == {"changes": 2, "changes_linked": 1, "change_failure_rate": 0.5}
