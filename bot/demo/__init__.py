@@ -12,7 +12,8 @@ import tempfile
 from pathlib import Path
 
 from bot.config import FirebellConfig, Settings
-from bot.demo.script import BROADCAST, Stage, play
+from bot.demo import monitoring
+from bot.demo.script import BROADCAST, SCENES, Stage, play
 from bot.demo.transcript import PEOPLE, Transcript
 from bot.runtime import build
 from bot.sandbox import SlackDriver, SlackStandIn
@@ -26,8 +27,10 @@ def run_demo() -> int:
         slack.add_channel("incidents", channel_id=BROADCAST, members=list(PEOPLE))
         slack.add_channel("general", channel_id="C0GENERAL", members=list(PEOPLE))
         secret = secrets.token_hex(16)
+        alert_token = secrets.token_hex(16)
         settings = Settings(slack_bot_token=slack.token, slack_signing_secret=secret, slack_api_url=slack.api_url,
-                            database_url=f"sqlite:///{Path(tmp) / 'demo.db'}", _env_file=None)
+                            database_url=f"sqlite:///{Path(tmp) / 'demo.db'}", _env_file=None,
+                            firebell_alert_token=alert_token)
         firebell = build(settings, FirebellConfig.model_validate({
             "broadcast_channel": BROADCAST,
             "tiers": [{"name": "L1", "members": ["U0CAROL"], "ack_timeout": "10m"}],
@@ -37,7 +40,9 @@ def run_demo() -> int:
         transcript = Transcript(slack)
         print(f"Firebell demo: a Slack stand-in at {slack.base_url}, Firebell at {server.url}, SQLite in {tmp}")
         try:
-            play(Stage(driver, slack, transcript, firebell.settle))
+            stage = Stage(driver, slack, transcript, firebell.settle,
+                          facts={"url": server.url, "alert_token": alert_token})
+            play(stage, [*SCENES, monitoring.an_alert_fires])
         finally:
             server.stop()
             firebell.close()

@@ -146,6 +146,6 @@ SCENES: list[Callable[[Stage], None]] = [declare_incident, acknowledge_the_page,
                                          look_back, learn_from_it, the_next_time]
 
 
-def play(stage: Stage) -> None:
-    for scene in SCENES:
+def play(stage: Stage, scenes: list[Callable[[Stage], None]] | None = None) -> None:
+    for scene in SCENES if scenes is None else scenes:
         scene(stage)

@@ -237,7 +237,7 @@ def alert_line(alert: Alert, common: Collection[str] = ()) -> str:
     if alert.summary:
         parts.append(_one_line(alert.summary, 200))
     links = " ".join(f"{name}: {url}" for name, url in links_of(alert))  # plain: shown escaped, linked by Slack
-    return " · ".join(parts) + (f" {links}" if links else "")
+    return " · ".join(parts + ([links] if links else []))
 
 
 def incident_description(group: AlertGroup, limit: int = 3000) -> str:

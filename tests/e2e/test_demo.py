@@ -21,7 +21,10 @@ def test_demo_prints_the_incident_from_declare_to_postmortem(tmp_path):
              "/incident declare EU customers get 500s at checkout again", "Similar past incidents",
              "*INC-1* · Checkout returns 500s for EU customers",
              "🧩 *PRB-1* (Known error)", "share the rarer words", "/incident search drained pool", "1 incident match “drained pool”",
-             "linked INC-2 to *PRB-1*", "OPEN PROBLEMS (1)", "2 incidents"]
+             "linked INC-2 to *PRB-1*", "OPEN PROBLEMS (1)", "2 incidents",
+             "Firebell answers 201: stored", "POST /alerts/alertmanager", "the group becomes an incident",
+             "INC-3: PAYMENTS P99 LATENCY ABOVE 2S", "Changes before this incident",
+             "Deploy v3.2.0: new connection pool settings by ci-bot", "0 new alerts; nothing is posted"]
     positions = [out.find(step) for step in steps]
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]
     assert positions == sorted(positions)
