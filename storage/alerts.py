@@ -24,7 +24,6 @@ from storage.models import (
     AlertGroupRow,
     AlertRow,
     AlertTeamRow,
-    Base,
     IncidentRow,
 )
 
@@ -33,10 +32,16 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def _ignore_conflict(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING; True when the row went in."""
-    statement = _insert(session)(model).values(**values).on_conflict_do_nothing()
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(session: Session, name: str, build: Any) -> Any:
+    """An INSERT … ON CONFLICT statement of this dialect, built once: values go as parameters, so SQLAlchemy's
+    compiled cache serves every later call (a statement built with ``.values(…)`` each time is compiled anew)."""
+    key = (session.get_bind().dialect.name, name)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = build(_insert(session))
+    return _STATEMENTS[key]
 
 
 def _locked(query: Any) -> Any:
@@ -46,9 +51,9 @@ def _locked(query: Any) -> Any:
 
 def lock_group(session: Session, team_id: str, group: AlertGroup, now: datetime) -> AlertGroupRow:
     """The group's row, created on its first notification, locked until the transaction ends."""
-    _ignore_conflict(session, AlertGroupRow, {"team_id": team_id, "source": group.source.value,
-                                              "key_hash": group.key_hash, "group_key": group.group_key,
-                                              "generation": 0, "first_seen_at": now})
+    statement = _statement(session, "group", lambda insert: insert(AlertGroupRow).on_conflict_do_nothing())
+    session.execute(statement, {"team_id": team_id, "source": group.source.value, "key_hash": group.key_hash,
+                                "group_key": group.group_key, "generation": 0, "first_seen_at": now})
     return session.execute(select(AlertGroupRow).where(
         AlertGroupRow.team_id == team_id, AlertGroupRow.source == group.source.value,
         AlertGroupRow.key_hash == group.key_hash).with_for_update().execution_options(populate_existing=True)
@@ -57,7 +62,8 @@ def lock_group(session: Session, team_id: str, group: AlertGroup, now: datetime)
 
 def lock_team(session: Session, team_id: str) -> AlertTeamRow:
     """The team's intake row, locked: new episodes are routed one at a time (the storm limit holds across replicas)."""
-    _ignore_conflict(session, AlertTeamRow, {"team_id": team_id})
+    statement = _statement(session, "team", lambda insert: insert(AlertTeamRow).on_conflict_do_nothing())
+    session.execute(statement, {"team_id": team_id})
     return session.execute(select(AlertTeamRow).where(AlertTeamRow.team_id == team_id).with_for_update()
                            .execution_options(populate_existing=True)).scalar_one()
 
@@ -119,17 +125,18 @@ def _json(value: Any) -> str:
 
 def add_alerts(session: Session, group_id: int, episode_id: int, alerts: Iterable[Alert],
                now: datetime) -> list[tuple[int, bool]]:
-    """Store alerts not stored before; returns (id, firing) of those that went in."""
-    ids: list[tuple[int, bool]] = []
-    for alert in alerts:
-        statement = _insert(session)(AlertRow).values(
-            group_id=group_id, episode_id=episode_id, fingerprint=alert.fingerprint, starts_at=alert.starts_at,
-            ends_at=alert.ends_at, status=alert.status, name=alert.name, labels=_json(dict(alert.labels)),
-            annotations=_json(dict(alert.annotations)), links=_json(dict(links_of(alert))), received_at=now,
-            resolved_seen_at=None if alert.firing else now,
-        ).on_conflict_do_nothing().returning(AlertRow.id)
-        ids.extend((alert_id, alert.firing) for alert_id in session.execute(statement).scalars())
-    return ids
+    """Store alerts not stored before, in one statement; returns (id, firing) of those that went in."""
+    values = [{"group_id": group_id, "episode_id": episode_id, "fingerprint": alert.fingerprint,
+               "starts_at": alert.starts_at, "ends_at": alert.ends_at, "status": alert.status, "name": alert.name,
+               "labels": _json(dict(alert.labels)), "annotations": _json(dict(alert.annotations)),
+               "links": _json(dict(links_of(alert))), "received_at": now,
+               "resolved_seen_at": None if alert.firing else now} for alert in alerts]
+    if not values:
+        return []
+    statement = _statement(session, "alerts", lambda insert: insert(AlertRow).on_conflict_do_nothing()
+                           .returning(AlertRow.id, AlertRow.status))
+    rows = session.execute(statement, values).all()
+    return [(alert_id, status == "firing") for alert_id, status in rows]
 
 
 def mark_resolved(session: Session, group_id: int, alerts: Iterable[Alert], now: datetime) -> list[int]:

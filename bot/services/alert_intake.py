@@ -73,7 +73,16 @@ def policy_of(deps: Deps) -> AlertPolicy:
 
 
 def receive(deps: Deps, group: AlertGroup) -> Receipt:
-    """Store the notification and queue what it implies, in one transaction (raises when the database is away)."""
+    """Store the notification and queue what it implies, in one transaction (raises when the database is away).
+    On SQLite (one process, one writer) this process's notifications take turns on a lock first: a waiting thread
+    is handed the database at once instead of polling for SQLite's write lock."""
+    if deps.db.dialect == "sqlite":
+        with deps.declare_locks.hold(("alerts", deps.team_id)):
+            return _receive(deps, group)
+    return _receive(deps, group)
+
+
+def _receive(deps: Deps, group: AlertGroup) -> Receipt:
     policy, now = policy_of(deps), deps.clock()
     with deps.db.transaction() as session:
         group_row = rows.lock_group(session, deps.team_id, group, now)
@@ -91,6 +100,7 @@ def receive(deps: Deps, group: AlertGroup) -> Receipt:
         group_resolved = group.resolved and episode.resolved_at is None
         _note_notification(episode, group, now)
         if started:
+            _decide(deps, session, episode, group, policy)  # last: the team's row stays locked only until commit
             _route(deps, session, group_row.id, episode, policy)
         elif fired or resolved:
             _tell(deps, session, group_row.id, episode, fired, resolved, group_resolved)
@@ -101,23 +111,41 @@ def receive(deps: Deps, group: AlertGroup) -> Receipt:
 
 def _start(deps: Deps, session: Session, group_row: AlertGroupRow, group: AlertGroup, policy: AlertPolicy,
            previous: AlertEpisodeRow | None) -> AlertEpisodeRow:
+    """The group's next episode, routed as if no storm were on (`_decide` checks the storm limit)."""
     severity = alerts.severity_of(group, policy)
-    now = deps.clock()
-    rows.lock_team(session, deps.team_id)  # new episodes are routed one at a time: the storm limit holds
-    recent = rows.auto_declared_since(session, deps.team_id, now - policy.max_new_incidents.per)
-    route = alerts.route(group, severity, policy, recent)
-    state = {Route.INCIDENT: State.INCIDENT, Route.TRIAGE: State.TRIAGE, Route.DIGEST: State.DIGEST,
-             Route.NOWHERE: State.NOWHERE}[route]
+    route = alerts.route(group, severity, policy, declared_recently=0)
     earlier = previous.incident_id if previous is not None else None
     if earlier is None and previous is not None:
         earlier = previous.previous_incident_id if previous.state == State.NOWHERE.value else None
+    now = deps.clock()
     return rows.start_episode(
-        session, group_row, team_id=deps.team_id, route=route.value, state=state.value, status=group.status,
-        severity=severity.value, title=alerts.incident_title(group), description=alerts.incident_description(group),
-        receiver=group.receiver, common_labels=json.dumps(dict(group.common_labels), sort_keys=True),
-        decided_at=now, auto_declared=route is Route.INCIDENT, previous_incident_id=earlier,
-        triage_channel=policy.triage_channel if state.awaits_triage else None, last_seen_at=now, resolved_at=None,
-        notifications=0, truncated_alerts=group.truncated_alerts)
+        session, group_row, team_id=deps.team_id, route=route.value, state=_STATES[route].value,
+        status=group.status, severity=severity.value, title=alerts.incident_title(group),
+        description=alerts.incident_description(group), receiver=group.receiver,
+        common_labels=json.dumps(dict(group.common_labels), sort_keys=True), decided_at=now,
+        auto_declared=False, previous_incident_id=earlier,
+        triage_channel=policy.triage_channel if _STATES[route].awaits_triage else None, last_seen_at=now,
+        resolved_at=None, notifications=0, truncated_alerts=group.truncated_alerts)
+
+
+_STATES = {Route.INCIDENT: State.INCIDENT, Route.TRIAGE: State.TRIAGE, Route.DIGEST: State.DIGEST,
+           Route.NOWHERE: State.NOWHERE}
+
+
+def _decide(deps: Deps, session: Session, episode: AlertEpisodeRow, group: AlertGroup, policy: AlertPolicy) -> None:
+    """An episode that would be declared: with the team's intake row locked (new episodes of auto-declared
+    severities are decided one at a time, across replicas), count what was declared in the window, and declare it
+    or put it in the storm digest. Other episodes need no lock."""
+    if episode.route != Route.INCIDENT.value:
+        return
+    rows.lock_team(session, deps.team_id)
+    now = deps.clock()
+    recent = rows.auto_declared_since(session, deps.team_id, now - policy.max_new_incidents.per)
+    route = alerts.route(group, Severity(episode.severity), policy, recent)
+    state = _STATES[route]
+    episode.route, episode.state, episode.decided_at = route.value, state.value, now
+    episode.auto_declared = route is Route.INCIDENT
+    episode.triage_channel = policy.triage_channel if state.awaits_triage else None
 
 
 def _note_notification(episode: AlertEpisodeRow, group: AlertGroup, now: datetime) -> None:
