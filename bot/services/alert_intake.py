@@ -297,7 +297,7 @@ def _link(deps: Deps, episode_id: int, incident_id: int) -> None:
         stored = rows.alerts_of(session, episode_id=episode.id)
         row.detected_at = min((a.starts_at for a in stored), default=None)
         for alert in stored[:MAX_TIMELINE_ALERTS]:
-            repo.add_timeline_event(session, row, at=alert.starts_at, kind="alert", actor=None,
+            repo.add_timeline_event(session, row, at=alert.starts_at, kind="alert", actor=deps.bot_user_id,
                                     text=f"Alert fired: {_line(alert)}")
         if episode.previous_incident_id is not None and row.channel_id:
             previous = rows.incident_refs(session, [episode.previous_incident_id]).get(episode.previous_incident_id)
@@ -328,11 +328,11 @@ def post_news(deps: Deps, *, attempt: Attempt, episode_id: int, fired: list[int]
         resolved_alerts = rows.alerts_of(session, ids=resolved) if resolved else []
         now = deps.clock()
         for alert in fired_alerts[:MAX_TIMELINE_ALERTS]:
-            repo.add_timeline_event(session, row, at=alert.starts_at, kind="alert", actor=None,
+            repo.add_timeline_event(session, row, at=alert.starts_at, kind="alert", actor=deps.bot_user_id,
                                     text=f"Alert fired: {_line(alert)}")
         for alert in resolved_alerts[:MAX_TIMELINE_ALERTS]:
-            repo.add_timeline_event(session, row, at=alert.ends_at or now, kind="alert_resolved", actor=None,
-                                    text=f"Alert resolved: {_line(alert)}")
+            repo.add_timeline_event(session, row, at=alert.ends_at or now, kind="alert_resolved",
+                                    actor=deps.bot_user_id, text=f"Alert resolved: {_line(alert)}")
         commander = row.commander if row.commander != deps.bot_user_id else None
         text, blocks = render.news_message(row.ref, [_line(a) for a in fired_alerts],
                                            [_line(a) for a in resolved_alerts], group_resolved=group_resolved,
