@@ -120,6 +120,7 @@ class Incident:
     follow_ups: tuple[str, ...] = field(default=())
     pages: tuple[PageView, ...] = field(default=())
     clocks: tuple[ClockRun, ...] = field(default=())  # every run of every SLA clock, oldest first
+    detected_at: datetime | None = None  # when the trouble began (an alert group's earliest startsAt)
 
     @property
     def ref(self) -> str:

@@ -296,6 +296,7 @@ def _link(deps: Deps, episode_id: int, incident_id: int) -> None:
         row = repo.incident_row(session, incident_id, lock=True)
         stored = rows.alerts_of(session, episode_id=episode.id)
         row.detected_at = min((a.starts_at for a in stored), default=None)
+        deps.outbox.enqueue(session, incident_id, slack_effects.CARD, incident_id=incident_id)  # shows it
         for alert in stored[:MAX_TIMELINE_ALERTS]:
             repo.add_timeline_event(session, row, at=alert.starts_at, kind="alert", actor=deps.bot_user_id,
                                     text=f"Alert fired: {_line(alert)}")

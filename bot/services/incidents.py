@@ -102,6 +102,7 @@ def incident_json(incident: Incident, problem: str | None = None, caused_by: Cha
         "comms": incident.comms,
         "scribe": incident.scribe,
         "declared_at": _iso(incident.declared_at),
+        "detected_at": _iso(incident.detected_at),
         "acknowledged_at": _iso(incident.acknowledged_at),
         "acknowledged_by": incident.acknowledged_by,
         "resolved_at": _iso(incident.resolved_at),

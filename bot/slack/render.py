@@ -83,6 +83,8 @@ def incident_card(incident: Incident, now: datetime | None = None) -> list[Block
         f"*Reported by*\n{t.user(incident.declared_by)}",
         f"*Declared*\n{t.date_token(incident.declared_at)}",
     ]
+    if incident.detected_at is not None:
+        fields.append(f"*Detected*\n{t.date_token(incident.detected_at)} (the first alert)")
     fields += [f"*{role.value.capitalize()}*\n{t.user(incident.holder(role))}"
                for role in (Role.COMMS, Role.SCRIBE) if incident.holder(role)]
     if incident.acknowledged_at is not None:

@@ -121,6 +121,10 @@ def test_a_firing_group_opens_one_incident_with_its_alerts(served: Timed):
     channel = served.incident_channel(1)
     card = served.card(channel.id)
     assert "Checkout API error rate above 5%" in json.dumps(card.blocks)
+    assert incident.detected_at.isoformat() == "2026-11-24T09:52:00+00:00"  # the earliest startsAt
+    shown = served.slack.wait_for(lambda: "*Detected*" in (t := json.dumps(
+        served.slack.message(channel.id, card.ts).blocks, ensure_ascii=False)) and t)
+    assert f"<!date^{int(incident.detected_at.timestamp())}^" in shown
     with served.db.read() as session:
         [(detected,)] = session.execute(select(AlertEpisodeRow.incident_id)).all()
     assert detected == incident.id
