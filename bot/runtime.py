@@ -26,6 +26,7 @@ from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
 from bot.scheduling import Deadlines, Scheduler
 from bot.services import (
+    alert_delivery,
     alert_intake,
     change_events,
     declare,
@@ -110,7 +111,7 @@ def outbox_executors() -> Executors:
     page_notices.register(executors)
     declare.register(executors)
     knowledge.register(executors)
-    alert_intake.register(executors)
+    alert_delivery.register(executors)
     change_events.register(executors)
     return executors
 

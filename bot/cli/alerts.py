@@ -8,7 +8,7 @@ import sys
 
 from bot.cli.common import database, duration
 from bot.deps import utc_now
-from bot.services import alert_intake
+from bot.services import alert_delivery
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -24,12 +24,12 @@ def run_alerts(args: argparse.Namespace) -> int:
     db = database()
     try:
         with db.read() as session:
-            listed = alert_intake.received(session, utc_now() - args.since, args.team)
+            listed = alert_delivery.received(session, utc_now() - args.since, args.team)
     finally:
         db.dispose()
     if args.json:
         json.dump(listed, sys.stdout, indent=2, ensure_ascii=False)
         print()
     else:
-        print(alert_intake.received_text(listed))
+        print(alert_delivery.received_text(listed))
     return 0
