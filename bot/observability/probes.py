@@ -49,7 +49,7 @@ class LiveProbes:
             source=str(path) if path else None, broadcast_channel=config.broadcast_channel,
             tiers=tuple(TierFacts(t.name, tuple(t.members), t.pager.type if t.pager else None,
                                   t.pager.key_env if t.pager else None) for t in config.tiers),
-            admins=tuple(config.admins))
+            admins=tuple(config.admins), triage_channel=config.alerts.triage_channel)
 
     def schema(self) -> SchemaFacts:
         url = self.settings.database_url

@@ -226,3 +226,12 @@ def test_serve_logs_each_failure_and_warning(caplog):
     assert len(messages) == 2 and all(r.levelno == logging.WARNING for r in caplog.records)
     assert messages[0].startswith("check broadcast channel: none set")
     assert messages[1].startswith("check tier L1 pager: PagerDuty: FIREBELL_PD_KEY is not set")
+
+
+def test_the_alerts_triage_channel_is_checked_like_the_broadcast_channel():
+    world = World(policy_facts=PolicyFacts("/etc/firebell.yml", "C0INC", triage_channel="C0ALERTS"))
+    found = by_name(run(world, SCOPES))
+    assert found["triage channel"].status is Status.FAIL and "C0ALERTS" in found["triage channel"].detail
+    world.channels["C0ALERTS"] = ChannelFacts("C0ALERTS", "alerts", is_private=False, is_member=True)
+    assert by_name(run(world, SCOPES))["triage channel"].status is Status.OK
+    assert "triage channel" not in by_name(run(World(), SCOPES))
