@@ -28,6 +28,7 @@ from bot.services.effects import Attempt, Executors
 from bot.slack import alerts as render
 from storage import alerts as rows
 from storage import repositories as repo
+from storage import schedule
 from storage.models import AlertEpisodeRow
 
 log = logging.getLogger(__name__)
@@ -130,10 +131,12 @@ def post_news(deps: Deps, *, attempt: Attempt, episode_id: int, fired: list[int]
         for alert in resolved_alerts[:MAX_TIMELINE_ALERTS]:
             repo.add_timeline_event(session, row, at=alert.ends_at or now, kind="alert_resolved",
                                     actor=deps.bot_user_id, text=f"Alert resolved: {_line(alert)}")
-        commander = row.commander if row.commander != deps.bot_user_id else None
+        # Who is asked to confirm: the commander; while Firebell itself holds that role, the people paged for it.
+        asked = [row.commander] if row.commander != deps.bot_user_id else sorted(schedule.notified_users(session,
+                                                                                                      row.id))
         text, blocks = render.news_message(row.ref, [_line(a) for a in fired_alerts],
                                            [_line(a) for a in resolved_alerts], group_resolved=group_resolved,
-                                           commander=commander)
+                                           asked=asked)
         deps.outbox.enqueue(session, row.id, slack_effects.POST, channel=row.channel_id, text=text,
                             blocks=slack_effects.serialised(blocks))
     deps.cache.changed()

@@ -98,7 +98,7 @@ def digest_message(views: Sequence[EpisodeView], limit: Rate) -> tuple[str, list
 
 
 def news_message(ref: str, fired: Sequence[str], resolved: Sequence[str], *, group_resolved: bool,
-                 commander: str | None) -> tuple[str, list[Block]]:
+                 asked: Sequence[str] = ()) -> tuple[str, list[Block]]:
     """New alerts of the incident's group, and the ones that resolved; when all resolved, ask to confirm."""
     blocks: list[Block] = []
     if fired:
@@ -111,7 +111,8 @@ def news_message(ref: str, fired: Sequence[str], resolved: Sequence[str], *, gro
             "✅ *Resolved*:\n" + "\n".join(f"• {t.escape(line)}" for line in resolved[:SHOWN_ALERTS])
             + (f"\n…and {len(resolved) - SHOWN_ALERTS} more" if len(resolved) > SHOWN_ALERTS else ""), 3000)))
     if group_resolved:
-        who = t.user(commander) if commander else "Commander"
+        who = (", ".join(t.user(u) for u in asked) if asked
+               else f"Commander (nobody is yet: `{COMMAND} role commander @you`)")
         blocks.append(SectionBlock(block_id="alerts_all_resolved", text=(
             f"All alerts of this group have resolved. {who}, confirm the service is healthy and resolve {ref} "
             f"with its root cause: `{COMMAND} resolve`. Firebell never closes an incident by itself.")))

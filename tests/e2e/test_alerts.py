@@ -396,3 +396,21 @@ def test_firebell_alerts_lists_the_groups_with_their_state_and_counts(served: Ti
     text = subprocess.run([sys.executable, "-m", "bot", "alerts", "--since", "30d"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=60).stdout
     assert "incident INC-1" in text and "dismissed" in text and "2 alert(s), 2 firing" in text
+
+
+def test_with_firebell_as_commander_the_paged_on_call_is_asked_to_confirm(slack: SlackStandIn, database_url: str):
+    slack.add_user("U0ONCALL", "oncall")
+    config = alert_config(tiers=[{"name": "L1", "members": ["U0ONCALL"]}],
+                          severities={"sev1": {"ack": "5m", "update_every": "30m", "resolve": "4h", "page": "L1"}})
+    running = serve(slack, database_url, config)
+    try:
+        send(url(running), fixture("alertmanager_firing.json"))
+        running.firebell.settle(30)
+        channel = running.incident_channel(1)
+        slack.wait_for(lambda: [m for m in slack.dms("U0ONCALL") if "You are paged" in m.text])
+        send(url(running), fixture("alertmanager_resolved.json"))
+        running.firebell.settle(30)
+        [told] = [m for m in slack.messages(channel.id) if "all resolved" in m.text]
+        assert "<@U0ONCALL>, confirm the service is healthy and resolve INC-1" in json.dumps(told.blocks)
+    finally:
+        stop(running)
