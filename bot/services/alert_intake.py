@@ -189,7 +189,8 @@ def refresh_triage(deps: Deps, session: Session, group_id: int, episode: AlertEp
 
 
 def _queue_digest(deps: Deps, session: Session, digest: AlertDigestRow) -> None:
-    """One post or edit of the digest waits in the outbox at a time: a storm of 200 groups is a handful of edits."""
+    """One post or edit of the digest waits in the outbox at a time, and shows every group that joined before it ran:
+    when groups arrive faster than Slack takes edits, they share them."""
     if not digest.edit_queued:
         digest.edit_queued = True
         deps.outbox.enqueue_in(session, digest_lane(digest.id), DIGEST, {"digest_id": digest.id})
