@@ -264,7 +264,6 @@ def declare_with_history(rows: list[str], tmp: Path, postgres: str | None, count
     """Declare end to end with ``stored`` past incidents of the same team (realistic text, indexed for search as an
     upgrade would): the similar-incident lookup each declare triggers runs after the card, off the request path."""
     from search import seed as seed_incidents  # bench/search.py
-
     from sqlalchemy import text
 
     from storage import migrate

@@ -24,7 +24,7 @@ from bot.messages import explain, outcome_of
 from bot.observability import logs
 from bot.observability.metrics import Metrics
 from bot.web import Route, route
-from handlers import actions, commands, events, shortcuts, views
+from handlers import actions, alerts, commands, events, shortcuts, views
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def build_bolt_app(deps: Deps, *, signing_secret: str, client: WebClient) -> App
 
     app.use(attach_deps)
     app.error(handle_error)
-    for module in (commands, shortcuts, views, actions, events):
+    for module in (commands, shortcuts, views, actions, alerts, events):
         module.register(app)
     return app
 

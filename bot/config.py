@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.alerts import DEFAULT_SEVERITY_MAP, AlertPolicy, Rate
 from bot.domain.clocktime import BusinessHours
 from bot.domain.incident import Severity
 from bot.domain.oncall import Hours, Layer, Schedule
@@ -196,6 +197,39 @@ class Tier(_Strict):
         """The tier's schedule as the domain reads it (no layers: nobody is ever on call by rotation)."""
         return Schedule(tuple(layer.to_domain() for layer in self.schedule or ()))
 
+class RateConfig(_Strict):
+    """e.g. {count: 5, per: 10m}."""
+
+    count: int = Field(ge=1, le=1000)
+    per: Duration
+
+
+class AlertsConfig(_Strict):
+    """How alerts from Alertmanager and Grafana become incidents (POST /alerts/alertmanager, /alerts/grafana)."""
+
+    severity_label: str = Field(default="severity", min_length=1, max_length=100)
+    severities: dict[str, Severity] = Field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
+    default_severity: Severity = Severity.SEV3
+    auto_declare: list[Severity] = Field(default_factory=lambda: [Severity.SEV1, Severity.SEV2, Severity.SEV3])
+    triage_channel: ChannelId | None = None  # where L1 sees alerts that are not incidents yet
+    max_new_incidents: RateConfig = Field(default_factory=lambda: RateConfig(count=5, per="10m"))
+
+    @field_validator("severities")
+    @classmethod
+    def _lowercase_values(cls, given: dict[str, Severity]) -> dict[str, Severity]:
+        return {value.strip().lower(): severity for value, severity in given.items()}
+
+    def policy(self) -> AlertPolicy:
+        return AlertPolicy(severity_label=self.severity_label, severities=dict(self.severities),
+                           default_severity=self.default_severity, auto_declare=frozenset(self.auto_declare),
+                           triage_channel=self.triage_channel,
+                           max_new_incidents=Rate(self.max_new_incidents.count, self.max_new_incidents.per))
+
+
+class ChangesConfig(_Strict):
+    window: Duration = timedelta(hours=2)  # the changes shown when an incident starts
+
+
 DEFAULT_SEVERITIES: dict[Severity, SeverityPolicy] = {
     Severity.SEV1: SeverityPolicy(ack="5m", update_every="30m", resolve="4h"),
     Severity.SEV2: SeverityPolicy(ack="15m", update_every="1h", resolve="8h"),
@@ -221,6 +255,8 @@ class FirebellConfig(_Strict):
         default_factory=lambda: list(DEFAULT_ROOT_CAUSES), min_length=1
     )
     admins: list[SlackUserId] = Field(default_factory=list)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    changes: ChangesConfig = Field(default_factory=ChangesConfig)
 
     @field_validator("severities")
     @classmethod
@@ -311,7 +347,8 @@ class Settings(BaseSettings):
                               description="sqlite:///./firebell.db (default) or postgresql://user:pass@host/db")
     firebell_config: Path | None = Field(default=None, description="the policy file; default ./firebell.yml when "
                                                                     "it exists, else the built-in defaults")
-    port: int = Field(default=3000, description="the HTTP port (POST /slack/events, GET /healthz, GET /metrics)")
+    port: int = Field(default=3000, description="the HTTP port (POST /slack/events, /alerts/…, /changes; GET "
+                                                "/healthz, /metrics)")
     slack_timeout: int = Field(default=10, description="seconds a Web API call may take before it counts as failed")
     slack_retry_pause: float = Field(default=1.0, gt=0, le=60,
                                      description="seconds before retrying a Slack call that may heal (doubled each "
@@ -325,6 +362,12 @@ class Settings(BaseSettings):
     firebell_calendar_token: SecretStr | None = Field(
         default=None, description="when set, GET /oncall/<tier>.ics?token=<it> serves the tier's next 8 weeks of "
                                   "shifts as iCalendar; unset, there is no calendar feed")
+    firebell_alert_token: SecretStr | None = Field(
+        default=None, description="the bearer token of POST /alerts/alertmanager, /alerts/grafana and /changes; "
+                                  "unset: those doors answer 404")
+    firebell_grafana_secret: SecretStr | None = Field(
+        default=None, description="when set, POST /alerts/grafana also wants Grafana's HMAC signature "
+                                  "(X-Grafana-Alerting-Signature)")
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -351,6 +394,12 @@ class Settings(BaseSettings):
 
     def metrics_token(self) -> str | None:
         return self.firebell_metrics_token.get_secret_value() if self.firebell_metrics_token else None
+
+    def alert_token(self) -> str | None:
+        return self.firebell_alert_token.get_secret_value() if self.firebell_alert_token else None
+
+    def grafana_secret(self) -> str | None:
+        return self.firebell_grafana_secret.get_secret_value() if self.firebell_grafana_secret else None
 
     def config_path(self) -> Path | None:
         if self.firebell_config is not None:

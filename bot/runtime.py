@@ -19,12 +19,16 @@ from bot.bolt_app import build_bolt_app, slack_events
 from bot.config import ConfigError, FirebellConfig, Settings, api_url_with_slash, load_config
 from bot.delivery import Delivery
 from bot.deps import Clock, Deps, utc_now
+from bot.domain.changes import Change
 from bot.http_server import HttpServer
 from bot.observability import logs
 from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
 from bot.scheduling import Deadlines, Scheduler
 from bot.services import (
+    alert_delivery,
+    alert_intake,
+    change_events,
     declare,
     escalation,
     feedback,
@@ -42,6 +46,8 @@ from bot.services.effects import Executors
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from bot.web import WSGIApp, build_wsgi, calendar, health, route
 from bot.web import metrics as metrics_door
+from bot.web.alert_payloads import ChangeBody
+from bot.web.alerts import alert_doors
 from storage import followups as follow_up_rows
 from storage import migrate, schedule
 from storage import oncall as oncall_rows
@@ -118,6 +124,8 @@ def outbox_executors() -> Executors:
     postmortems.register(executors)
     feedback.register(executors)
     handoffs.register(executors)
+    alert_delivery.register(executors)
+    change_events.register(executors)
     return executors
 
 
@@ -129,6 +137,14 @@ def deadline_handlers(deps: Deps) -> Deadlines:
     deadlines.register(follow_up_rows.REMINDER, followups.remind_due)
     deadlines.register(oncall_rows.HANDOFF, handoffs.send_due)
     return deadlines
+
+
+def record_change(deps: Deps, body: ChangeBody) -> tuple[bool, dict[str, object]]:
+    """POST /changes: the pipeline's change, stored once per id."""
+    change, stored = change_events.record(deps, Change(service=body.service, summary=body.summary,
+                                                       at=body.at or deps.clock(), url=body.url,
+                                                       author=body.author, key=body.id))
+    return stored, {"status": "stored" if stored else "already stored", "change": change_events.change_json(change)}
 
 
 def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Clock = utc_now,
@@ -161,7 +177,10 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     oncall.plan_handoffs(deps)  # each tier's next shift change (the schedule may have changed while we were down)
     handoffs.sync_usergroups(deps, deps.clock())
     doors = [route(["GET", "HEAD"], health.PATH, health.health_check(db)),
-             route(["GET"], metrics_door.PATH, metrics_door.metrics_door(metrics, settings.metrics_token()))]
+             route(["GET"], metrics_door.PATH, metrics_door.metrics_door(metrics, settings.metrics_token())),
+             *alert_doors(lambda group: alert_intake.receive(deps, group).body(),
+                          lambda change: record_change(deps, change), settings.alert_token(),
+                          settings.grafana_secret())]
     if calendar_token := settings.calendar_token():  # no token, no feed: /oncall/… is unknown (404)
         doors.append(route(["GET", "HEAD"], calendar.PATH, calendar.calendar_door(
             calendar_token, lambda tier, start, end: oncall.shifts(deps, tier, start, end),

@@ -11,7 +11,7 @@ from slack_sdk.models.views import View
 
 from bot.deps import Deps
 from bot.domain.errors import FirebellError
-from bot.services import feedback, incidents, lifecycle, paging
+from bot.services import change_events, feedback, incidents, lifecycle, paging
 from bot.services.change import Target
 from bot.slack import modals
 from bot.slack.ids import Action, DeclareMetadata
@@ -61,8 +61,12 @@ def handle_post_update_action(ack: Ack, body: dict[str, Any], deps: Deps) -> Non
 
 
 def handle_resolve_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
-    _open_incident_form(ack, body, deps, lambda target, user: modals.resolve_modal(
-        lifecycle.check_can_resolve(deps, target, user), deps.config.root_cause_categories))
+    def form(target: Target, user: str) -> View:
+        incident = lifecycle.check_can_resolve(deps, target, user)
+        return modals.resolve_modal(incident, deps.config.root_cause_categories,
+                                    change_events.candidates(deps, incident))
+
+    _open_incident_form(ack, body, deps, form)
 
 
 def handle_page_action(ack: Ack, body: dict[str, Any], deps: Deps) -> None:

@@ -7,10 +7,23 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
+from bot.domain.changes import Change
 from bot.domain.errors import FirebellError
-from bot.services import clocks, followups, incidents, knowledge, lifecycle, oncall, paging, problems, reports
+from bot.services import (
+    change_events,
+    clocks,
+    followups,
+    incidents,
+    knowledge,
+    lifecycle,
+    oncall,
+    paging,
+    problems,
+    reports,
+)
 from bot.services import declare as declaring
 from bot.services.change import Target
+from bot.slack import changes as changes_render
 from bot.slack import followups as follow_up_lists
 from bot.slack import knowledge as learnt
 from bot.slack import modals, render
@@ -38,12 +51,14 @@ from bot.slack.command_parser import (
     PageTier,
     PauseSla,
     PostUpdate,
+    RecordChange,
     Reopen,
     Resolve,
     ResumeSla,
     Search,
     SetSeverity,
     SetStatus,
+    ShowChanges,
     ShowOnCall,
     ShowProblem,
     ShowReport,
@@ -121,6 +136,15 @@ def dispatch(ack: Ack, command: dict[str, Any], deps: Deps, parsed: Command) -> 
             ack(text=text, blocks=blocks)
         case CancelOverride(number=number):
             ack(text=rota.override_cancelled(oncall.cancel_override(deps, user, number)))
+        case RecordChange(service=service, summary=summary):
+            change, stored = change_events.record(deps, Change(service=service, summary=summary, at=deps.clock(),
+                                                               recorded_by=user))
+            ack(text=changes_render.recorded(change, stored))
+        case ShowChanges(window=window):
+            shown = window or deps.config.changes.window
+            text, blocks = changes_render.changes_message(change_events.recent(deps, shown), shown,
+                                                          before_incident=False)
+            ack(text=text, blocks=blocks)
         case ChangeProblem(problem=number, status=status, workaround=workaround, cause=cause):
             changed = problems.change(deps, user, number, status=status, workaround=workaround, cause=cause)
             text, blocks = learnt.problem_view(changed)
@@ -162,8 +186,9 @@ def on_incident(ack: Ack, command: dict[str, Any], deps: Deps, parsed: OnInciden
         case Resolve():
             incident = lifecycle.check_can_resolve(deps, target, user)
             ack()
-            open_form(deps, command["trigger_id"], modals.resolve_modal(incident, deps.config.root_cause_categories),
-                      reply)
+            form = modals.resolve_modal(incident, deps.config.root_cause_categories,
+                                        change_events.candidates(deps, incident))
+            open_form(deps, command["trigger_id"], form, reply)
         case Reopen(reason=reason):
             lifecycle.reopen(deps, target, user, reason)
             ack()

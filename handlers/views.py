@@ -94,6 +94,7 @@ def handle_resolve_submission(ack: Ack, body: dict[str, Any], view: dict[str, An
             resolution=values.get(ResolveBlock.RESOLUTION) or "",
             follow_ups=(values.get(ResolveBlock.FOLLOW_UPS) or "").splitlines(),
             lessons=values.get(ResolveBlock.LESSONS) or "",
+            caused_by_change=int(caused) if (caused := values.get(ResolveBlock.CAUSED_BY)) else None,
         )
     except FirebellError as exc:
         _refuse(ack, exc, ResolveBlock.CATEGORY)

@@ -85,6 +85,7 @@ class IncidentRow(Base):
     # a private channel: left out of lists, search, App Home and similar posts for anyone not in it (migration 0013).
     # The database's default only, so that an insert that does not name it (a test's row in an older schema) omits it
     private: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    detected_at: Mapped[datetime | None]  # when the trouble began: an alert group's earliest startsAt
 
     timeline: Mapped[list[TimelineEventRow]] = relationship(
         back_populates="incident", order_by="(TimelineEventRow.at, TimelineEventRow.id)",
@@ -375,5 +376,134 @@ class ProblemLinkRow(Base):
 
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
     problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(32))
+    linked_at: Mapped[datetime]
+
+
+class AlertTeamRow(Base):
+    """A team's alert intake: its row is locked while a new episode's route is decided, so that two replicas never
+    both take the last incident the storm limit allows; it names the storm digest being filled."""
+
+    __tablename__ = "alert_teams"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("alert_digests.id", ondelete="SET NULL"))
+
+
+class AlertGroupRow(Base):
+    """An alert group as its sender keys it (Alertmanager's groupKey, per team and source): one row for ever, whose
+    current episode is ``generation``."""
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (UniqueConstraint("team_id", "source", "key_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # alertmanager | grafana
+    key_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of group_key
+    group_key: Mapped[str] = mapped_column(Text)
+    generation: Mapped[int] = mapped_column(Integer, default=0)  # the current episode's (0: none yet)
+    first_seen_at: Mapped[datetime]
+
+
+class AlertEpisodeRow(Base):
+    """One episode of a group: from its first firing alert until it resolved (and its incident, if it became one,
+    was resolved). Its route was decided once, when it began: an incident, triage, a line of a storm digest."""
+
+    __tablename__ = "alert_episodes"
+    __table_args__ = (
+        UniqueConstraint("group_id", "generation"),
+        Index("ix_alert_episodes_team_decided", "team_id", "decided_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("alert_groups.id", ondelete="CASCADE"), index=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    team_id: Mapped[str] = mapped_column(String(32))
+    route: Mapped[str] = mapped_column(String(16))  # incident | triage | digest | nowhere (as decided)
+    state: Mapped[str] = mapped_column(String(16))  # incident | triage | digest | dismissed | nowhere (as it is now)
+    status: Mapped[str] = mapped_column(String(16))  # firing | resolved: the group's, by its latest notification
+    severity: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    receiver: Mapped[str] = mapped_column(Text, default="")
+    common_labels: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    decided_at: Mapped[datetime]
+    auto_declared: Mapped[bool] = mapped_column(Boolean, default=False)  # counts against max_new_incidents
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+    previous_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    handled_by: Mapped[str | None] = mapped_column(String(32))  # who declared it from triage, or dismissed it
+    handled_at: Mapped[datetime | None]
+    triage_channel: Mapped[str | None] = mapped_column(String(32))
+    triage_ts: Mapped[str | None] = mapped_column(String(32))
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("alert_digests.id", ondelete="SET NULL"), index=True)
+    last_seen_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]  # when a notification said the whole group resolved
+    notifications: Mapped[int] = mapped_column(Integer, default=1)
+    truncated_alerts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertRow(Base):
+    """One firing of one alert (fingerprint + startsAt): stored once, however often it is sent."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("group_id", "fingerprint", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("alert_groups.id", ondelete="CASCADE"))
+    episode_id: Mapped[int] = mapped_column(ForeignKey("alert_episodes.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(Text)
+    labels: Mapped[str] = mapped_column(Text)  # JSON
+    annotations: Mapped[str] = mapped_column(Text)  # JSON
+    links: Mapped[str] = mapped_column(Text, default="{}")  # JSON: generator, dashboard, panel, silence
+    received_at: Mapped[datetime]
+    resolved_seen_at: Mapped[datetime | None]
+
+
+class AlertDigestRow(Base):
+    """The triage message of a storm: the groups beyond max_new_incidents, one line each, edited as more arrive."""
+
+    __tablename__ = "alert_digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    opened_at: Mapped[datetime]
+    edit_queued: Mapped[bool] = mapped_column(Boolean, default=False)  # one edit waits in the outbox: no more
+
+
+class ChangeEventRow(Base):
+    """A change to a service (a deploy, a config push), from a pipeline or by hand."""
+
+    __tablename__ = "change_events"
+    __table_args__ = (
+        UniqueConstraint("team_id", "external_id"),
+        Index("ix_change_events_team_at", "team_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    service: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(120))
+    at: Mapped[datetime]
+    external_id: Mapped[str | None] = mapped_column(String(200))  # the sender's idempotency key
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str | None] = mapped_column(String(32))  # the Slack user, for /incident change
+
+
+class IncidentChangeRow(Base):
+    """The change an incident was caused by (picked when it was resolved): at most one per incident."""
+
+    __tablename__ = "incident_changes"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("change_events.id", ondelete="CASCADE"), index=True)
     linked_by: Mapped[str] = mapped_column(String(32))
     linked_at: Mapped[datetime]

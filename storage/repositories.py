@@ -204,6 +204,7 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
         root_cause_category=row.root_cause_category,
         root_cause=row.root_cause,
         resolution=row.resolution,
+        detected_at=row.detected_at,
         timeline=tuple(
             TimelineEntry(at=e.at, kind=e.kind, actor=e.actor, text=e.text, permalink=e.permalink)
             for e in timeline

@@ -8,13 +8,13 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from bot.cli import check, db, demo, export, oncall, outbox, report, search, serve
+from bot.cli import alerts, check, db, demo, export, oncall, outbox, report, search, serve
 from bot.cli.common import CommandError
 from bot.config import ConfigError
 from storage.db import DatabaseUnavailable
 from storage.migrate import SchemaNewer
 
-MODULES = (serve, check, db, export, report, search, oncall, outbox, demo)
+MODULES = (serve, check, db, export, report, search, oncall, alerts, outbox, demo)
 
 
 def version() -> str:

@@ -7,6 +7,7 @@ import csv
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot import charts
 from bot.cli.common import CommandError, database
@@ -16,7 +17,7 @@ from bot.domain import report_text as words
 from bot.domain.errors import InvalidInput
 from bot.domain.incident import Severity
 from bot.domain.periods import Period
-from bot.services import reports
+from bot.services import change_events, reports
 
 CSV_COLUMNS = ("id", "team_id", "severity", "declared_at", "acknowledged_at", "resolved_at",
                "time_to_acknowledge_seconds", "time_to_resolve_seconds", "ack_sla", "resolve_sla", "update_sla",
@@ -76,16 +77,17 @@ def run_report(args: argparse.Namespace) -> int:
                 else None
             report = reports.build(session, period, period.until, teams=args.team, severity=severity) \
                 if rows is None or args.chart is not None else None
+            changes = change_events.report_figures(session, period.since, period.until)
     finally:
         db.dispose()
     if rows is not None:
         write_csv(rows)
     elif report is not None:
         if args.json:
-            json.dump(kpi.to_json(report), sys.stdout, indent=2)
+            json.dump({**kpi.to_json(report), **changes}, sys.stdout, indent=2)
             print()
         else:
-            print(table(report, period, severity, args.team))
+            print(table(report, period, severity, args.team, changes))
     if args.chart is not None and report is not None:
         args.chart.write_bytes(charts.weekly_chart(report, title=f"Incidents, {period.label}"))
         print(f"chart written to {args.chart}", file=sys.stderr)
@@ -108,7 +110,8 @@ def write_csv(records: list[kpi.IncidentRecord]) -> None:
             "yes" if r.reopened else "no", r.escalations, r.root_cause_category or ""])
 
 
-def table(report: kpi.Report, period: Period, severity: str | None, teams: list[str]) -> str:
+def table(report: kpi.Report, period: Period, severity: str | None, teams: list[str],
+          changes: dict[str, Any] | None = None) -> str:
     """The report as a person reads it in a terminal."""
     scope = "".join([f", {severity.upper()} only" if severity else "", f", teams {' '.join(teams)}" if teams else ""])
     lines = [f"Incidents declared {period.since:%Y-%m-%d %H:%M} – {period.until:%Y-%m-%d %H:%M} UTC "
@@ -123,6 +126,10 @@ def table(report: kpi.Report, period: Period, severity: str | None, teams: list[
     lines += ["", f"  {'severity':<10}{'incidents':>10}  {'MTTA median':>12}  {'MTTR median':>12}"]
     lines += [f"  {sev.upper():<10}{figures.incidents:>10}  {words.seconds(figures.mtta.median):>12}  "
               f"{words.seconds(figures.mttr.median):>12}" for sev, figures in report.by_severity.items()]
+    if changes and changes.get("changes"):
+        rate = changes.get("change_failure_rate")
+        lines += ["", f"  changes: {changes['changes']} recorded, {changes['changes_linked']} linked to an incident "
+                      f"(change failure rate {words.percent(rate)})"]
     rated = report.satisfaction
     if rated.count:
         lines += ["", f"  satisfaction: {rated.mean:.2f} of 5 from {rated.count} answers ("

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import FirebellConfig, Settings
-from bot.demo.script import BROADCAST, DemoClock, Stage, play
+from bot.demo import monitoring
+from bot.demo.script import BROADCAST, SCENES, DemoClock, Stage, play
 from bot.demo.transcript import PEOPLE, Transcript
 from bot.runtime import build
 from bot.sandbox import SlackDriver, SlackStandIn
@@ -36,8 +37,9 @@ def run_demo(path: Path) -> int:
         slack.add_channel("incidents", channel_id=BROADCAST, members=list(PEOPLE))
         slack.add_channel("general", channel_id="C0GENERAL", members=list(PEOPLE))
         secret = secrets.token_hex(16)
+        alert_token = secrets.token_hex(16)
         settings = Settings(slack_bot_token=slack.token, slack_signing_secret=secret, slack_api_url=slack.api_url,
-                            database_url=url, _env_file=None)
+                            database_url=url, _env_file=None, firebell_alert_token=alert_token)
         firebell = build(settings, FirebellConfig.model_validate({
             "broadcast_channel": BROADCAST,
             # carol and dan take L1 in turns, a week each; carol's week began an hour before the first incident
@@ -52,7 +54,9 @@ def run_demo(path: Path) -> int:
         print(f"Firebell demo: a Slack stand-in at {slack.base_url}, Firebell at {server.url}, "
               f"its database in {path}")
         try:
-            play(Stage(driver, slack, transcript, firebell.settle, clock))
+            stage = Stage(driver, slack, transcript, firebell.settle, clock,
+                          facts={"url": server.url, "alert_token": alert_token})
+            play(stage, [*SCENES[:-1], monitoring.an_alert_fires, SCENES[-1]])  # alerts, then the month's report
         finally:
             server.stop()
             firebell.close()

@@ -213,6 +213,6 @@ SCENES: list[Callable[[Stage], None]] = [who_is_on_call, declare_incident, ackno
                                          resolve_it, look_back, learn_from_it, the_next_time, a_private_one, the_month]
 
 
-def play(stage: Stage) -> None:
-    for scene in SCENES:
+def play(stage: Stage, scenes: list[Callable[[Stage], None]] | None = None) -> None:
+    for scene in SCENES if scenes is None else scenes:
         scene(stage)

@@ -136,6 +136,7 @@ class Incident:
     clocks: tuple[ClockRun, ...] = field(default=())  # every run of every SLA clock, oldest first
     severity_history: tuple[SeverityChange, ...] = field(default=())  # oldest first (with the timeline only)
     private: bool = False  # its channel is private: only its members are shown it (bot.services.visibility)
+    detected_at: datetime | None = None  # when the trouble began (an alert group's earliest startsAt)
 
     @property
     def ref(self) -> str:

@@ -62,6 +62,7 @@ class PolicyFacts:
     broadcast_channel: str | None
     tiers: tuple[TierFacts, ...] = ()
     admins: tuple[str, ...] = ()
+    triage_channel: str | None = None  # alerts.triage_channel
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,8 @@ def run(probes: Probes, required_scopes: Collection[str]) -> list[Finding]:
         return findings
     slack = _Cached(probes) if auth is not None else None
     findings.append(_broadcast(policy.broadcast_channel, slack))
+    if policy.triage_channel:
+        findings.append(_broadcast(policy.triage_channel, slack, name="triage channel"))
     for tier in policy.tiers:
         if tier.members or not tier.schedule_users:
             findings.append(_people(f"tier {tier.name}", tier.members, slack,
@@ -277,8 +280,9 @@ class _Cached:
         return found  # type: ignore[return-value]
 
 
-def _broadcast(channel_id: str | None, slack: _Cached | None) -> Finding:
-    name = "broadcast channel"
+def _broadcast(channel_id: str | None, slack: _Cached | None, name: str = "broadcast channel") -> Finding:
+    """A channel Firebell posts to (the broadcast channel; the alerts' triage channel)."""
+    key = "broadcast_channel" if name == "broadcast channel" else "alerts.triage_channel"
     if channel_id is None:
         return Finding(name, Status.WARN, "none set: new incidents are announced nowhere",
                        "set broadcast_channel in firebell.yml to the channel's id (C…, in its details)")
@@ -294,7 +298,7 @@ def _broadcast(channel_id: str | None, slack: _Cached | None) -> Finding:
                        "/invite @Firebell in it")
     if channel.is_archived:
         return Finding(name, Status.FAIL, f"#{channel.name} ({channel_id}) is archived",
-                       "unarchive it, or set broadcast_channel to another channel")
+                       f"unarchive it, or set {key} to another channel")
     if channel.is_member:
         return Finding(name, Status.OK, f"#{channel.name} ({channel_id}), Firebell is in it")
     if channel.is_private:

@@ -65,7 +65,7 @@ class LiveProbes:
             tiers=tuple(TierFacts(t.name, tuple(t.members), t.pager.type if t.pager else None,
                                   t.pager.key_env if t.pager else None, *_schedule_facts(t, self.now()))
                         for t in config.tiers),
-            admins=tuple(config.admins))
+            admins=tuple(config.admins), triage_channel=config.alerts.triage_channel)
 
     def now(self) -> datetime:
         return datetime.now(UTC)

@@ -16,7 +16,7 @@ from bot.domain import naming, rules
 from bot.domain.errors import FirebellError, SlackFailure
 from bot.domain.incident import Incident, Severity, Status
 from bot.observability.logs import Event, incident_event
-from bot.services import clock_plan, knowledge, paging, slack_effects
+from bot.services import change_events, clock_plan, knowledge, paging, slack_effects
 from bot.services.effects import Attempt, Executors, Failure
 from bot.slack import render
 from bot.slack.gateway import NameTaken, SlackCallFailed, will_heal
@@ -263,3 +263,4 @@ def _open_channel(deps: Deps, session: Session, incident: Incident) -> None:
         deps.outbox.enqueue(session, incident.id, slack_effects.POST, channel=deps.config.broadcast_channel,
                             text=text, blocks=slack_effects.serialised(blocks))
     knowledge.queue_similar(deps, session, incident)
+    change_events.queue_changes_before(deps, session, incident)

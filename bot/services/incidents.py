@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain.changes import Change
 from bot.domain.incident import Incident
 from bot.domain.sla import ClockRun
 from bot.services import visibility
 from bot.services.change import Target, locate
 from bot.slack import render
+from storage import changes as change_rows
 from storage import problems as problem_rows
 from storage import repositories as repo
 
@@ -80,7 +82,8 @@ def exported(session: Session, start: datetime | None) -> list[dict[str, Any]]:
     """Every incident declared since ``start`` (all when None) as `firebell export` prints it."""
     incidents = repo.incidents_since(session, start)
     problems = problem_rows.refs_of(session, None if start is None else [i.id for i in incidents])
-    return [incident_json(i, problems.get(i.id)) for i in incidents]
+    causes = change_rows.caused_by(session, [i.id for i in incidents])
+    return [incident_json(i, problems.get(i.id), causes.get(i.id)) for i in incidents]
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -95,8 +98,8 @@ def _clock_json(clock: ClockRun) -> dict[str, Any]:
             "by_seconds": int(outcome[1].total_seconds()) if outcome else None}
 
 
-def incident_json(incident: Incident, problem: str | None = None) -> dict[str, Any]:
-    """``problem``: the problem record it belongs to ("PRB-3"), or None."""
+def incident_json(incident: Incident, problem: str | None = None, caused_by: Change | None = None) -> dict[str, Any]:
+    """``problem``: the problem record it belongs to ("PRB-3"), or None; ``caused_by``: the change that caused it."""
     return {
         "id": incident.ref,
         "team_id": incident.team_id,
@@ -111,6 +114,7 @@ def incident_json(incident: Incident, problem: str | None = None) -> dict[str, A
         "comms": incident.comms,
         "scribe": incident.scribe,
         "declared_at": _iso(incident.declared_at),
+        "detected_at": _iso(incident.detected_at),
         "acknowledged_at": _iso(incident.acknowledged_at),
         "acknowledged_by": incident.acknowledged_by,
         "resolved_at": _iso(incident.resolved_at),
@@ -119,6 +123,9 @@ def incident_json(incident: Incident, problem: str | None = None) -> dict[str, A
         "resolution": incident.resolution,
         "private": incident.private,
         "problem": problem,
+        "caused_by_change": None if caused_by is None else {
+            "id": caused_by.key or str(caused_by.id), "service": caused_by.service, "summary": caused_by.summary,
+            "url": caused_by.url, "author": caused_by.author, "at": _iso(caused_by.at)},
         "lessons_learned": incident.lessons_learned,
         "follow_ups": [
             {"id": f.id, "text": f.text, "owner": f.owner, "owner_name": f.owner_name,

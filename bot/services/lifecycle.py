@@ -24,6 +24,7 @@ from bot.services.change import Target, incident_change
 from bot.services.slack_effects import publish
 from bot.slack import render
 from bot.slack.text import escape
+from storage import changes as change_rows
 from storage import repositories as repo
 from storage import schedule
 from storage.models import IncidentRow
@@ -190,7 +191,7 @@ def _check_open(row: IncidentRow) -> None:
 
 
 def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause: str, resolution: str,
-            follow_ups: Sequence[str] = (), lessons: str = "") -> Incident:
+            follow_ups: Sequence[str] = (), lessons: str = "", caused_by_change: int | None = None) -> Incident:
     if category not in deps.config.root_cause_categories:
         raise InvalidInput("root_cause_category", "Pick one of: " + ", ".join(deps.config.root_cause_categories))
     root_cause = _text(root_cause, "root_cause", "The root cause")
@@ -201,6 +202,13 @@ def resolve(deps: Deps, target: Target, actor: str, *, category: str, root_cause
         _check(deps, session, row, actor, Restricted.RESOLVE)
         _check_open(row)
         now = _event(session, row, deps, "resolved", actor, f"Resolved ({category}): {root_cause}")
+        if caused_by_change is not None:
+            change = change_rows.find(session, row.team_id, caused_by_change)
+            if change is None:
+                raise InvalidInput("caused_by_change", "That change is not recorded here; pick another.")
+            change_rows.link(session, row.id, caused_by_change, actor, now)
+            _event(session, row, deps, "caused_by_change", actor, f"Caused by a change to {change.service}: "
+                   f"{change.summary}" + (f" ({change.url})" if change.url else ""), at=now)
         row.status, row.resolved_at = Status.RESOLVED.value, now
         paging.stop_escalations(session, row, now)
         row.root_cause_category, row.root_cause, row.resolution = category, root_cause, resolution

@@ -157,6 +157,17 @@ class ShowReport:
 
 
 @dataclass(frozen=True)
+class RecordChange:
+    service: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class ShowChanges:
+    window: timedelta | None  # None: changes.window of firebell.yml
+
+
+@dataclass(frozen=True)
 class ShowProblem:
     problem: int
 
@@ -215,7 +226,7 @@ class CancelOverride:
 
 OnCallCommand = ShowOnCall | AddOverride | ListOverrides | CancelOverride
 Command = (OnCallCommand | Help | ListOpen | Declare | Search | ListProblems | ShowProblem | ChangeProblem
-           | ShowReport | ListFollowUps | FollowUpDone | OnIncident)
+           | ShowReport | ListFollowUps | FollowUpDone | RecordChange | ShowChanges | OnIncident)
 
 USAGE = {
     "declare": "`/incident declare [--private] [sev1…sev4] <title>`",
@@ -243,6 +254,8 @@ USAGE = {
     "oncall": "`/incident oncall [tier]`, `oncall override <tier> @person <8h | until YYYY-MM-DD HH:MM>`, "
               "`oncall override <tier> @person from YYYY-MM-DD HH:MM until YYYY-MM-DD HH:MM` (your time zone), "
               "`oncall overrides`, `oncall cancel <N>`",
+    "change": "`/incident change <service> <summary>`",
+    "changes": "`/incident changes [6h]`",
     "help": "`/incident help`",
 }
 
@@ -344,6 +357,25 @@ def _list(words: list[str]) -> ListOpen:
     return ListOpen()
 
 
+def _change(words: list[str]) -> RecordChange:
+    if len(words) < 2:
+        raise _usage("change", "Name the service, then say what changed.")
+    return RecordChange(unescape(words[0]), unescape(" ".join(words[1:])))
+
+
+def _changes(words: list[str]) -> ShowChanges:
+    if not words:
+        return ShowChanges(None)
+    if len(words) != 1:
+        raise _usage("changes", "Give at most one window, like `6h` or `2d`.")
+    try:
+        return ShowChanges(parse_duration(words[0]))
+    except ValueError as exc:
+        raise _usage("changes", f"{exc}.") from None
+
+
+
+
 def _oncall(words: list[str]) -> OnCallCommand:
     action = words[0].lower() if words else ""
     if not words:
@@ -400,7 +432,8 @@ def _local_time(words: list[str]) -> datetime:
 
 _TEAM_WIDE: dict[str, Callable[[list[str]], Command]] = {"list": _list, "declare": _declare, "search": _search,
                                                          "problems": _problems, "report": _report,
-                                                         "followups": _followups, "oncall": _oncall}
+                                                         "followups": _followups, "oncall": _oncall,
+                                                         "change": _change, "changes": _changes}
 
 
 def _problem(number: int | None, rest: list[str]) -> Command:

@@ -33,6 +33,8 @@ class Action(StrEnum):
     PAGE_ACKNOWLEDGE = "page_acknowledge"  # the button in a page's DM (and on App Home)
     DECLARE = "home_declare"  # App Home's Declare incident button
     FEEDBACK = "feedback_score"  # a score button (1-5) in the feedback DM; its value is "<incident id>:<score>"
+    ALERT_DECLARE = "alert_declare"  # a triage message's (or a storm digest line's) Declare incident
+    ALERT_DISMISS = "alert_dismiss"
 
 
 class DeclareBlock(StrEnum):
@@ -56,6 +58,7 @@ class ResolveBlock(StrEnum):
     RESOLUTION = "resolution"
     FOLLOW_UPS = "follow_ups"
     LESSONS = "lessons_learned"
+    CAUSED_BY = "caused_by_change"
 
 
 class PageBlock(StrEnum):

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.changes import Change
 from bot.domain.incident import DEFAULT_SEVERITY, Incident, Severity
 from bot.domain.rules import MAX_DESCRIPTION, MAX_TITLE
 from bot.domain.transitions import SETTABLE
@@ -93,7 +94,15 @@ def update_modal(incident: Incident) -> View:
     )
 
 
-def resolve_modal(incident: Incident, categories: Sequence[str]) -> View:
+def resolve_modal(incident: Incident, categories: Sequence[str], changes: Sequence[Change] = ()) -> View:
+    """``changes``: the recent changes, offered as "Caused by a change?" (optional) when there are any."""
+    caused_by = [InputBlock(
+        block_id=ResolveBlock.CAUSED_BY, label="Caused by a change?", optional=True,
+        hint="Linking the change counts toward the change failure rate (firebell report).",
+        element=StaticSelectElement(action_id=INPUT_ACTION, placeholder="Pick the change, if one caused it",
+                                    options=[Option(value=str(c.id), text=t.truncate(
+                                        f"{c.at:%m-%d %H:%M} {c.service}: {c.summary}", 75))
+                                             for c in changes[:100]]))] if changes else []
     return View(
         type="modal", callback_id=ViewId.RESOLVE, title=f"Resolve {incident.ref}", submit="Resolve", close="Cancel",
         private_metadata=IncidentMetadata(incident_id=incident.id).model_dump_json(),
@@ -106,6 +115,7 @@ def resolve_modal(incident: Incident, categories: Sequence[str]) -> View:
                         placeholder="What went well, what did not, what would we do differently?"),
             _text_input(ResolveBlock.FOLLOW_UPS, "Follow-up actions (one per line)", optional=True, multiline=True,
                         placeholder="Alert on pool drain @alice due 2026-12-20"),
+            *caused_by,
         ],
     )
 

@@ -31,6 +31,8 @@ HELP = f"""*Firebell: incident commands*
 • `{COMMAND} list`: open incidents, newest first
 • `{COMMAND} search <words>`: incidents open and past, best match first, with their root cause and fix
 • `{COMMAND} report [7d|30d|90d]`: MTTA, MTTR and SLA compliance of the period (default 30d); the chart by DM
+• `{COMMAND} change <service> <summary>`: record a change (a deploy, a config push) ·
+  `{COMMAND} changes [6h]`: the recent changes, newest first
 • `{COMMAND} problems`: open problems · `problem PRB-N`: one, with its incidents ·
   `problem PRB-N status open|known-error|resolved` · `problem PRB-N workaround <text>` · `problem PRB-N cause <text>`
 • `{COMMAND} followups [mine]`: open follow-ups of every incident (or yours) · `followup done <N>`
@@ -88,6 +90,8 @@ def incident_card(incident: Incident, now: datetime | None = None) -> list[Block
         f"*Reported by*\n{t.user(incident.declared_by)}",
         f"*Declared*\n{t.date_token(incident.declared_at)}",
     ]
+    if incident.detected_at is not None:
+        fields.append(f"*Detected*\n{t.date_token(incident.detected_at)} (the first alert)")
     fields += [f"*{role.value.capitalize()}*\n{t.user(incident.holder(role))}"
                for role in (Role.COMMS, Role.SCRIBE) if incident.holder(role)]
     if incident.acknowledged_at is not None:

@@ -160,3 +160,44 @@ def test_a_tier_without_members_or_schedule_is_refused(tmp_path):
         load_config(write(tmp_path, "tiers: [{name: L1, schedule: []}]\n"))
     with pytest.raises(ConfigError, match="oncall_channel: 'oncall' is not a channel id"):
         load_config(write(tmp_path, "oncall_channel: oncall\n"))
+ALERTS = """\
+alerts:
+  severity_label: severity                     # which label carries the alert's severity
+  severities: {critical: sev1, error: sev2, warning: sev3, info: sev4}
+  default_severity: sev3
+  auto_declare: [sev1, sev2, sev3]             # other severities go to triage_channel
+  triage_channel: C0ALERTS                     # where L1 sees alerts that are not incidents yet
+  max_new_incidents: {count: 5, per: 10m}      # an alert storm beyond this goes to triage as one digest
+changes:
+  window: 2h
+"""
+
+
+def test_the_alerts_section_as_the_issue_writes_it_loads(tmp_path):
+    config = load_config(write(tmp_path, ALERTS))
+    policy = config.alerts.policy()
+    assert policy.severity_label == "severity" and policy.triage_channel == "C0ALERTS"
+    assert policy.severities["critical"] is Severity.SEV1 and policy.default_severity is Severity.SEV3
+    assert policy.auto_declare == {Severity.SEV1, Severity.SEV2, Severity.SEV3}
+    assert (policy.max_new_incidents.count, policy.max_new_incidents.per) == (5, timedelta(minutes=10))
+    assert config.changes.window == timedelta(hours=2)
+
+
+def test_the_alerts_section_is_optional():
+    policy = FirebellConfig().alerts.policy()
+    assert policy.triage_channel is None and policy.max_new_incidents.count == 5
+    assert FirebellConfig().changes.window == timedelta(hours=2)
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("alerts: {severities: {critical: sev9}}", "alerts.severities.critical"),
+    ("alerts: {triage_channel: alerts}", "alerts.triage_channel: 'alerts' is not a channel id"),
+    ("alerts: {max_new_incidents: {count: 0, per: 10m}}", "alerts.max_new_incidents.count"),
+    ("alerts: {max_new_incidents: {count: 5, per: soon}}", "alerts.max_new_incidents.per"),
+    ("alerts: {auto_declare: [sev1, major]}", "alerts.auto_declare.1"),
+    ("alerts: {severity_lable: severity}", "alerts.severity_lable: unknown key"),
+    ("changes: {window: 0s}", "changes.window"),
+])
+def test_a_bad_alerts_key_is_named(tmp_path, text, named):
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        load_config(write(tmp_path, text))

@@ -48,6 +48,9 @@ def test_demo_prints_the_incident_from_declare_to_postmortem(tmp_path):
              "linked INC-2 to *PRB-1*", "OPEN PROBLEMS (1)", "2 incidents",
              "declare --private sev1 A signing key", "🔒 A private incident, INC-3, was declared; @alice commands it",
              "OPEN INCIDENTS (1)", "INC-3 is a private incident",
+             "Firebell answers 201: stored", "POST /alerts/alertmanager", "the group becomes an incident",
+             "INC-4: PAYMENTS P99 LATENCY ABOVE 2S", "Changes before this incident",
+             "Deploy v3.2.0: new connection pool settings by ci-bot", "0 new alerts; nothing is posted",
              "INCIDENTS IN THE LAST 30 DAYS", "alice gets a DM with firebell-report-", "firebell export --json"]
     positions = [out.find(step) for step in steps]
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]

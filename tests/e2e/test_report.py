@@ -61,11 +61,14 @@ class Scenario:
         self.timed.card(self.channel(number))
         self.timed.firebell.settle(30)
 
-    def resolve(self, when, number: int, category: str) -> None:
+    def resolve(self, when, number: int, category: str, caused_by: str | None = None) -> None:
         self.at(when, ALICE, "resolve", number=number)
         view = self.timed.slack.wait_for(lambda: self.timed.slack.open_views(ALICE))[-1]
-        self.timed.driver.submit_view(ALICE, view.id, {"root_cause_category": {"value": category},
-                                                       "root_cause": {"value": "x"}, "resolution": {"value": "y"}})
+        values = {"root_cause_category": {"value": category}, "root_cause": {"value": "x"},
+                  "resolution": {"value": "y"}}
+        if caused_by is not None:
+            values["caused_by_change"] = {"value": caused_by}
+        self.timed.driver.submit_view(ALICE, view.id, values)
         self.timed.slack.wait_for(lambda: next(i for i in self.timed.incidents() if i.number == number).status.value
                                   == "resolved")
         self.timed.firebell.settle(30)
@@ -75,11 +78,14 @@ def known_month(timed: Timed) -> None:
     """Five incidents, each figure of which is worked out by hand in test_every_figure_of_the_json_report."""
     s = Scenario(timed)
     minutes = lambda n: timedelta(minutes=n)  # noqa: E731
+    # Two changes recorded; INC-1 is resolved as caused by the first (change failure rate 1 of 2).
+    s.at(T0 - minutes(30), ALICE, "change payments Deploy v1.2", number=0)
+    s.at(T0 - minutes(20), ALICE, "change search Reindex nightly", number=0)
     # INC-1 SEV1: acknowledged at 2m by the paged L1, one update at 20m, resolved at 1h.
     s.declare(T0, "declare sev1 Payments down", 1)
     s.at(T0 + minutes(2), ONE, "ack", number=1)
     s.at(T0 + minutes(20), ALICE, "update Rolling back", number=1)
-    s.resolve(T0 + minutes(60), 1, "capacity")
+    s.resolve(T0 + minutes(60), 1, "capacity", caused_by="1")
     # INC-2 SEV1 downgraded to SEV2 after its ack at 40 s; no update; resolved after 3h.
     start = T0 + timedelta(hours=2)
     s.declare(start, "declare sev1 Search errors", 2)
@@ -153,6 +159,7 @@ def test_every_figure_of_the_json_report(timed: Timed, capsys, monkeypatch, data
         },
         "escalations": 1, "reopened": 1,
         "satisfaction": {"count": 0, "mean": None, "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}},
+        "changes": 2, "changes_linked": 1, "change_failure_rate": 0.5,
         "weekly": [
             {"week_start": "2026-11-23", "declared": 5, "resolved": 4, "mtta_median_seconds": 960.0,
              "mttr_median_seconds": 9000.0, "sla_compliance": 0.5789},  # 11 met of 19 judged runs

@@ -273,3 +273,10 @@ def test_a_layer_below_one_without_hours_is_never_on_call_and_check_says_so():
     assert found["tier L1 layers"].detail.startswith("layer 2 is never on call: layer 1 above it has no hours")
     assert "move layer 2 above it" in found["tier L1 layers"].fix
     assert found["tier L1 on-call"].status is Status.OK
+def test_the_alerts_triage_channel_is_checked_like_the_broadcast_channel():
+    world = World(policy_facts=PolicyFacts("/etc/firebell.yml", "C0INC", triage_channel="C0ALERTS"))
+    found = by_name(run(world, SCOPES))
+    assert found["triage channel"].status is Status.FAIL and "C0ALERTS" in found["triage channel"].detail
+    world.channels["C0ALERTS"] = ChannelFacts("C0ALERTS", "alerts", is_private=False, is_member=True)
+    assert by_name(run(world, SCOPES))["triage channel"].status is Status.OK
+    assert "triage channel" not in by_name(run(World(), SCOPES))

@@ -1,7 +1,7 @@
 """on-call: overrides, whom each page reached by rotation, and handoff deadlines (not tied to an incident)
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02 15:30:00
 
 - ``oncall_overrides``: someone on call in a tier from ``starts_at`` to ``ends_at``, above every layer of its
@@ -18,7 +18,7 @@ from alembic import op
 import storage.types
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,233 @@
+"""Alerts in: a notification from Alertmanager or Grafana stored in the request's transaction, and what it implies
+(an incident declared, a triage post, a storm digest line, news in the incident's channel) queued in the same
+transaction, in the group's own outbox lane, so a stop after the 200 loses nothing and a retry creates nothing twice.
+
+An alert group's episode starts with its first firing alert and lasts until it resolves (for an incident: until the
+incident is resolved, by a person; Firebell never closes one by itself). Its route is decided once, at its start,
+for an auto-declared severity with the team's intake row locked, so the storm limit holds across replicas
+(bot.domain.alerts decides). The work after the commit is bot.services.alert_delivery's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.domain import alerts
+from bot.domain.alerts import AlertGroup, AlertPolicy, Route, State
+from bot.domain.errors import AlreadyDone, NotFound
+from bot.domain.incident import Severity
+from storage import alerts as rows
+from storage.models import AlertDigestRow, AlertEpisodeRow, AlertGroupRow
+
+log = logging.getLogger(__name__)
+
+DECLARE = "alert_declare"  # outbox kinds, each carried out in the group's lane (or the digest's)
+NEWS = "alert_news"
+TRIAGE = "alert_triage"
+DIGEST = "alert_digest"
+MAX_TIMELINE_ALERTS = 50  # alerts put on an incident's timeline per notification; all are stored
+
+
+def group_lane(group_id: int) -> str:
+    return f"alerts:{group_id}"
+
+
+def digest_lane(digest_id: int) -> str:
+    return f"alerts:digest:{digest_id}"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a notification did: the answer the sender gets."""
+
+    group_id: int
+    episode_id: int
+    state: str
+    new_alerts: int
+    resolved_alerts: int
+    started: bool  # it began an episode
+
+    def body(self) -> dict[str, object]:
+        return {"status": "stored", "group": self.group_id, "episode": self.episode_id, "state": self.state,
+                "new_alerts": self.new_alerts, "resolved_alerts": self.resolved_alerts}
+
+
+def policy_of(deps: Deps) -> AlertPolicy:
+    return deps.config.alerts.policy()
+
+
+def receive(deps: Deps, group: AlertGroup) -> Receipt:
+    """Store the notification and queue what it implies, in one transaction (raises when the database is away).
+    On SQLite (one process, one writer) this process's notifications take turns on a lock first: a waiting thread
+    is handed the database at once instead of polling for SQLite's write lock."""
+    if deps.db.dialect == "sqlite":
+        with deps.declare_locks.hold(("alerts", deps.team_id)):
+            return _receive(deps, group)
+    return _receive(deps, group)
+
+
+def _receive(deps: Deps, group: AlertGroup) -> Receipt:
+    policy, now = policy_of(deps), deps.clock()
+    with deps.db.transaction() as session:
+        group_row = rows.lock_group(session, deps.team_id, group, now)
+        episode = rows.current_episode(session, group_row, lock=True)
+        news = alerts.news(group, rows.known(session, group_row.id, group.alerts))
+        started = episode is None or bool(news.fired) and alerts.episode_over(
+            State(episode.state), episode.status, rows.incident_status(session, episode.incident_id))
+        if started:
+            episode = _start(deps, session, group_row, group, policy, previous=episode)
+        assert episode is not None
+        added = rows.add_alerts(session, group_row.id, episode.id, (*news.fired, *news.resolved), now)
+        fired = [alert_id for alert_id, firing in added if firing]
+        resolved = rows.mark_resolved(session, group_row.id, news.resolved, now) + [
+            alert_id for alert_id, firing in added if not firing]
+        group_resolved = group.resolved and episode.resolved_at is None
+        _note_notification(episode, group, now)
+        if started:
+            _decide(deps, session, episode, group, policy)  # last: the team's row stays locked only until commit
+            _route(deps, session, group_row.id, episode, policy)
+        elif fired or resolved:
+            _tell(deps, session, group_row.id, episode, fired, resolved, group_resolved)
+        receipt = Receipt(group_row.id, episode.id, episode.state, len(added), len(resolved), started)
+    deps.outbox.wake()
+    return receipt
+
+
+def _start(deps: Deps, session: Session, group_row: AlertGroupRow, group: AlertGroup, policy: AlertPolicy,
+           previous: AlertEpisodeRow | None) -> AlertEpisodeRow:
+    """The group's next episode, routed as if no storm were on (`_decide` checks the storm limit)."""
+    severity = alerts.severity_of(group, policy)
+    route = alerts.route(group, severity, policy, declared_recently=0)
+    earlier = previous.incident_id if previous is not None else None
+    if earlier is None and previous is not None:
+        earlier = previous.previous_incident_id if previous.state == State.NOWHERE.value else None
+    now = deps.clock()
+    return rows.start_episode(
+        session, group_row, team_id=deps.team_id, route=route.value, state=_STATES[route].value,
+        status=group.status, severity=severity.value, title=alerts.incident_title(group),
+        description=alerts.incident_description(group), receiver=group.receiver,
+        common_labels=json.dumps(dict(group.common_labels), sort_keys=True), decided_at=now,
+        auto_declared=False, previous_incident_id=earlier,
+        triage_channel=policy.triage_channel if _STATES[route].awaits_triage else None, last_seen_at=now,
+        resolved_at=None, notifications=0, truncated_alerts=group.truncated_alerts)
+
+
+_STATES = {Route.INCIDENT: State.INCIDENT, Route.TRIAGE: State.TRIAGE, Route.DIGEST: State.DIGEST,
+           Route.NOWHERE: State.NOWHERE}
+
+
+def _decide(deps: Deps, session: Session, episode: AlertEpisodeRow, group: AlertGroup, policy: AlertPolicy) -> None:
+    """An episode that would be declared: with the team's intake row locked (new episodes of auto-declared
+    severities are decided one at a time, across replicas), count what was declared in the window, and declare it
+    or put it in the storm digest. Other episodes need no lock."""
+    if episode.route != Route.INCIDENT.value:
+        return
+    rows.lock_team(session, deps.team_id)
+    now = deps.clock()
+    recent = rows.auto_declared_since(session, deps.team_id, now - policy.max_new_incidents.per)
+    route = alerts.route(group, Severity(episode.severity), policy, recent)
+    state = _STATES[route]
+    episode.route, episode.state, episode.decided_at = route.value, state.value, now
+    episode.auto_declared = route is Route.INCIDENT
+    episode.triage_channel = policy.triage_channel if state.awaits_triage else None
+
+
+def _note_notification(episode: AlertEpisodeRow, group: AlertGroup, now: datetime) -> None:
+    episode.notifications += 1
+    episode.last_seen_at = now
+    episode.truncated_alerts = group.truncated_alerts
+    if group.resolved:
+        episode.status = alerts.RESOLVED
+        if episode.resolved_at is None:
+            episode.resolved_at = now
+    elif group.firing:
+        episode.status, episode.resolved_at = alerts.FIRING, None
+
+
+def _route(deps: Deps, session: Session, group_id: int, episode: AlertEpisodeRow, policy: AlertPolicy) -> None:
+    """A new episode's first effect: the incident, the triage post, or its line in the storm digest."""
+    lane = group_lane(group_id)
+    if episode.state == State.INCIDENT.value:
+        deps.outbox.enqueue_in(session, lane, DECLARE, {"episode_id": episode.id})
+    elif episode.state == State.TRIAGE.value and episode.triage_channel:
+        deps.outbox.enqueue_in(session, lane, TRIAGE, {"episode_id": episode.id})
+    elif episode.state == State.DIGEST.value:
+        digest, _ = rows.digest_for(session, rows.lock_team(session, deps.team_id), deps.clock(),
+                                    policy.max_new_incidents.per)
+        episode.digest_id = digest.id
+        if episode.triage_channel:
+            _queue_digest(deps, session, digest)
+        else:
+            log.warning("an alert storm goes beyond max_new_incidents, and alerts.triage_channel is not set: "
+                        "the surplus is only stored (`firebell alerts` lists it)")
+
+
+def _tell(deps: Deps, session: Session, group_id: int, episode: AlertEpisodeRow, fired: list[int],
+          resolved: list[int], group_resolved: bool) -> None:
+    """A later notification with news: the incident's channel is told, or the triage message edited."""
+    if episode.state == State.INCIDENT.value:
+        deps.outbox.enqueue_in(session, group_lane(group_id), NEWS, {
+            "episode_id": episode.id, "fired": fired, "resolved": resolved, "group_resolved": group_resolved})
+    else:
+        refresh_triage(deps, session, group_id, episode)
+
+
+def refresh_triage(deps: Deps, session: Session, group_id: int, episode: AlertEpisodeRow) -> None:
+    """Queue the edit of the episode's triage message (or storm digest) to what it is now."""
+    if episode.digest_id is not None:
+        digest = rows.digest(session, episode.digest_id, lock=True)
+        if digest is not None and (digest.channel or episode.triage_channel):
+            _queue_digest(deps, session, digest)
+    elif episode.triage_channel:
+        deps.outbox.enqueue_in(session, group_lane(group_id), TRIAGE, {"episode_id": episode.id})
+
+
+def _queue_digest(deps: Deps, session: Session, digest: AlertDigestRow) -> None:
+    """One post or edit of the digest waits in the outbox at a time, and shows every group that joined before it ran:
+    when groups arrive faster than Slack takes edits, they share them."""
+    if not digest.edit_queued:
+        digest.edit_queued = True
+        deps.outbox.enqueue_in(session, digest_lane(digest.id), DIGEST, {"digest_id": digest.id})
+
+
+# The triage buttons
+
+
+def declare_from_triage(deps: Deps, episode_id: int, user_id: str) -> str:
+    """*Declare incident* on a triage message or a digest line: declared once, however often it is clicked."""
+    with deps.db.transaction() as session:
+        episode = _triaged(session, deps, episode_id)
+        episode.state, episode.handled_by, episode.handled_at = State.INCIDENT.value, user_id, deps.clock()
+        group_id = episode.group_id
+        deps.outbox.enqueue_in(session, group_lane(group_id), DECLARE, {"episode_id": episode.id})
+        refresh_triage(deps, session, group_id, episode)
+        title = episode.title
+    deps.outbox.wake()
+    return f"Declaring an incident for “{title}”…"
+
+
+def dismiss(deps: Deps, episode_id: int, user_id: str) -> str:
+    with deps.db.transaction() as session:
+        episode = _triaged(session, deps, episode_id)
+        episode.state, episode.handled_by, episode.handled_at = State.DISMISSED.value, user_id, deps.clock()
+        refresh_triage(deps, session, episode.group_id, episode)
+        title = episode.title
+    deps.outbox.wake()
+    return f"Dismissed “{title}”. Its alerts stay stored (`firebell alerts`)."
+
+
+def _triaged(session: Session, deps: Deps, episode_id: int) -> AlertEpisodeRow:
+    episode = rows.episode(session, episode_id, lock=True)
+    if episode is None or episode.team_id != deps.team_id:
+        raise NotFound("That alert group is not known here any more.")
+    if not State(episode.state).awaits_triage:
+        who = f" by <@{episode.handled_by}>" if episode.handled_by else ""
+        done = "declared as an incident" if episode.state == State.INCIDENT.value else episode.state
+        raise AlreadyDone(f"This alert group was already {done}{who}.")
+    return episode

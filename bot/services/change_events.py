@@ -1,0 +1,78 @@
+"""Change events: recorded from a pipeline (POST /changes) or by hand (`/incident change`), shown in a new
+incident's channel ("Changes before this incident"), and on demand (`/incident changes [6h]`)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.domain.changes import Change, failure_rate
+from bot.domain.incident import Incident
+from bot.services import slack_effects
+from bot.services.effects import Attempt, Executors
+from bot.slack import changes as render
+from storage import changes as rows
+from storage import repositories as repo
+
+CHANGES_BEFORE = "changes_before"  # outbox kind: post the changes before a new incident in its channel
+
+
+def register(executors: Executors) -> None:
+    executors.register(CHANGES_BEFORE, post_changes_before, describe="post the changes before the incident")
+
+
+def record(deps: Deps, change: Change) -> tuple[Change, bool]:
+    """Store a change once per idempotency key; True when it is new."""
+    with deps.db.transaction() as session:
+        return rows.add(session, deps.team_id, change, deps.clock())
+
+
+def change_json(change: Change) -> dict[str, Any]:
+    return {"id": change.key or str(change.id), "service": change.service, "summary": change.summary,
+            "url": change.url, "author": change.author, "at": change.at.isoformat()}
+
+
+def recent(deps: Deps, window: timedelta | None = None) -> list[Change]:
+    window = window or deps.config.changes.window
+    now = deps.clock()
+    with deps.db.read() as session:
+        return rows.between(session, deps.team_id, now - window, now)
+
+
+def candidates(deps: Deps, incident: Incident) -> list[Change]:
+    """What the resolve form offers as "Caused by a change?": from `changes.window` before the incident until now."""
+    with deps.db.read() as session:
+        return rows.between(session, incident.team_id, incident.declared_at - deps.config.changes.window,
+                            deps.clock())
+
+
+def queue_changes_before(deps: Deps, session: Session, incident: Incident) -> None:
+    """In the declare's transaction: once it has committed, post the changes before it (behind the card)."""
+    deps.outbox.enqueue_in(session, f"changes:{incident.id}", CHANGES_BEFORE, {"incident_id": incident.id})
+
+
+def post_changes_before(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
+    """Outbox executor: the changes of the last `changes.window` before the incident, when there are any; queued
+    once in the incident's lane (claimed in the transaction that queues it)."""
+    window = deps.config.changes.window
+    with deps.db.transaction() as session:
+        row = repo.find_by_id(session, incident_id)
+        if row is None or row.channel_id is None:
+            return
+        start = min(row.declared_at, row.detected_at or row.declared_at)
+        found = rows.between(session, row.team_id, start - window, row.declared_at)
+        if not found or not repo.claim_request(session, f"changes-before:{incident_id}", deps.clock()):
+            return
+        text, blocks = render.changes_message(found, window, before_incident=True)
+        deps.outbox.enqueue(session, incident_id, slack_effects.POST, channel=row.channel_id, text=text,
+                            blocks=slack_effects.serialised(blocks))
+    deps.outbox.wake()
+
+
+def report_figures(session: Session, since: datetime | None, until: datetime | None) -> dict[str, Any]:
+    """For `firebell report`: the changes in the period, how many an incident was linked to, and their share."""
+    total, linked = rows.counts(session, since, until)
+    return {"changes": total, "changes_linked": linked, "change_failure_rate": failure_rate(total, linked)}

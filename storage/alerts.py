@@ -1,0 +1,240 @@
+"""Alert groups, their episodes and alerts, storm digests. Every function takes the caller's Session.
+
+Exactly once rests on unique keys: a group per (team, source, SHA-256 of groupKey), an episode per (group,
+generation), an alert per (group, fingerprint, startsAt). A notification locks its group's row for the rest of its
+transaction, so two copies of it (a retry, HA Alertmanagers, two replicas) are taken one after the other, and the
+second finds everything known."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.domain.alerts import Alert, AlertGroup, Known, links_of
+from storage.models import (
+    AlertDigestRow,
+    AlertEpisodeRow,
+    AlertGroupRow,
+    AlertRow,
+    AlertTeamRow,
+    IncidentRow,
+)
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(session: Session, name: str, build: Any) -> Any:
+    """An INSERT … ON CONFLICT statement of this dialect, built once: values go as parameters, so SQLAlchemy's
+    compiled cache serves every later call (a statement built with ``.values(…)`` each time is compiled anew)."""
+    key = (session.get_bind().dialect.name, name)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = build(_insert(session))
+    return _STATEMENTS[key]
+
+
+def _locked(query: Any) -> Any:
+    """FOR UPDATE, reloading the row: what another transaction committed while we waited is what we decide on."""
+    return query.with_for_update().execution_options(populate_existing=True)
+
+
+def lock_group(session: Session, team_id: str, group: AlertGroup, now: datetime) -> AlertGroupRow:
+    """The group's row, created on its first notification, locked until the transaction ends."""
+    statement = _statement(session, "group", lambda insert: insert(AlertGroupRow).on_conflict_do_nothing())
+    session.execute(statement, {"team_id": team_id, "source": group.source.value, "key_hash": group.key_hash,
+                                "group_key": group.group_key, "generation": 0, "first_seen_at": now})
+    return session.execute(select(AlertGroupRow).where(
+        AlertGroupRow.team_id == team_id, AlertGroupRow.source == group.source.value,
+        AlertGroupRow.key_hash == group.key_hash).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def lock_team(session: Session, team_id: str) -> AlertTeamRow:
+    """The team's intake row, locked: new episodes are routed one at a time (the storm limit holds across replicas)."""
+    statement = _statement(session, "team", lambda insert: insert(AlertTeamRow).on_conflict_do_nothing())
+    session.execute(statement, {"team_id": team_id})
+    return session.execute(select(AlertTeamRow).where(AlertTeamRow.team_id == team_id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
+
+
+def current_episode(session: Session, group: AlertGroupRow, *, lock: bool = False) -> AlertEpisodeRow | None:
+    if group.generation == 0:
+        return None
+    query = select(AlertEpisodeRow).where(AlertEpisodeRow.group_id == group.id,
+                                          AlertEpisodeRow.generation == group.generation)
+    return session.execute(_locked(query) if lock else query).scalar_one()
+
+
+def episode(session: Session, episode_id: int, *, lock: bool = False) -> AlertEpisodeRow | None:
+    query = select(AlertEpisodeRow).where(AlertEpisodeRow.id == episode_id)
+    return session.execute(_locked(query) if lock else query).scalar_one_or_none()
+
+
+def incident_status(session: Session, incident_id: int | None) -> str | None:
+    if incident_id is None:
+        return None
+    return session.execute(select(IncidentRow.status).where(IncidentRow.id == incident_id)).scalar_one_or_none()
+
+
+def auto_declared_since(session: Session, team_id: str, since: datetime) -> int:
+    """Episodes Firebell declared by itself after ``since`` (what max_new_incidents counts)."""
+    return session.execute(select(func.count()).select_from(AlertEpisodeRow).where(
+        AlertEpisodeRow.team_id == team_id, AlertEpisodeRow.decided_at > since,
+        AlertEpisodeRow.auto_declared.is_(True))).scalar_one()
+
+
+def start_episode(session: Session, group: AlertGroupRow, **fields: Any) -> AlertEpisodeRow:
+    group.generation += 1
+    row = AlertEpisodeRow(group_id=group.id, generation=group.generation, **fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def previous_episode(session: Session, group: AlertGroupRow) -> AlertEpisodeRow | None:
+    if group.generation <= 1:
+        return None
+    return session.execute(select(AlertEpisodeRow).where(
+        AlertEpisodeRow.group_id == group.id, AlertEpisodeRow.generation == group.generation - 1)).scalar_one()
+
+
+def known(session: Session, group_id: int, alerts: Sequence[Alert]) -> Known:
+    """Which of these alerts are stored, and whether each was seen resolved."""
+    fingerprints = sorted({a.fingerprint for a in alerts})
+    if not fingerprints:
+        return Known({})
+    rows = session.execute(select(AlertRow.fingerprint, AlertRow.starts_at, AlertRow.resolved_seen_at).where(
+        AlertRow.group_id == group_id, AlertRow.fingerprint.in_(fingerprints)))
+    return Known({(fingerprint, starts_at): resolved is not None for fingerprint, starts_at, resolved in rows})
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def add_alerts(session: Session, group_id: int, episode_id: int, alerts: Iterable[Alert],
+               now: datetime) -> list[tuple[int, bool]]:
+    """Store alerts not stored before, in one statement; returns (id, firing) of those that went in."""
+    values = [{"group_id": group_id, "episode_id": episode_id, "fingerprint": alert.fingerprint,
+               "starts_at": alert.starts_at, "ends_at": alert.ends_at, "status": alert.status, "name": alert.name,
+               "labels": _json(dict(alert.labels)), "annotations": _json(dict(alert.annotations)),
+               "links": _json(dict(links_of(alert))), "received_at": now,
+               "resolved_seen_at": None if alert.firing else now} for alert in alerts]
+    if not values:
+        return []
+    statement = _statement(session, "alerts", lambda insert: insert(AlertRow).on_conflict_do_nothing()
+                           .returning(AlertRow.id, AlertRow.status))
+    rows = session.execute(statement, values).all()
+    return [(alert_id, status == "firing") for alert_id, status in rows]
+
+
+def mark_resolved(session: Session, group_id: int, alerts: Iterable[Alert], now: datetime) -> list[int]:
+    """Alerts stored as firing that a notification says resolved; returns their ids."""
+    ids: list[int] = []
+    for alert in alerts:
+        found = session.execute(update(AlertRow).where(
+            AlertRow.group_id == group_id, AlertRow.fingerprint == alert.fingerprint,
+            AlertRow.starts_at == alert.starts_at, AlertRow.resolved_seen_at.is_(None),
+        ).values(status=alert.status, ends_at=alert.ends_at, resolved_seen_at=now).returning(AlertRow.id))
+        ids.extend(found.scalars())
+    return ids
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    id: int
+    name: str
+    fingerprint: str
+    starts_at: datetime
+    ends_at: datetime | None
+    status: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    links: dict[str, str]
+
+
+def _stored(row: AlertRow) -> StoredAlert:
+    return StoredAlert(row.id, row.name, row.fingerprint, row.starts_at, row.ends_at, row.status,
+                       json.loads(row.labels), json.loads(row.annotations), json.loads(row.links))
+
+
+def alerts_of(session: Session, *, episode_id: int | None = None, ids: Sequence[int] | None = None
+              ) -> list[StoredAlert]:
+    query = select(AlertRow).order_by(AlertRow.starts_at, AlertRow.id)
+    if episode_id is not None:
+        query = query.where(AlertRow.episode_id == episode_id)
+    if ids is not None:
+        query = query.where(AlertRow.id.in_(list(ids)))
+    return [_stored(row) for row in session.execute(query).scalars()]
+
+
+def alert_counts(session: Session, episode_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Per episode: (alerts stored, of which firing)."""
+    if not episode_ids:
+        return {}
+    firing = func.sum(case((AlertRow.resolved_seen_at.is_(None), 1), else_=0))
+    rows = session.execute(select(AlertRow.episode_id, func.count(), firing).where(
+        AlertRow.episode_id.in_(list(episode_ids))).group_by(AlertRow.episode_id))
+    return {episode_id: (int(total), int(open_ or 0)) for episode_id, total, open_ in rows}
+
+
+def digest_for(session: Session, team: AlertTeamRow, now: datetime, window: timedelta) -> tuple[AlertDigestRow, bool]:
+    """The storm digest being filled (a new one when the last opened a window ago or more); True when new."""
+    if team.digest_id is not None:  # locked: its edit_queued flag is read and set under the lock (see post_digest)
+        current = digest(session, team.digest_id, lock=True)
+        if current is not None and current.opened_at > now - window:
+            return current, False
+    opened = AlertDigestRow(team_id=team.team_id, opened_at=now, edit_queued=False)
+    session.add(opened)
+    session.flush()
+    team.digest_id = opened.id
+    return opened, True
+
+
+def digest(session: Session, digest_id: int, *, lock: bool = False) -> AlertDigestRow | None:
+    query = select(AlertDigestRow).where(AlertDigestRow.id == digest_id)
+    return session.execute(_locked(query) if lock else query).scalar_one_or_none()
+
+
+def digest_episodes(session: Session, digest_id: int) -> list[AlertEpisodeRow]:
+    return list(session.execute(select(AlertEpisodeRow).where(AlertEpisodeRow.digest_id == digest_id)
+                                .order_by(AlertEpisodeRow.decided_at, AlertEpisodeRow.id)).scalars())
+
+
+def incident_refs(session: Session, incident_ids: Iterable[int | None]) -> dict[int, tuple[int, str | None, str]]:
+    """Per incident id: (number, channel id, root cause or '')."""
+    wanted = sorted({i for i in incident_ids if i is not None})
+    if not wanted:
+        return {}
+    rows = session.execute(select(IncidentRow.id, IncidentRow.number, IncidentRow.channel_id,
+                                  IncidentRow.root_cause).where(IncidentRow.id.in_(wanted)))
+    return {row.id: (row.number, row.channel_id, row.root_cause or "") for row in rows}
+
+
+def episodes_since(session: Session, team_id: str | None, since: datetime | None) -> list[AlertEpisodeRow]:
+    """`firebell alerts`: the episodes seen since ``since``, newest first."""
+    query = select(AlertEpisodeRow).order_by(AlertEpisodeRow.last_seen_at.desc(), AlertEpisodeRow.id.desc())
+    if team_id is not None:
+        query = query.where(AlertEpisodeRow.team_id == team_id)
+    if since is not None:
+        query = query.where(AlertEpisodeRow.last_seen_at >= since)
+    return list(session.execute(query).scalars())
+
+
+def groups_of(session: Session, group_ids: Iterable[int]) -> dict[int, AlertGroupRow]:
+    wanted = sorted(set(group_ids))
+    if not wanted:
+        return {}
+    return {row.id: row for row in session.execute(select(AlertGroupRow).where(AlertGroupRow.id.in_(wanted)))
+            .scalars()}
