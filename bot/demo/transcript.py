@@ -19,9 +19,10 @@ class Transcript:
         self._shown: dict[tuple[str, str], str] = {}  # (channel, ts) -> what was printed of that message
 
     def plain(self, text: str) -> str:
+        names = {**PEOPLE, self.slack.bot_user_id: "Firebell"}  # Firebell itself declares an alert's incident
         text = re.sub(r"<!date\^\d+\^[^|>]*\|([^>]*)>", r"\1", text)
-        text = re.sub(r"<@(\w+)(?:\|[^>]*)?>", lambda m: "@" + PEOPLE.get(m.group(1), m.group(1)), text)
-        text = re.sub(r"\b(U0[A-Z0-9]+)\b", lambda m: "@" + PEOPLE[m.group(1)] if m.group(1) in PEOPLE
+        text = re.sub(r"<@(\w+)(?:\|[^>]*)?>", lambda m: "@" + names.get(m.group(1), m.group(1)), text)
+        text = re.sub(r"\b(U0[A-Z0-9]+)\b", lambda m: "@" + names[m.group(1)] if m.group(1) in names
                       else m.group(1), text)  # an id written out (a timeline's role line, the report file)
         text = re.sub(r"<#(\w+)>", lambda m: "#" + self.channel_name(m.group(1)), text)
         return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
