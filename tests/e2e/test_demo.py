@@ -71,7 +71,8 @@ def test_demo_prints_the_incident_from_declare_to_postmortem(tmp_path):
     try:
         exported = json.loads(firebell("export", "--json", cwd=tmp_path, DATABASE_URL=where).stdout)
         assert [(i["id"], i["status"], i["private"]) for i in exported] == [
-            ("INC-1", "resolved", False), ("INC-2", "declared", False), ("INC-3", "declared", True)]
+            ("INC-1", "resolved", False), ("INC-2", "declared", False), ("INC-3", "declared", True),
+            ("INC-4", "declared", False)]  # the alert group's incident
         assert max(i["declared_at"] for i in exported) < datetime.now(UTC).isoformat()  # all of it in the past
         first = exported[0]
         assert first["acknowledged_at"] > first["declared_at"] and first["root_cause_category"] == "configuration"
