@@ -8,6 +8,7 @@ replicas deliver each item once (the claim). Stopping waits for the items in han
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import threading
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)
 BATCH = 16
-POLL_SECONDS = 0.1
+SAFETY_POLL_SECONDS = 10.0  # the longest it sleeps without looking (items of another process, dead replicas' claims)
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
 
 
@@ -39,8 +40,11 @@ def backoff(attempts: int, first: float = 1.0) -> timedelta:
 
 
 class Delivery:
-    def __init__(self, deps: Deps, executors: Executors, *, workers: int = 8) -> None:
+    def __init__(self, deps: Deps, executors: Executors, *, workers: int = 8,
+                 safety_poll: float = SAFETY_POLL_SECONDS) -> None:
         self.deps = deps
+        self.safety_poll = safety_poll
+        self._retries: list[float] = []  # monotonic times of the retries this process set (a heap)
         self.executors = executors
         self.owner = claims.new_owner()
         self.failed_for_good = 0
@@ -85,15 +89,43 @@ class Delivery:
                 log.exception("could not renew the outbox claims")
 
     def _loop(self) -> None:
+        """Deliver while there is work; then sleep until woken (a commit here queued items), until the earliest retry
+        this process set, or at most a safety poll."""
+        try:
+            with self.deps.db.read() as session:  # what an earlier run left to retry later
+                first = outbox.next_attempt(session, outbox.now(), lease=LEASE)
+            if first is not None:
+                self._note_retry((first - outbox.now()).total_seconds())
+        except Exception:  # the database may be away: the safety poll looks again
+            log.exception("could not read the outbox at start")
         while not self._stop.is_set():
+            self._wake.clear()  # before the claim: a wake during it is not lost
             try:
                 worked = self.run_once()
             except Exception:  # the database may be away; try again shortly
                 log.exception("outbox delivery failed; retrying")
-                worked = 0
-            if not worked:
-                self._wake.wait(POLL_SECONDS)
-                self._wake.clear()
+                self._wake.wait(1.0)
+                continue
+            if worked:
+                continue
+            wait = self._until_next_retry()
+            if wait > 0:
+                self._wake.wait(wait)
+
+    def _note_retry(self, seconds: float) -> None:
+        with self._held_lock:
+            heapq.heappush(self._retries, time.monotonic() + max(seconds, 0.0))
+
+    def _until_next_retry(self) -> float:
+        """Seconds to sleep: 0 when a retry this process set is due, else until the next one (or a safety poll)."""
+        with self._held_lock:
+            now, due = time.monotonic(), False
+            while self._retries and self._retries[0] <= now:
+                heapq.heappop(self._retries)
+                due = True
+            if due:
+                return 0.0
+            return min(self.safety_poll, self._retries[0] - now) if self._retries else self.safety_poll
 
     def run_once(self) -> int:
         """Claim the lane heads that are due and deliver them (different lanes in parallel)."""
@@ -140,7 +172,7 @@ class Delivery:
             log.warning("outbox item %s (%s) failed (%s); retry %s in %s", item_id, kind, error, attempts, wait)
             with self.deps.db.transaction() as session:
                 outbox.retry_later(session, item_id, now + wait, error, self.owner)
-            self._wake.set()
+            self._note_retry(wait.total_seconds())
             return
         with self.deps.db.transaction() as session:
             if not outbox.failed(session, item_id, now, error, self.owner):

@@ -23,7 +23,7 @@ from bot.http_server import HttpServer
 from bot.observability import logs
 from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
-from bot.scheduling import Deadlines, Scheduler
+from bot.scheduling import SAFETY_POLL_SECONDS, Deadlines, Scheduler
 from bot.services import (
     declare,
     escalation,
@@ -43,7 +43,7 @@ from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from bot.web import WSGIApp, build_wsgi, calendar, health, route
 from bot.web import metrics as metrics_door
 from storage import followups as follow_up_rows
-from storage import migrate, schedule
+from storage import migrate, schedule, wakeups
 from storage import oncall as oncall_rows
 from storage.db import Database, DatabaseUnavailable
 
@@ -57,14 +57,26 @@ class Firebell:
     wsgi: WSGIApp
     delivery: Delivery
     deadlines: Deadlines
+    due: wakeups.DueSignal | None = field(default=None)  # commits that wrote deadlines (or queued outbox items)
+    settings: Settings | None = field(default=None)
     scheduler: Scheduler | None = field(default=None)
+    listener: wakeups.Listener | None = field(default=None)  # PostgreSQL: other replicas' new deadlines
     socket_mode: SocketModeHandler | None = field(default=None)  # Slack's requests over Socket Mode, when chosen
 
     def server(self, host: str, port: int) -> HttpServer:
         return HttpServer(self.wsgi, host, port)
 
     def start_scheduler(self) -> Scheduler:
-        self.scheduler = Scheduler(self.deadlines, self.deps.clock, ticked=self.deps.metrics.ticked)
+        """Run the deadlines when due: woken by this process's commits, and on PostgreSQL (unless
+        FIREBELL_DEADLINE_NOTIFY is off) by the other replicas' NOTIFY; at least every safety poll."""
+        settings = self.settings
+        poll = settings.firebell_safety_poll if settings else SAFETY_POLL_SECONDS
+        self.scheduler = Scheduler(self.deadlines, self.deps.clock, safety_poll=poll, ticked=self.deps.metrics.ticked)
+        if self.due is not None:
+            self.due.subscribe(self.scheduler.due_at)
+        if self.deps.db.dialect == "postgresql" and (settings is None or settings.firebell_deadline_notify):
+            self.listener = wakeups.Listener(self.deps.db.engine.url, self.scheduler.due_at).start()
+            self.listener.wait_listening(timeout=5)  # its NOTIFYs count from here (the first pass looks anyway)
         self.scheduler.start()
         return self.scheduler
 
@@ -84,6 +96,8 @@ class Firebell:
     def close(self) -> None:
         if self.socket_mode is not None:
             self.socket_mode.close()  # no new requests; the ones in hand finish on Bolt's threads
+        if self.listener is not None:
+            self.listener.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self.deps.background.wait_idle(timeout=30)
@@ -155,7 +169,9 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     deps = Deps(config=config, db=db, slack=gateway, team_id=identity.team_id, bot_user_id=identity.bot_user_id,
                 pagers=pagers, clock=clock, metrics=metrics)
     bolt = build_bolt_app(deps, signing_secret="" if socket_mode else secret, client=client)
-    delivery = Delivery(deps, outbox_executors())
+    delivery = Delivery(deps, outbox_executors(), safety_poll=settings.firebell_safety_poll)
+    due = wakeups.DueSignal(db, notify=settings.firebell_deadline_notify)
+    due.on_outbox(delivery.wake)  # every commit that queued items wakes the delivery
     deps.outbox.deliver_with(delivery.wake)
     delivery.start()  # delivers what an earlier run left in the outbox, then what comes
     oncall.plan_handoffs(deps)  # each tier's next shift change (the schedule may have changed while we were down)
@@ -171,5 +187,6 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     logs.log_startup(log, policy_file=source, tiers=len(config.tiers), broadcast_channel=config.broadcast_channel,
                      database_url=settings.database_url)
     log.info("Firebell ready for team %s", identity.team_id)
-    return Firebell(deps=deps, bolt=bolt, wsgi=wsgi, delivery=delivery, deadlines=deadline_handlers(deps),
+    return Firebell(deps=deps, bolt=bolt, wsgi=wsgi, delivery=delivery, deadlines=deadline_handlers(deps), due=due,
+                    settings=settings,
                     socket_mode=SocketModeHandler(bolt, secret) if socket_mode else None)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from storage import claims
+from storage import claims, wakeups
 from storage.models import OutboxRow
 
 
@@ -22,6 +22,7 @@ def now() -> datetime:
 def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now: datetime) -> None:
     session.add(OutboxRow(lane=lane, kind=kind, payload=json.dumps(payload), created_at=now, next_attempt_at=now,
                           attempts=0))
+    wakeups.outbox_written(session)
 
 
 def queued_since(session: Session, lane: str, kind: str, since: datetime) -> bool:
@@ -31,15 +32,27 @@ def queued_since(session: Session, lane: str, kind: str, since: datetime) -> boo
         OutboxRow.failed_at.is_(None)).limit(1)).first() is not None
 
 
+def next_attempt(session: Session, now: datetime, *, lease: timedelta) -> datetime | None:
+    """When the earliest lane head nobody holds may be tried (None: nothing waits)."""
+    return session.execute(
+        select(OutboxRow.next_attempt_at)
+        .where(OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None), OutboxRow.id == _lane_head(),
+               claims.free(OutboxRow, now, lease))
+        .order_by(OutboxRow.next_attempt_at).limit(1)).scalar_one_or_none()
+
+
+def _lane_head() -> Any:
+    first = aliased(OutboxRow)
+    return (select(func.min(first.id)).where(first.lane == OutboxRow.lane, first.delivered_at.is_(None),
+                                             first.failed_at.is_(None)).scalar_subquery())
+
+
 def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[OutboxRow]:
     """The first undone item of each lane, when it is due and nobody holds it: one lane's items go one at a time,
     oldest first; other lanes go alongside. Replicas skip what another has locked (SKIP LOCKED on PostgreSQL)."""
-    first = aliased(OutboxRow)
-    head = (select(func.min(first.id)).where(first.lane == OutboxRow.lane, first.delivered_at.is_(None),
-                                             first.failed_at.is_(None)).scalar_subquery())
     due = (select(OutboxRow)
            .where(OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None),  # ix_outbox_pending_lane
-                  OutboxRow.id == head, OutboxRow.next_attempt_at <= now, claims.free(OutboxRow, now, lease))
+                  OutboxRow.id == _lane_head(), OutboxRow.next_attempt_at <= now, claims.free(OutboxRow, now, lease))
            .order_by(OutboxRow.id).limit(limit))
     return claims.claim(session, due, now, owner)
 

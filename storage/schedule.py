@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.sla import ClockRun, Notice, SlaClock
-from storage import claims, fresh
+from storage import claims, fresh, wakeups
 from storage.models import DeadlineRow, IncidentRow, PageNoticeRow, PageRow, SlaClockRow, SlaPauseRow
 
 SLA_NOTICE = "sla"  # the kinds of deadline rows written here
@@ -89,12 +89,14 @@ def plan_sla_notices(session: Session, incident: IncidentRow, planned: Sequence[
             continue
         if row.cancelled_at is not None or row.due_at != notice.due_at:
             row.cancelled_at, row.due_at, row.claimed_at, row.claimed_by = None, notice.due_at, None, None
+            wakeups.deadline_written(session, notice.due_at)
     new = [{"incident_id": incident.id, "key": key, "kind": SLA_NOTICE, "clock": notice.clock.value,
             "fraction": notice.fraction, "due_at": notice.due_at, "attempts": 0}
            for key, notice in wanted.items() if key not in rows]
     session.flush()
     if new:  # one INSERT of plain rows: nothing in the transaction reads these objects back
         session.execute(insert(DeadlineRow), new)
+        wakeups.deadline_written(session, min(n.due_at for key, n in wanted.items() if key not in rows))
     fresh.sla_rows_written(session, incident.id)
 
 
@@ -102,6 +104,7 @@ def schedule_escalation(session: Session, page: PageRow, due: datetime) -> None:
     session.add(DeadlineRow(incident_id=page.incident_id, key=f"page:{page.id}", kind=ESCALATION, page_id=page.id,
                             due_at=due, attempts=0))
     session.flush()
+    wakeups.deadline_written(session, due)
 
 
 def cancel_escalations(session: Session, page_ids: Sequence[int], now: datetime) -> None:
@@ -119,6 +122,15 @@ def claim_due(session: Session, now: datetime, owner: str, *, lease: timedelta, 
                   claims.free(DeadlineRow, now, lease))
            .order_by(DeadlineRow.due_at, DeadlineRow.id).limit(limit))
     return claims.claim(session, due, now, owner)
+
+
+def next_due(session: Session, now: datetime, *, lease: timedelta) -> datetime | None:
+    """When the earliest deadline nobody holds is due (None: none pending). One indexed read: the scheduler's
+    whole cost while nothing is due."""
+    return session.execute(
+        select(DeadlineRow.due_at)
+        .where(DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None), claims.free(DeadlineRow, now, lease))
+        .order_by(DeadlineRow.due_at).limit(1)).scalar_one_or_none()
 
 
 def complete(session: Session, deadline_id: int, owner: str, now: datetime) -> bool:
