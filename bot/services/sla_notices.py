@@ -16,7 +16,7 @@ from storage import repositories as repo
 from storage import schedule
 from storage.models import DeadlineRow
 
-LATE_AFTER = timedelta(seconds=5)  # later than this (the scheduler wakes when a deadline is due), a notice says it is late
+LATE_AFTER = timedelta(seconds=5)  # later than this, a notice says it is late (Firebell was not running)
 
 
 def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
