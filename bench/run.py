@@ -14,7 +14,6 @@ Options: --quick (shorter runs), --postgres URL (default postgresql://postgres@1
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import subprocess
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from history import measure_history  # noqa: E402
 from notice_lateness import scratch_database  # noqa: E402
+from standin_process import StandIn  # noqa: E402
 
 SECRET = "bench-signing-secret"
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,53 +128,6 @@ def load(call: Callable[[], float], concurrency: int, requests: int) -> list[flo
     for thread in threads:
         thread.join()
     return timings
-
-
-class StandIn:
-    """The Slack stand-in, run in a process of its own (bench/standin_process.py) so that it does not share this
-    process's interpreter with the load generator; asked over its control port what arrived."""
-
-    def __init__(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "standin_process.py")], env=env,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        started = json.loads(self.process.stdout.readline())
-        self.api_url, self.token, self.team_id = started["api_url"], started["token"], started["team_id"]
-        self.control_url = started["control_url"]
-
-    def _ask(self, path: str, timeout: float = 10, **query: object) -> dict:
-        with OPENER.open(f"{self.control_url}{path}?{urlencode(query)}", timeout=timeout + 30) as answer:
-            return json.loads(answer.read())
-
-    def new_response_url(self) -> str:
-        return self._ask("/response_url")["url"]
-
-    def replies(self, url: str, wait: float = 0.0) -> list[dict]:
-        """The posts to a response_url, waiting up to ``wait`` seconds for the first."""
-        return self._ask("/replies", timeout=wait, url=url, wait=wait)["posts"]
-
-    def pinned(self) -> int:
-        """Channels with a pinned message: incidents whose card was delivered."""
-        return self._ask("/pinned")["pinned"]
-
-    def declared(self, title: str, wait: float) -> str | None:
-        """The incident's channel once its card is pinned and it is announced (None if not within ``wait`` s)."""
-        return self._ask("/declared", timeout=wait, title=title, wait=wait)["channel"]
-
-    def __enter__(self) -> StandIn:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 CONFIG = "broadcast_channel: C0INCIDENTS\n"

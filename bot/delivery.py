@@ -44,6 +44,7 @@ class Delivery:
                  safety_poll: float = SAFETY_POLL_SECONDS) -> None:
         self.deps = deps
         self.safety_poll = safety_poll
+        self._done: list[int] = []  # delivered, to be marked so in the next claim's transaction
         self._retries: list[float] = []  # monotonic times of the retries this process set (a heap)
         self.executors = executors
         self.owner = claims.new_owner()
@@ -111,6 +112,19 @@ class Delivery:
             wait = self._until_next_retry()
             if wait > 0:
                 self._wake.wait(wait)
+        self._mark_done()
+
+    def _mark_done(self) -> None:
+        """Mark done what was delivered last (at stop: no next claim will)."""
+        for _ in range(3):
+            if not self._done:
+                return
+            try:
+                with self.deps.db.transaction() as session:
+                    outbox.delivered(session, self._done, outbox.now(), self.owner)
+                self._done = []
+            except DBAPIError:  # not marked: sent again after the lease, after a look whether it got through
+                log.exception("could not mark %s delivered outbox items", len(self._done))
 
     def _note_retry(self, seconds: float) -> None:
         with self._held_lock:
@@ -128,8 +142,13 @@ class Delivery:
             return min(self.safety_poll, self._retries[0] - now) if self._retries else self.safety_poll
 
     def run_once(self) -> int:
-        """Claim the lane heads that are due and deliver them (different lanes in parallel)."""
+        """Claim the lane heads that are due and deliver them (different lanes in parallel). The items delivered are
+        marked done in the next claim's transaction (one write for both: SQLite has a single writer to share with
+        everyone else); the lane's next item is claimable in that same transaction."""
         with self.deps.db.transaction() as session:
+            if self._done:
+                outbox.delivered(session, self._done, outbox.now(), self.owner)
+                self._done = []
             items = [(row.id, row.kind, row.payload, row.attempts, row.lane,
                       # an earlier try may have reached Slack: its answer was lost, or its process stopped midway
                       Attempt(row.id, row.created_at, unsure=row.attempts > 1 or row.last_error is not None))
@@ -137,11 +156,8 @@ class Delivery:
         with self._held_lock:
             self._held.update(item[0] for item in items)
         try:
-            done = [item[0] for item, ok in zip(items, self._pool.map(lambda item: self._deliver(*item), items),
-                                                strict=True) if ok]
-            if done:  # one write for the whole batch: SQLite has a single writer to share with everyone else
-                with self.deps.db.transaction() as session:
-                    outbox.delivered(session, done, outbox.now(), self.owner)
+            self._done = [item[0] for item, ok in zip(
+                items, self._pool.map(lambda item: self._deliver(*item), items), strict=True) if ok]
         finally:
             with self._held_lock:
                 self._held.difference_update(item[0] for item in items)

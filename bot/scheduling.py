@@ -71,11 +71,13 @@ class Deadlines:
         """Do everything due at ``now`` (up to one batch); returns how many deadlines were handled."""
         return self.run_batch(owner, now)[0]
 
-    def run_batch(self, owner: str, now: datetime) -> tuple[int, int]:
-        """Claim up to one batch of what is due and do it; returns (claimed, failed)."""
+    def run_batch(self, owner: str, now: datetime) -> tuple[int, int, datetime | None]:
+        """Claim up to one batch of what is due and do it; returns (claimed, failed, when the next deadline nobody
+        holds is due), the claim and that read in one transaction."""
         with self._db.transaction() as session:
             due = [Claimed(d.id, d.kind, d.page_id, owner)
                    for d in schedule.claim_due(session, now, owner, lease=LEASE, limit=BATCH)]
+            after = schedule.next_due(session, now, lease=LEASE)
         failed = 0
         for claimed in due:
             handler = self._handlers.get(claimed.kind)
@@ -88,7 +90,7 @@ class Deadlines:
                 log.warning("deadline %s failed, will retry: %s", claimed.id, exc)
                 with self._db.transaction() as session:
                     schedule.release(session, claimed.id, owner, str(exc))
-        return len(due), failed
+        return len(due), failed, after
 
     def next_due(self, now: datetime) -> datetime | None:
         """When the earliest deadline nobody holds is due."""
@@ -149,31 +151,40 @@ class Scheduler:
             self._thread.join(timeout=60)
 
     def _run(self) -> None:
+        woke_for: datetime | None = None  # the first pass looks: what came due while nothing ran
         while True:
             with self._cond:
                 if self._stopping:
                     return
                 self._look = False
             try:
-                wake_at = self._pass()
+                wake_at = self._pass(woke_for)
             except Exception:  # a failing database must not kill the scheduler: try again shortly
                 log.exception("scheduler pass failed")
                 wake_at = self.clock() + timedelta(seconds=RETRY_SECONDS)
             self.ticked()
-            self._sleep(wake_at)
+            woke_for = self._sleep(wake_at)
 
-    def _pass(self) -> datetime | None:
-        """Do what is due; returns when the next deadline is (None: nothing pending that nobody holds)."""
-        while True:
-            now = self.clock()
+    def _pass(self, due: datetime | None) -> datetime | None:
+        """Do what is due; returns when the next deadline is (None: nothing pending that nobody holds). ``due`` is
+        when the sleeper meant to get up (None: it was told to look, or the safety poll came): a pass that knows
+        something is due claims at once; one that does not, reads first (an idle pass is that one read)."""
+        now = self.clock()
+        if due is None or due > now:
             due = self.deadlines.next_due(now)
-            if due is None or due > now:
-                return due
-            claimed, failed = self.deadlines.run_batch(self.owner, now)
-            if failed or not claimed:  # a failure waits before its retry; nothing claimed: another replica has it
-                return now + timedelta(seconds=RETRY_SECONDS if failed else 0.05)
+        while due is not None and due <= now:
+            claimed, failed, due = self.deadlines.run_batch(self.owner, now)
+            if failed:  # a failure waits before its retry
+                return now + timedelta(seconds=RETRY_SECONDS)
+            if not claimed:  # another replica got there first (or holds a lock on it a moment longer)
+                return due if due is None or due > now else now + timedelta(seconds=0.05)
+            now = self.clock()
+        return due
 
-    def _sleep(self, wake_at: datetime | None) -> None:
+    def _sleep(self, wake_at: datetime | None) -> datetime | None:
+        """Until ``wake_at`` (or an earlier deadline written meanwhile) is due, or until told to look, or the safety
+        poll; returns the due time it got up for (None: told to look, or the poll)."""
+        woke_for = None
         give_up = time.monotonic() + self.safety_poll  # real time: the safety poll is not the test clock's
         with self._cond:
             if wake_at is not None and (self._wake_at is None or wake_at < self._wake_at):
@@ -183,9 +194,11 @@ class Scheduler:
                 if self._wake_at is not None:
                     until_due = (self._wake_at - self.clock()).total_seconds()
                     if until_due <= 0:
+                        woke_for = self._wake_at
                         break
                     left = min(left, until_due)
                 if left <= 0:
                     break
                 self._cond.wait(left)
             self._wake_at = None
+            return None if self._look else woke_for
