@@ -156,8 +156,10 @@ class Delivery:
         with self._held_lock:
             self._held.update(item[0] for item in items)
         try:
-            self._done = [item[0] for item, ok in zip(
-                items, self._pool.map(lambda item: self._deliver(*item), items), strict=True) if ok]
+            # one item (the usual case when the work comes one change at a time) is delivered on this thread
+            results = self._pool.map(lambda item: self._deliver(*item), items) if len(items) > 1 else [
+                self._deliver(*item) for item in items]
+            self._done = [item[0] for item, ok in zip(items, results, strict=True) if ok]
         finally:
             with self._held_lock:
                 self._held.difference_update(item[0] for item in items)

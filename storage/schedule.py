@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Integer, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.sla import ClockRun, Notice, SlaClock
-from storage import claims, fresh, wakeups
+from storage import fresh, wakeups
 from storage.models import DeadlineRow, IncidentRow, PageNoticeRow, PageRow, SlaClockRow, SlaPauseRow
 
 SLA_NOTICE = "sla"  # the kinds of deadline rows written here
@@ -114,23 +115,40 @@ def cancel_escalations(session: Session, page_ids: Sequence[int], now: datetime)
         ).values(cancelled_at=now))
 
 
-def claim_due(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[DeadlineRow]:
-    """Claim up to ``limit`` due deadlines for ``owner``. Rows another replica holds are skipped (SKIP LOCKED on
-    PostgreSQL; SQLite's write lock serialises the claim), and a claim older than ``lease`` counts as abandoned."""
-    due = (select(DeadlineRow)
-           .where(DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None), DeadlineRow.due_at <= now,
-                  claims.free(DeadlineRow, now, lease))
-           .order_by(DeadlineRow.due_at, DeadlineRow.id).limit(limit))
-    return claims.claim(session, due, now, owner)
+_FREE = or_(DeadlineRow.claimed_at.is_(None), DeadlineRow.claimed_at < bindparam("stale"))  # unclaimed, or lease ran out
+_PENDING = (DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None))  # ix_deadlines_pending_due
+# Built once: the scheduler runs these for every deadline, and building them cost more than running them.
+_NEXT_DUE = select(DeadlineRow.due_at).where(*_PENDING, _FREE).order_by(DeadlineRow.due_at).limit(1)
+_CLAIM = (update(DeadlineRow)
+          .where(DeadlineRow.id.in_(
+              select(DeadlineRow.id).where(*_PENDING, DeadlineRow.due_at <= bindparam("now"), _FREE)
+              .order_by(DeadlineRow.due_at, DeadlineRow.id).limit(bindparam("limit", type_=Integer))
+              .with_for_update(skip_locked=True)))
+          .values(claimed_at=bindparam("now"), claimed_by=bindparam("owner"), attempts=DeadlineRow.attempts + 1)
+          .returning(DeadlineRow.id, DeadlineRow.kind, DeadlineRow.page_id, DeadlineRow.due_at)
+          .execution_options(synchronize_session=False))
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    kind: str
+    page_id: int | None
+    due_at: datetime
+
+
+def claim_due(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[Due]:
+    """Claim up to ``limit`` due deadlines for ``owner``, earliest first. Rows another replica holds are skipped
+    (SKIP LOCKED on PostgreSQL; SQLite's write lock serialises the claim), and a claim older than ``lease`` counts as
+    abandoned. One statement (UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING)."""
+    rows = session.execute(_CLAIM, {"now": now, "stale": now - lease, "owner": owner, "limit": limit})
+    return sorted((Due(*row) for row in rows), key=lambda d: (d.due_at, d.id))
 
 
 def next_due(session: Session, now: datetime, *, lease: timedelta) -> datetime | None:
     """When the earliest deadline nobody holds is due (None: none pending). One indexed read: the scheduler's
     whole cost while nothing is due."""
-    return session.execute(
-        select(DeadlineRow.due_at)
-        .where(DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None), claims.free(DeadlineRow, now, lease))
-        .order_by(DeadlineRow.due_at).limit(1)).scalar_one_or_none()
+    return session.execute(_NEXT_DUE, {"stale": now - lease}).scalar_one_or_none()
 
 
 def complete(session: Session, deadline_id: int, owner: str, now: datetime) -> bool:
