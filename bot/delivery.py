@@ -41,7 +41,7 @@ def backoff(attempts: int, first: float = 1.0) -> timedelta:
 
 class Delivery:
     def __init__(self, deps: Deps, executors: Executors, *, workers: int = 8,
-                 safety_poll: float = SAFETY_POLL_SECONDS) -> None:
+                 safety_poll: float | None = SAFETY_POLL_SECONDS) -> None:
         self.deps = deps
         self.safety_poll = safety_poll
         self._done: list[int] = []  # delivered, to be marked so in the next claim's transaction
@@ -110,7 +110,7 @@ class Delivery:
             if worked:
                 continue
             wait = self._until_next_retry()
-            if wait > 0:
+            if wait is None or wait > 0:
                 self._wake.wait(wait)
         self._mark_done()
 
@@ -130,8 +130,13 @@ class Delivery:
         with self._held_lock:
             heapq.heappush(self._retries, time.monotonic() + max(seconds, 0.0))
 
-    def _until_next_retry(self) -> float:
-        """Seconds to sleep: 0 when a retry this process set is due, else until the next one (or a safety poll)."""
+    def polled_by_scheduler(self) -> None:
+        """The scheduler's safety poll looks at the outbox too (and wakes us): no poll of our own."""
+        self.safety_poll = None
+
+    def _until_next_retry(self) -> float | None:
+        """Seconds to sleep: 0 when a retry this process set is due, else until the next one, or a safety poll (None:
+        until woken)."""
         with self._held_lock:
             now, due = time.monotonic(), False
             while self._retries and self._retries[0] <= now:
@@ -139,7 +144,10 @@ class Delivery:
                 due = True
             if due:
                 return 0.0
-            return min(self.safety_poll, self._retries[0] - now) if self._retries else self.safety_poll
+            if not self._retries:
+                return self.safety_poll
+            left = self._retries[0] - now
+            return left if self.safety_poll is None else min(self.safety_poll, left)
 
     def run_once(self) -> int:
         """Claim the lane heads that are due and deliver them (different lanes in parallel). The items delivered are

@@ -17,12 +17,14 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.bolt_app import build_bolt_app, slack_events
 from bot.config import ConfigError, FirebellConfig, Settings, api_url_with_slash, load_config
+from bot.delivery import LEASE as OUTBOX_LEASE
 from bot.delivery import Delivery
 from bot.deps import Clock, Deps, utc_now
 from bot.http_server import HttpServer
 from bot.observability import logs
 from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
+from bot.scheduling import LEASE as DEADLINE_LEASE
 from bot.scheduling import SAFETY_POLL_SECONDS, Deadlines, Scheduler
 from bot.services import (
     declare,
@@ -43,7 +45,7 @@ from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from bot.web import WSGIApp, build_wsgi, calendar, health, route
 from bot.web import metrics as metrics_door
 from storage import followups as follow_up_rows
-from storage import migrate, schedule, wakeups
+from storage import migrate, outbox, schedule, wakeups
 from storage import oncall as oncall_rows
 from storage.db import Database, DatabaseUnavailable
 
@@ -71,7 +73,9 @@ class Firebell:
         FIREBELL_DEADLINE_NOTIFY is off) by the other replicas' NOTIFY; at least every safety poll."""
         settings = self.settings
         poll = settings.firebell_safety_poll if settings else SAFETY_POLL_SECONDS
-        self.scheduler = Scheduler(self.deadlines, self.deps.clock, safety_poll=poll, ticked=self.deps.metrics.ticked)
+        self.scheduler = Scheduler(self.deadlines, self.deps.clock, safety_poll=poll, ticked=self.deps.metrics.ticked,
+                                   look=self._look)
+        self.delivery.polled_by_scheduler()
         if self.due is not None:
             self.due.subscribe(self.scheduler.due_at)
         if self.deps.db.dialect == "postgresql" and (settings is None or settings.firebell_deadline_notify):
@@ -79,6 +83,18 @@ class Firebell:
             self.listener.wait_listening(timeout=5)  # its NOTIFYs count from here (the first pass looks anyway)
         self.scheduler.start()
         return self.scheduler
+
+    def _look(self, now: datetime) -> datetime | None:
+        """The scheduler's read when it does not know what is due (its safety poll): when the next deadline is,
+        and in the same query whether the outbox has work (queued by another process, or a dead one's claim that
+        ran out), which wakes the delivery. An idle Firebell reads nothing else."""
+        at = outbox.now()
+        with self.deps.db.read() as session:
+            due, attempt = schedule.next_work(session, now, lease=DEADLINE_LEASE, outbox_now=at,
+                                              outbox_lease=OUTBOX_LEASE)
+        if attempt is not None and attempt <= at:
+            self.delivery.wake()
+        return due
 
     def run_due(self, owner: str, now: datetime | None = None) -> int:
         """One tick by hand (tests): everything due at ``now``."""

@@ -42,7 +42,7 @@ def _lane_heads() -> Any:
 
 
 # Built once: the claim runs for every item delivered, and building these statements cost more than running them.
-_FREE = or_(OutboxRow.claimed_at.is_(None), OutboxRow.claimed_at < bindparam("stale"))
+_FREE = or_(OutboxRow.claimed_at.is_(None), OutboxRow.claimed_at < bindparam("outbox_stale"))
 _NEXT_ATTEMPT = (select(OutboxRow.next_attempt_at).where(OutboxRow.id.in_(_lane_heads()), _FREE)
                  .order_by(OutboxRow.next_attempt_at).limit(1))
 _CLAIM = (update(OutboxRow)
@@ -58,7 +58,12 @@ _CLAIM = (update(OutboxRow)
 
 def next_attempt(session: Session, now: datetime, *, lease: timedelta) -> datetime | None:
     """When the earliest lane head nobody holds may be tried (None: nothing waits)."""
-    return session.execute(_NEXT_ATTEMPT, {"stale": now - lease}).scalar_one_or_none()
+    return session.execute(_NEXT_ATTEMPT, {"outbox_stale": now - lease}).scalar_one_or_none()
+
+
+def next_attempt_query() -> Any:
+    """`next_attempt` as a statement to read with others (its parameter: ``outbox_stale`` = now - lease)."""
+    return _NEXT_ATTEMPT
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limi
     """The first undone item of each lane, when it is due and nobody holds it: one lane's items go one at a time,
     oldest first; other lanes go alongside. Replicas skip what another has locked (SKIP LOCKED on PostgreSQL).
     One statement (UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING), no objects."""
-    rows = session.execute(_CLAIM, {"now": now, "stale": now - lease, "owner": owner, "limit": limit})
+    rows = session.execute(_CLAIM, {"now": now, "outbox_stale": now - lease, "owner": owner, "limit": limit})
     return sorted((Claimed(*row) for row in rows), key=lambda item: item.id)
 
 

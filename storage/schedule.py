@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.sla import ClockRun, Notice, SlaClock
-from storage import fresh, wakeups
+from storage import fresh, outbox, wakeups
 from storage.models import DeadlineRow, IncidentRow, PageNoticeRow, PageRow, SlaClockRow, SlaPauseRow
 
 SLA_NOTICE = "sla"  # the kinds of deadline rows written here
@@ -115,7 +115,7 @@ def cancel_escalations(session: Session, page_ids: Sequence[int], now: datetime)
         ).values(cancelled_at=now))
 
 
-_FREE = or_(DeadlineRow.claimed_at.is_(None), DeadlineRow.claimed_at < bindparam("stale"))  # unclaimed, or lease ran out
+_FREE = or_(DeadlineRow.claimed_at.is_(None), DeadlineRow.claimed_at < bindparam("stale"))  # unclaimed, or stale
 _PENDING = (DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None))  # ix_deadlines_pending_due
 # Built once: the scheduler runs these for every deadline, and building them cost more than running them.
 _NEXT_DUE = select(DeadlineRow.due_at).where(*_PENDING, _FREE).order_by(DeadlineRow.due_at).limit(1)
@@ -149,6 +149,15 @@ def next_due(session: Session, now: datetime, *, lease: timedelta) -> datetime |
     """When the earliest deadline nobody holds is due (None: none pending). One indexed read: the scheduler's
     whole cost while nothing is due."""
     return session.execute(_NEXT_DUE, {"stale": now - lease}).scalar_one_or_none()
+
+
+def next_work(session: Session, now: datetime, *, lease: timedelta, outbox_now: datetime, outbox_lease: timedelta
+              ) -> tuple[datetime | None, datetime | None]:
+    """`next_due`, and in the same query the outbox's next attempt (the outbox keeps real time, ``outbox_now``): an
+    idle process's safety poll is one read."""
+    row = session.execute(select(_NEXT_DUE.scalar_subquery(), outbox.next_attempt_query().scalar_subquery()),
+                          {"stale": now - lease, "outbox_stale": outbox_now - outbox_lease}).one()
+    return row[0], row[1]
 
 
 def complete(session: Session, deadline_id: int, owner: str, now: datetime) -> bool:
