@@ -64,23 +64,25 @@ def main() -> None:
         prefix = f"bench-{uuid.uuid4().hex[:6]}"
         channels = slack.add_channels(prefix, args.incidents)
 
-        start = datetime.now(UTC) + timedelta(seconds=5 + args.incidents / 2000)
-        due: dict[str, datetime] = {}
         with deps.db.transaction() as session:
             base = repo.take_incident_number(session, deps.team_id)
-            rows = []
+            ids = []
             for i, channel in enumerate(channels):
                 number = base + i if i == 0 else repo.take_incident_number(session, deps.team_id)
-                row = repo.add_incident(session, team_id=deps.team_id, number=number, title=f"bench {i}",
-                                        description="", severity="sev3", status="declared", channel_id=channel,
-                                        declared_by="U0BENCH", commander="U0BENCH",
-                                        declared_at=datetime.now(UTC))
-                at = (start + timedelta(seconds=args.spread * i / notices) if i < notices
-                      else start + timedelta(hours=1))
-                rows.append({"incident_id": row.id, "key": f"sla:ack:bench:{i}:0.5", "kind": "sla", "clock": "ack",
-                             "fraction": 0.5, "due_at": at, "attempts": 0})
-                if i < notices:
-                    due[channel] = at
+                ids.append(repo.add_incident(session, team_id=deps.team_id, number=number, title=f"bench {i}",
+                                             description="", severity="sev3", status="declared", channel_id=channel,
+                                             declared_by="U0BENCH", commander="U0BENCH",
+                                             declared_at=datetime.now(UTC)).id)
+        start = datetime.now(UTC) + timedelta(seconds=5)  # once the incidents are in: their seeding is not measured
+        due: dict[str, datetime] = {}
+        rows = []
+        for i, (channel, incident_id) in enumerate(zip(channels, ids, strict=True)):
+            at = start + timedelta(seconds=args.spread * i / notices) if i < notices else start + timedelta(hours=1)
+            rows.append({"incident_id": incident_id, "key": f"sla:ack:bench:{i}:0.5", "kind": "sla", "clock": "ack",
+                         "fraction": 0.5, "due_at": at, "attempts": 0})
+            if i < notices:
+                due[channel] = at
+        with deps.db.transaction() as session:
             session.execute(insert(DeadlineRow), rows)
         wall0 = time.time()
         cpu0, own0 = os.times(), time.thread_time()

@@ -5,10 +5,12 @@ Every figure is measured in this run beside its floor, so machine noise shows in
   with a no-op listener served by the same HTTP server (bench/bare_app.py); and of `/incident report 30d` at 10;
 - declare end to end (request → channel, pinned card and announcement at the Slack stand-in), SQLite and PostgreSQL;
 - declares per second sustained for 30 s, and the peak RSS of `firebell serve` after it;
-- notice lateness with 1,000 open incidents (bench/notice_lateness.py);
+- notice lateness and CPU per notice with 1,000 open incidents (50 notices a second) and with 10,000 (10 a second),
+  SQLite and PostgreSQL (bench/notice_lateness.py);
+- what an idle Firebell costs: queries per safety poll and CPU (bench/idle_cost.py);
 - history scale: `/incident list`, `export --since 30d` and the post-incident report at 1,000 and 100,000 incidents.
 Options: --quick (shorter runs), --postgres URL (default postgresql://postgres@127.0.0.1:5432/test; "" to skip),
---only latency,report,declare,throughput,lateness,history (some sections only).
+--only latency,report,declare,throughput,lateness,idle,history (some sections only).
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ def load(call: Callable[[], float], concurrency: int, requests: int) -> list[flo
 
 
 CONFIG = "broadcast_channel: C0INCIDENTS\n"
-SECTIONS = ("latency", "report", "declare", "throughput", "lateness", "history")
+SECTIONS = ("latency", "report", "declare", "throughput", "lateness", "idle", "history")
 
 
 def answer_latency(rows: list[str], slack: StandIn, tmp: Path, requests: int) -> None:
@@ -289,8 +291,19 @@ def main() -> None:
             for kind, url in databases if "throughput" in only else []:
                 with StandIn() as slack:
                     throughput(rows, slack, url.replace("e2e.db", "load.db"), kind, tmp, seconds)
-        if "lateness" in only:
-            subprocess.run([sys.executable, str(ROOT / "bench" / "notice_lateness.py")], check=True)
+        lateness = [sys.executable, str(ROOT / "bench" / "notice_lateness.py")]
+        postgres = ["--database-url", args.postgres] if args.postgres else None
+        if "lateness" in only:  # today's load, then 10,000 planned incidents with notices due at 10 a second
+            subprocess.run(lateness, check=True)
+            many = [*lateness, "--incidents", "10000", "--notices", "300", "--spread", "30"]
+            subprocess.run(many, check=True)
+            if postgres:
+                subprocess.run([*many, *postgres], check=True)
+        if "idle" in only:
+            idle = [sys.executable, str(ROOT / "bench" / "idle_cost.py"), "--seconds", "30" if args.quick else "60"]
+            subprocess.run(idle, check=True)
+            if postgres:
+                subprocess.run([*idle, *postgres], check=True)
         if "history" in only:
             rows.extend(measure_history(history))
     print("\n".join(rows))
