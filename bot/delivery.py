@@ -27,7 +27,7 @@ from storage import claims, outbox, repositories
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=120)
+LEASE = timedelta(seconds=15)  # renewed every quarter while held: a dead replica's items are free within it
 BATCH = 16
 SAFETY_POLL_SECONDS = 10.0  # the longest it sleeps without looking (items of another process, dead replicas' claims)
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying

@@ -44,8 +44,8 @@ from bot.services.effects import Executors
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
 from bot.web import WSGIApp, build_wsgi, calendar, health, route
 from bot.web import metrics as metrics_door
+from storage import claims, migrate, outbox, schedule, wakeups
 from storage import followups as follow_up_rows
-from storage import migrate, outbox, schedule, wakeups
 from storage import oncall as oncall_rows
 from storage.db import Database, DatabaseUnavailable
 
@@ -185,6 +185,9 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     deps = Deps(config=config, db=db, slack=gateway, team_id=identity.team_id, bot_user_id=identity.bot_user_id,
                 pagers=pagers, clock=clock, metrics=metrics)
     bolt = build_bolt_app(deps, signing_secret="" if socket_mode else secret, client=client)
+    with db.transaction() as session:  # a predecessor on this host killed midway: take its claims over now
+        if dead := claims.release_dead_here(session):
+            log.warning("took over the claims of %s (no longer running)", ", ".join(dead))
     delivery = Delivery(deps, outbox_executors(), safety_poll=settings.firebell_safety_poll)
     due = wakeups.DueSignal(db, notify=settings.firebell_deadline_notify)
     due.on_outbox(delivery.wake)  # every commit that queued items wakes the delivery

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 SAFETY_POLL_SECONDS = 10.0  # the longest the scheduler sleeps without looking at the database
 RETRY_SECONDS = 1.0  # after a deadline failed, the earliest it is tried again
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=15)  # renewed every quarter while held: a dead replica's claims are free within it
 BATCH = 200
 
 
@@ -61,6 +61,8 @@ class Deadlines:
         self._deps = deps
         self._db = db
         self._handlers: dict[str, Handler] = {}
+        self._held: dict[int, str] = {}  # claims whose handlers have not finished: deadline id -> owner
+        self._held_lock = threading.Lock()
 
     def register(self, kind: str, handler: Handler) -> None:
         if kind in self._handlers:
@@ -79,18 +81,43 @@ class Deadlines:
                    for d in schedule.claim_due(session, now, owner, lease=LEASE, limit=BATCH)]
             after = schedule.next_due(session, now, lease=LEASE)
         failed = 0
-        for claimed in due:
-            handler = self._handlers.get(claimed.kind)
-            try:
-                if handler is None:
-                    raise LookupError(f"no handler for deadlines of kind {claimed.kind!r}")
-                handler(self._deps, claimed, now)
-            except (SlackCallFailed, OSError, LookupError) as exc:
-                failed += 1
-                log.warning("deadline %s failed, will retry: %s", claimed.id, exc)
-                with self._db.transaction() as session:
-                    schedule.release(session, claimed.id, owner, str(exc))
+        with self._held_lock:
+            self._held.update((claimed.id, owner) for claimed in due)
+        try:
+            for claimed in due:
+                failed += self._handle(claimed, owner, now)
+        finally:
+            with self._held_lock:
+                for claimed in due:
+                    self._held.pop(claimed.id, None)
         return len(due), failed, after
+
+    def renew_held(self, now: datetime) -> None:
+        """Renew the claims still in hand (the scheduler's heartbeat calls this every quarter of the lease)."""
+        with self._held_lock:
+            by_owner: dict[str, list[int]] = {}
+            for deadline_id, owner in self._held.items():
+                by_owner.setdefault(owner, []).append(deadline_id)
+        for owner, ids in by_owner.items():
+            with self._db.transaction() as session:
+                schedule.renew(session, ids, now, owner)
+
+    def _handle(self, claimed: Claimed, owner: str, now: datetime) -> int:
+        """Run one claimed deadline's handler; 1 when it failed (its claim given back for a retry)."""
+        handler = self._handlers.get(claimed.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for deadlines of kind {claimed.kind!r}")
+            handler(self._deps, claimed, now)
+        except (SlackCallFailed, OSError, LookupError) as exc:
+            log.warning("deadline %s failed, will retry: %s", claimed.id, exc)
+            with self._db.transaction() as session:
+                schedule.release(session, claimed.id, owner, str(exc))
+            return 1
+        finally:
+            with self._held_lock:
+                self._held.pop(claimed.id, None)
+        return 0
 
     def next_due(self, now: datetime) -> datetime | None:
         """When the earliest deadline nobody holds is due."""
@@ -117,11 +144,23 @@ class Scheduler:
         self._look = False  # get up now and read the database: something may have changed
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._heartbeat: threading.Thread | None = None
+        self._stopped = threading.Event()
+
+    def _renew(self) -> None:
+        """While handlers run, renew their claims every quarter of the lease (no query when none is held)."""
+        while not self._stopped.wait(LEASE.total_seconds() / 4):
+            try:
+                self.deadlines.renew_held(self.clock())
+            except Exception:  # the database may be away: the next beat tries again
+                log.exception("could not renew the deadline claims")
 
     def start(self) -> None:
         """Start now: deadlines that passed while the bot was down are handled at once (and say so)."""
         self._thread = threading.Thread(target=self._run, name="firebell-scheduler", daemon=True)
         self._thread.start()
+        self._heartbeat = threading.Thread(target=self._renew, name="firebell-scheduler-heartbeat", daemon=True)
+        self._heartbeat.start()
         log.info("scheduler started (safety poll every %ss, owner %s)", self.safety_poll, self.owner)
 
     def due_at(self, when: datetime | None) -> None:
@@ -149,6 +188,7 @@ class Scheduler:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        self._stopped.set()
         if self._thread is not None:
             self._thread.join(timeout=60)
 

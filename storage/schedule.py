@@ -168,6 +168,12 @@ def complete(session: Session, deadline_id: int, owner: str, now: datetime) -> b
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+def renew(session: Session, deadline_ids: list[int], now: datetime, owner: str) -> None:
+    """Keep ``owner``'s claims alive while their handlers run (short leases: a dead replica's are taken over soon)."""
+    session.execute(update(DeadlineRow).where(DeadlineRow.id.in_(deadline_ids), DeadlineRow.claimed_by == owner,
+                                              DeadlineRow.sent_at.is_(None)).values(claimed_at=now))
+
+
 def release(session: Session, deadline_id: int, owner: str, error: str) -> None:
     """Give a failed claim back, so the next tick tries again."""
     session.execute(update(DeadlineRow).where(DeadlineRow.id == deadline_id, DeadlineRow.claimed_by == owner)
