@@ -5,16 +5,17 @@ Every figure is measured in this run beside its floor, so machine noise shows in
   with a no-op listener served by the same HTTP server (bench/bare_app.py); and of `/incident report 30d` at 10;
 - declare end to end (request → channel, pinned card and announcement at the Slack stand-in), SQLite and PostgreSQL;
 - declares per second sustained for 30 s, and the peak RSS of `firebell serve` after it;
-- notice lateness with 1,000 open incidents (bench/notice_lateness.py);
+- notice lateness and CPU per notice with 1,000 open incidents (50 notices a second) and with 10,000 (10 a second),
+  SQLite and PostgreSQL (bench/notice_lateness.py);
+- what an idle Firebell costs: queries per safety poll and CPU (bench/idle_cost.py);
 - history scale: `/incident list`, `export --since 30d` and the post-incident report at 1,000 and 100,000 incidents.
 Options: --quick (shorter runs), --postgres URL (default postgresql://postgres@127.0.0.1:5432/test; "" to skip),
---only latency,report,declare,history-declare,throughput,lateness,history (some sections only).
+--only latency,report,declare,history-declare,throughput,lateness,idle,history (some sections only).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import subprocess
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from history import measure_history  # noqa: E402
 from notice_lateness import scratch_database  # noqa: E402
+from standin_process import StandIn  # noqa: E402
 
 SECRET = "bench-signing-secret"
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,55 +132,8 @@ def load(call: Callable[[], float], concurrency: int, requests: int) -> list[flo
     return timings
 
 
-class StandIn:
-    """The Slack stand-in, run in a process of its own (bench/standin_process.py) so that it does not share this
-    process's interpreter with the load generator; asked over its control port what arrived."""
-
-    def __init__(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "standin_process.py")], env=env,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        started = json.loads(self.process.stdout.readline())
-        self.api_url, self.token, self.team_id = started["api_url"], started["token"], started["team_id"]
-        self.control_url = started["control_url"]
-
-    def _ask(self, path: str, timeout: float = 10, **query: object) -> dict:
-        with OPENER.open(f"{self.control_url}{path}?{urlencode(query)}", timeout=timeout + 30) as answer:
-            return json.loads(answer.read())
-
-    def new_response_url(self) -> str:
-        return self._ask("/response_url")["url"]
-
-    def replies(self, url: str, wait: float = 0.0) -> list[dict]:
-        """The posts to a response_url, waiting up to ``wait`` seconds for the first."""
-        return self._ask("/replies", timeout=wait, url=url, wait=wait)["posts"]
-
-    def pinned(self) -> int:
-        """Channels with a pinned message: incidents whose card was delivered."""
-        return self._ask("/pinned")["pinned"]
-
-    def declared(self, title: str, wait: float) -> str | None:
-        """The incident's channel once its card is pinned and it is announced (None if not within ``wait`` s)."""
-        return self._ask("/declared", timeout=wait, title=title, wait=wait)["channel"]
-
-    def __enter__(self) -> StandIn:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 CONFIG = "broadcast_channel: C0INCIDENTS\n"
-SECTIONS = ("latency", "report", "declare", "history-declare", "throughput", "lateness", "history")
+SECTIONS = ("latency", "report", "declare", "history-declare", "throughput", "lateness", "idle", "history")
 
 
 def answer_latency(rows: list[str], slack: StandIn, tmp: Path, requests: int) -> None:
@@ -363,8 +318,19 @@ def main() -> None:
                     throughput(rows, slack, url.replace("e2e.db", "load.db"), kind, tmp, seconds)
         if "history-declare" in only:
             declare_with_history(rows, tmp, args.postgres or None, declares, history)
-        if "lateness" in only:
-            subprocess.run([sys.executable, str(ROOT / "bench" / "notice_lateness.py")], check=True)
+        lateness = [sys.executable, str(ROOT / "bench" / "notice_lateness.py")]
+        postgres = ["--database-url", args.postgres] if args.postgres else None
+        if "lateness" in only:  # today's load, then 10,000 planned incidents with notices due at 10 a second
+            subprocess.run(lateness, check=True)
+            many = [*lateness, "--incidents", "10000", "--notices", "300", "--spread", "30"]
+            subprocess.run(many, check=True)
+            if postgres:
+                subprocess.run([*many, *postgres], check=True)
+        if "idle" in only:
+            idle = [sys.executable, str(ROOT / "bench" / "idle_cost.py"), "--seconds", "30" if args.quick else "60"]
+            subprocess.run(idle, check=True)
+            if postgres:
+                subprocess.run([*idle, *postgres], check=True)
         if "history" in only:
             rows.extend(measure_history(history))
     print("\n".join(rows))

@@ -9,19 +9,27 @@ benchmark can ask what arrived without copying the whole call log into its own p
 - `GET /replies?url=U&wait=S`: the posts to that response_url, waiting up to S seconds for the first one;
 - `GET /pinned`: how many channels have a pinned message (the incident cards);
 - `GET /declared?title=T&wait=S`: the channel of the incident titled T once its card is pinned and it is announced in
-  the broadcast channel (null if that has not happened within S seconds).
+  the broadcast channel (null if that has not happened within S seconds);
+- `GET /channels?prefix=P&count=N`: adds N channels named P-0, P-1…; their ids, in order;
+- `GET /arrivals?prefix=P`: for each channel /channels made with prefix P, when (wall-clock seconds) its first message
+  posted by chat.postMessage arrived.
+
+`StandIn` is the benchmark's side: it starts this process and asks.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -56,6 +64,21 @@ def declared(slack: SlackStandIn, title: str) -> str | None:
     return None
 
 
+MADE: dict[str, set[str]] = {}  # the channels /channels made, by prefix: `slack.channels` copies every channel under
+# the stand-in's lock, which with 10,000 of them held up its answers to Firebell every time the benchmark asked
+
+
+def arrivals(slack: SlackStandIn, prefix: str) -> dict[str, float]:
+    wanted = MADE.get(prefix, set())
+    shift = time.time() - time.monotonic()  # the calls are stamped with the monotonic clock
+    first: dict[str, float] = {}
+    for call in slack.calls_to("chat.postMessage"):
+        channel = call.args.get("channel")
+        if call.ok and channel in wanted and channel not in first:
+            first[channel] = call.at + shift
+    return first
+
+
 def control(slack: SlackStandIn) -> type[BaseHTTPRequestHandler]:
     class Control(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -73,6 +96,12 @@ def control(slack: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 answer = {"posts": waiting(wait, 0.005, lambda: slack.response_posts(query["url"]))}
             elif parsed.path == "/pinned":
                 answer = {"pinned": sum(1 for c in slack.channels if c.pins)}
+            elif parsed.path == "/channels":
+                ids = [slack.add_channel(f"{query['prefix']}-{i}") for i in range(int(query["count"]))]
+                MADE.setdefault(query["prefix"], set()).update(ids)
+                answer = {"ids": ids}
+            elif parsed.path == "/arrivals":
+                answer = {"at": arrivals(slack, query["prefix"])}
             elif parsed.path == "/declared":
                 answer = {"channel": waiting(wait, 0.002, lambda: declared(slack, query["title"]))}
             else:
@@ -105,6 +134,62 @@ def main() -> None:
     finally:
         server.shutdown()
         slack.stop()
+
+
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class StandIn:
+    """The Slack stand-in, run in a process of its own (this file) so that it does not share the benchmark's
+    interpreter with the load generator (or with the Firebell it measures); asked over its control port."""
+
+    def __init__(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).resolve())], env=env,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        started = json.loads(self.process.stdout.readline())
+        self.api_url, self.token, self.team_id = started["api_url"], started["token"], started["team_id"]
+        self.control_url = started["control_url"]
+
+    def _ask(self, path: str, timeout: float = 10, **query: object) -> Any:
+        with OPENER.open(f"{self.control_url}{path}?{urlencode(query)}", timeout=timeout + 30) as answer:
+            return json.loads(answer.read())
+
+    def new_response_url(self) -> str:
+        return self._ask("/response_url")["url"]
+
+    def replies(self, url: str, wait: float = 0.0) -> list[dict]:
+        """The posts to a response_url, waiting up to ``wait`` seconds for the first."""
+        return self._ask("/replies", timeout=wait, url=url, wait=wait)["posts"]
+
+    def pinned(self) -> int:
+        """Channels with a pinned message: incidents whose card was delivered."""
+        return self._ask("/pinned")["pinned"]
+
+    def declared(self, title: str, wait: float) -> str | None:
+        """The incident's channel once its card is pinned and it is announced (None if not within ``wait`` s)."""
+        return self._ask("/declared", timeout=wait, title=title, wait=wait)["channel"]
+
+    def add_channels(self, prefix: str, count: int) -> list[str]:
+        return self._ask("/channels", timeout=120, prefix=prefix, count=count)["ids"]
+
+    def arrivals(self, prefix: str) -> dict[str, float]:
+        return self._ask("/arrivals", timeout=30, prefix=prefix)["at"]
+
+    def __enter__(self) -> StandIn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 if __name__ == "__main__":

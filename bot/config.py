@@ -359,6 +359,12 @@ class Settings(BaseSettings):
         default="text", description="text, or json: one JSON object per line")
     firebell_metrics_token: SecretStr | None = Field(
         default=None, description="when set, GET /metrics wants `Authorization: Bearer <token>`")
+    firebell_safety_poll: float = Field(
+        default=10.0, gt=0, le=600, description="seconds the scheduler and the outbox sleep at most without looking "
+                                                "at the database (they are woken at once for their own work)")
+    firebell_deadline_notify: bool = Field(
+        default=True, description="on PostgreSQL, tell the other replicas of each new deadline with NOTIFY (off: "
+                                  "they find it within FIREBELL_SAFETY_POLL seconds)")
     firebell_calendar_token: SecretStr | None = Field(
         default=None, description="when set, GET /oncall/<tier>.ics?token=<it> serves the tier's next 8 weeks of "
                                   "shifts as iCalendar; unset, there is no calendar feed")

@@ -8,6 +8,7 @@ replicas deliver each item once (the claim). Stopping waits for the items in han
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import threading
@@ -26,9 +27,9 @@ from storage import claims, outbox, repositories
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=120)
+LEASE = timedelta(seconds=15)  # renewed every quarter while held: a dead replica's items are free within it
 BATCH = 16
-POLL_SECONDS = 0.1
+SAFETY_POLL_SECONDS = 10.0  # the longest it sleeps without looking (items of another process, dead replicas' claims)
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
 
 
@@ -39,8 +40,12 @@ def backoff(attempts: int, first: float = 1.0) -> timedelta:
 
 
 class Delivery:
-    def __init__(self, deps: Deps, executors: Executors, *, workers: int = 8) -> None:
+    def __init__(self, deps: Deps, executors: Executors, *, workers: int = 8,
+                 safety_poll: float | None = SAFETY_POLL_SECONDS) -> None:
         self.deps = deps
+        self.safety_poll = safety_poll
+        self._done: list[int] = []  # delivered, to be marked so in the next claim's transaction
+        self._retries: list[float] = []  # monotonic times of the retries this process set (a heap)
         self.executors = executors
         self.owner = claims.new_owner()
         self.failed_for_good = 0
@@ -85,19 +90,73 @@ class Delivery:
                 log.exception("could not renew the outbox claims")
 
     def _loop(self) -> None:
+        """Deliver while there is work; then sleep until woken (a commit here queued items), until the earliest retry
+        this process set, or at most a safety poll."""
+        try:
+            with self.deps.db.read() as session:  # what an earlier run left to retry later
+                first = outbox.next_attempt(session, outbox.now(), lease=LEASE)
+            if first is not None:
+                self._note_retry((first - outbox.now()).total_seconds())
+        except Exception:  # the database may be away: the safety poll looks again
+            log.exception("could not read the outbox at start")
         while not self._stop.is_set():
+            self._wake.clear()  # before the claim: a wake during it is not lost
             try:
                 worked = self.run_once()
             except Exception:  # the database may be away; try again shortly
                 log.exception("outbox delivery failed; retrying")
-                worked = 0
-            if not worked:
-                self._wake.wait(POLL_SECONDS)
-                self._wake.clear()
+                self._wake.wait(1.0)
+                continue
+            if worked:
+                continue
+            wait = self._until_next_retry()
+            if wait is None or wait > 0:
+                self._wake.wait(wait)
+        self._mark_done()
+
+    def _mark_done(self) -> None:
+        """Mark done what was delivered last (at stop: no next claim will)."""
+        for _ in range(3):
+            if not self._done:
+                return
+            try:
+                with self.deps.db.transaction() as session:
+                    outbox.delivered(session, self._done, outbox.now(), self.owner)
+                self._done = []
+            except DBAPIError:  # not marked: sent again after the lease, after a look whether it got through
+                log.exception("could not mark %s delivered outbox items", len(self._done))
+
+    def _note_retry(self, seconds: float) -> None:
+        with self._held_lock:
+            heapq.heappush(self._retries, time.monotonic() + max(seconds, 0.0))
+
+    def polled_by_scheduler(self) -> None:
+        """The scheduler's safety poll looks at the outbox too (and wakes us): no poll of our own."""
+        self.safety_poll = None
+
+    def _until_next_retry(self) -> float | None:
+        """Seconds to sleep: 0 when a retry this process set is due, else until the next one, or a safety poll (None:
+        until woken)."""
+        with self._held_lock:
+            now, due = time.monotonic(), False
+            while self._retries and self._retries[0] <= now:
+                heapq.heappop(self._retries)
+                due = True
+            if due:
+                return 0.0
+            if not self._retries:
+                return self.safety_poll
+            left = self._retries[0] - now
+            return left if self.safety_poll is None else min(self.safety_poll, left)
 
     def run_once(self) -> int:
-        """Claim the lane heads that are due and deliver them (different lanes in parallel)."""
+        """Claim the lane heads that are due and deliver them (different lanes in parallel). The items delivered are
+        marked done in the next claim's transaction (one write for both: SQLite has a single writer to share with
+        everyone else); the lane's next item is claimable in that same transaction."""
         with self.deps.db.transaction() as session:
+            if self._done:
+                outbox.delivered(session, self._done, outbox.now(), self.owner)
+                self._done = []
             items = [(row.id, row.kind, row.payload, row.attempts, row.lane,
                       # an earlier try may have reached Slack: its answer was lost, or its process stopped midway
                       Attempt(row.id, row.created_at, unsure=row.attempts > 1 or row.last_error is not None))
@@ -105,11 +164,10 @@ class Delivery:
         with self._held_lock:
             self._held.update(item[0] for item in items)
         try:
-            done = [item[0] for item, ok in zip(items, self._pool.map(lambda item: self._deliver(*item), items),
-                                                strict=True) if ok]
-            if done:  # one write for the whole batch: SQLite has a single writer to share with everyone else
-                with self.deps.db.transaction() as session:
-                    outbox.delivered(session, done, outbox.now(), self.owner)
+            # one item (the usual case when the work comes one change at a time) is delivered on this thread
+            results = self._pool.map(lambda item: self._deliver(*item), items) if len(items) > 1 else [
+                self._deliver(*item) for item in items]
+            self._done = [item[0] for item, ok in zip(items, results, strict=True) if ok]
         finally:
             with self._held_lock:
                 self._held.difference_update(item[0] for item in items)
@@ -140,7 +198,7 @@ class Delivery:
             log.warning("outbox item %s (%s) failed (%s); retry %s in %s", item_id, kind, error, attempts, wait)
             with self.deps.db.transaction() as session:
                 outbox.retry_later(session, item_id, now + wait, error, self.owner)
-            self._wake.set()
+            self._note_retry(wait.total_seconds())
             return
         with self.deps.db.transaction() as session:
             if not outbox.failed(session, item_id, now, error, self.owner):

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.bolt_app import build_bolt_app, slack_events
 from bot.config import ConfigError, FirebellConfig, Settings, api_url_with_slash, load_config
+from bot.delivery import LEASE as OUTBOX_LEASE
 from bot.delivery import Delivery
 from bot.deps import Clock, Deps, utc_now
 from bot.domain.changes import Change
@@ -24,7 +25,8 @@ from bot.http_server import HttpServer
 from bot.observability import logs
 from bot.observability.metrics import Metrics
 from bot.pagers import Pagers
-from bot.scheduling import Deadlines, Scheduler
+from bot.scheduling import LEASE as DEADLINE_LEASE
+from bot.scheduling import SAFETY_POLL_SECONDS, Deadlines, Scheduler
 from bot.services import (
     alert_delivery,
     alert_intake,
@@ -48,8 +50,8 @@ from bot.web import WSGIApp, build_wsgi, calendar, health, route
 from bot.web import metrics as metrics_door
 from bot.web.alert_payloads import ChangeBody
 from bot.web.alerts import alert_doors
+from storage import claims, migrate, outbox, schedule, wakeups
 from storage import followups as follow_up_rows
-from storage import migrate, schedule
 from storage import oncall as oncall_rows
 from storage.db import Database, DatabaseUnavailable
 
@@ -63,16 +65,42 @@ class Firebell:
     wsgi: WSGIApp
     delivery: Delivery
     deadlines: Deadlines
+    due: wakeups.DueSignal | None = field(default=None)  # commits that wrote deadlines (or queued outbox items)
+    settings: Settings | None = field(default=None)
     scheduler: Scheduler | None = field(default=None)
+    listener: wakeups.Listener | None = field(default=None)  # PostgreSQL: other replicas' new deadlines
     socket_mode: SocketModeHandler | None = field(default=None)  # Slack's requests over Socket Mode, when chosen
 
     def server(self, host: str, port: int) -> HttpServer:
         return HttpServer(self.wsgi, host, port)
 
     def start_scheduler(self) -> Scheduler:
-        self.scheduler = Scheduler(self.deadlines, self.deps.clock, ticked=self.deps.metrics.ticked)
+        """Run the deadlines when due: woken by this process's commits, and on PostgreSQL (unless
+        FIREBELL_DEADLINE_NOTIFY is off) by the other replicas' NOTIFY; at least every safety poll."""
+        settings = self.settings
+        poll = settings.firebell_safety_poll if settings else SAFETY_POLL_SECONDS
+        self.scheduler = Scheduler(self.deadlines, self.deps.clock, safety_poll=poll, ticked=self.deps.metrics.ticked,
+                                   look=self._look)
+        self.delivery.polled_by_scheduler()
+        if self.due is not None:
+            self.due.subscribe(self.scheduler.due_at)
+        if self.deps.db.dialect == "postgresql" and (settings is None or settings.firebell_deadline_notify):
+            self.listener = wakeups.Listener(self.deps.db.engine.url, self.scheduler.due_at).start()
+            self.listener.wait_listening(timeout=5)  # its NOTIFYs count from here (the first pass looks anyway)
         self.scheduler.start()
         return self.scheduler
+
+    def _look(self, now: datetime) -> datetime | None:
+        """The scheduler's read when it does not know what is due (its safety poll): when the next deadline is,
+        and in the same query whether the outbox has work (queued by another process, or a dead one's claim that
+        ran out), which wakes the delivery. An idle Firebell reads nothing else."""
+        at = outbox.now()
+        with self.deps.db.read() as session:
+            due, attempt = schedule.next_work(session, now, lease=DEADLINE_LEASE, outbox_now=at,
+                                              outbox_lease=OUTBOX_LEASE)
+        if attempt is not None and attempt <= at:
+            self.delivery.wake()
+        return due
 
     def run_due(self, owner: str, now: datetime | None = None) -> int:
         """One tick by hand (tests): everything due at ``now``."""
@@ -90,6 +118,8 @@ class Firebell:
     def close(self) -> None:
         if self.socket_mode is not None:
             self.socket_mode.close()  # no new requests; the ones in hand finish on Bolt's threads
+        if self.listener is not None:
+            self.listener.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self.deps.background.wait_idle(timeout=30)
@@ -171,7 +201,12 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     deps = Deps(config=config, db=db, slack=gateway, team_id=identity.team_id, bot_user_id=identity.bot_user_id,
                 pagers=pagers, clock=clock, metrics=metrics)
     bolt = build_bolt_app(deps, signing_secret="" if socket_mode else secret, client=client)
-    delivery = Delivery(deps, outbox_executors())
+    with db.transaction() as session:  # a predecessor on this host killed midway: take its claims over now
+        if dead := claims.release_dead_here(session):
+            log.warning("took over the claims of %s (no longer running)", ", ".join(dead))
+    delivery = Delivery(deps, outbox_executors(), safety_poll=settings.firebell_safety_poll)
+    due = wakeups.DueSignal(db, notify=settings.firebell_deadline_notify)
+    due.on_outbox(delivery.wake)  # every commit that queued items wakes the delivery
     deps.outbox.deliver_with(delivery.wake)
     delivery.start()  # delivers what an earlier run left in the outbox, then what comes
     oncall.plan_handoffs(deps)  # each tier's next shift change (the schedule may have changed while we were down)
@@ -190,5 +225,6 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     logs.log_startup(log, policy_file=source, tiers=len(config.tiers), broadcast_channel=config.broadcast_channel,
                      database_url=settings.database_url)
     log.info("Firebell ready for team %s", identity.team_id)
-    return Firebell(deps=deps, bolt=bolt, wsgi=wsgi, delivery=delivery, deadlines=deadline_handlers(deps),
+    return Firebell(deps=deps, bolt=bolt, wsgi=wsgi, delivery=delivery, deadlines=deadline_handlers(deps), due=due,
+                    settings=settings,
                     socket_mode=SocketModeHandler(bolt, secret) if socket_mode else None)

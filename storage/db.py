@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,10 @@ class Database:
     @classmethod
     def from_url(cls, url: str) -> Database:
         return cls(make_engine(url))
+
+    def on_write_session(self, name: str, listener: Callable[[Session], None]) -> None:
+        """Listen to a session event (``before_commit``, ``after_commit``…) of every write transaction."""
+        event.listen(self._writer, name, listener)
 
     @property
     def dialect(self) -> str:

@@ -8,6 +8,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.followups import FollowUp
+from storage import wakeups
 from storage.models import DeadlineRow, FollowUpRow, IncidentRow
 from storage.repositories import follow_up
 
@@ -44,6 +45,7 @@ def schedule_reminder(session: Session, row: FollowUpRow, due: datetime) -> None
     session.add(DeadlineRow(incident_id=row.incident_id, key=f"followup:{row.id}", kind=REMINDER,
                             follow_up_id=row.id, due_at=due, attempts=0))
     session.flush()
+    wakeups.deadline_written(session, due)
 
 
 def cancel_reminder(session: Session, follow_up_id: int, now: datetime) -> None:

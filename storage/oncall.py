@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.domain.oncall import Override
+from storage import wakeups
 from storage.models import DeadlineRow, OnCallOverrideRow
 
 HANDOFF = "handoff"  # the kind of deadline rows written here
@@ -69,6 +70,7 @@ def plan_handoff(session: Session, tier: str, at: datetime | None, now: datetime
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     added = session.execute(insert(DeadlineRow).values(
         key=key, kind=HANDOFF, tier=tier, due_at=at, attempts=0).on_conflict_do_nothing().returning(DeadlineRow.id))
+    wakeups.deadline_written(session, at)  # added, brought back, or there already (a spare wake costs one query)
     if not added.all():  # it was there already (a rowcount says nothing here on PostgreSQL)
         session.execute(update(DeadlineRow).where(
             DeadlineRow.kind == HANDOFF, DeadlineRow.key == key, DeadlineRow.sent_at.is_(None),

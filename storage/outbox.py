@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from storage import claims
+from storage import wakeups
 from storage.models import OutboxRow
 
 
@@ -22,6 +23,7 @@ def now() -> datetime:
 def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now: datetime) -> None:
     session.add(OutboxRow(lane=lane, kind=kind, payload=json.dumps(payload), created_at=now, next_attempt_at=now,
                           attempts=0))
+    wakeups.outbox_written(session)
 
 
 def queued_since(session: Session, lane: str, kind: str, since: datetime) -> bool:
@@ -31,17 +33,58 @@ def queued_since(session: Session, lane: str, kind: str, since: datetime) -> boo
         OutboxRow.failed_at.is_(None)).limit(1)).first() is not None
 
 
-def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[OutboxRow]:
+def _lane_heads() -> Any:
+    """The first undone item of each lane, read from the pending items' index alone (ix_outbox_pending_lane): a
+    correlated subquery instead made SQLite scan the whole table, delivered history included, at every claim."""
+    pending = aliased(OutboxRow)
+    return (select(func.min(pending.id)).where(pending.delivered_at.is_(None), pending.failed_at.is_(None))
+            .group_by(pending.lane))
+
+
+# Built once: the claim runs for every item delivered, and building these statements cost more than running them.
+_FREE = or_(OutboxRow.claimed_at.is_(None), OutboxRow.claimed_at < bindparam("outbox_stale"))
+_NEXT_ATTEMPT = (select(OutboxRow.next_attempt_at).where(OutboxRow.id.in_(_lane_heads()), _FREE)
+                 .order_by(OutboxRow.next_attempt_at).limit(1))
+_CLAIM = (update(OutboxRow)
+          .where(OutboxRow.id.in_(
+              select(OutboxRow.id)
+              .where(OutboxRow.id.in_(_lane_heads()), OutboxRow.next_attempt_at <= bindparam("now"), _FREE)
+              .order_by(OutboxRow.id).limit(bindparam("limit", type_=Integer)).with_for_update(skip_locked=True)))
+          .values(claimed_at=bindparam("now"), claimed_by=bindparam("owner"), attempts=OutboxRow.attempts + 1)
+          .returning(OutboxRow.id, OutboxRow.kind, OutboxRow.payload, OutboxRow.attempts, OutboxRow.lane,
+                     OutboxRow.created_at, OutboxRow.last_error)
+          .execution_options(synchronize_session=False))
+
+
+def next_attempt(session: Session, now: datetime, *, lease: timedelta) -> datetime | None:
+    """When the earliest lane head nobody holds may be tried (None: nothing waits)."""
+    return session.execute(_NEXT_ATTEMPT, {"outbox_stale": now - lease}).scalar_one_or_none()
+
+
+def next_attempt_query() -> Any:
+    """`next_attempt` as a statement to read with others (its parameter: ``outbox_stale`` = now - lease)."""
+    return _NEXT_ATTEMPT
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An outbox item this process holds."""
+
+    id: int
+    kind: str
+    payload: str
+    attempts: int  # counting this one
+    lane: str
+    created_at: datetime
+    last_error: str | None
+
+
+def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[Claimed]:
     """The first undone item of each lane, when it is due and nobody holds it: one lane's items go one at a time,
-    oldest first; other lanes go alongside. Replicas skip what another has locked (SKIP LOCKED on PostgreSQL)."""
-    first = aliased(OutboxRow)
-    head = (select(func.min(first.id)).where(first.lane == OutboxRow.lane, first.delivered_at.is_(None),
-                                             first.failed_at.is_(None)).scalar_subquery())
-    due = (select(OutboxRow)
-           .where(OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None),  # ix_outbox_pending_lane
-                  OutboxRow.id == head, OutboxRow.next_attempt_at <= now, claims.free(OutboxRow, now, lease))
-           .order_by(OutboxRow.id).limit(limit))
-    return claims.claim(session, due, now, owner)
+    oldest first; other lanes go alongside. Replicas skip what another has locked (SKIP LOCKED on PostgreSQL).
+    One statement (UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING), no objects."""
+    rows = session.execute(_CLAIM, {"now": now, "outbox_stale": now - lease, "owner": owner, "limit": limit})
+    return sorted((Claimed(*row) for row in rows), key=lambda item: item.id)
 
 
 def delivered(session: Session, item_ids: list[int], now: datetime, owner: str) -> None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Integer, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.sla import ClockRun, Notice, SlaClock
-from storage import claims, fresh
+from storage import fresh, outbox, wakeups
 from storage.models import DeadlineRow, IncidentRow, PageNoticeRow, PageRow, SlaClockRow, SlaPauseRow
 
 SLA_NOTICE = "sla"  # the kinds of deadline rows written here
@@ -89,12 +90,14 @@ def plan_sla_notices(session: Session, incident: IncidentRow, planned: Sequence[
             continue
         if row.cancelled_at is not None or row.due_at != notice.due_at:
             row.cancelled_at, row.due_at, row.claimed_at, row.claimed_by = None, notice.due_at, None, None
+            wakeups.deadline_written(session, notice.due_at)
     new = [{"incident_id": incident.id, "key": key, "kind": SLA_NOTICE, "clock": notice.clock.value,
             "fraction": notice.fraction, "due_at": notice.due_at, "attempts": 0}
            for key, notice in wanted.items() if key not in rows]
     session.flush()
     if new:  # one INSERT of plain rows: nothing in the transaction reads these objects back
         session.execute(insert(DeadlineRow), new)
+        wakeups.deadline_written(session, min(n.due_at for key, n in wanted.items() if key not in rows))
     fresh.sla_rows_written(session, incident.id)
 
 
@@ -102,6 +105,7 @@ def schedule_escalation(session: Session, page: PageRow, due: datetime) -> None:
     session.add(DeadlineRow(incident_id=page.incident_id, key=f"page:{page.id}", kind=ESCALATION, page_id=page.id,
                             due_at=due, attempts=0))
     session.flush()
+    wakeups.deadline_written(session, due)
 
 
 def cancel_escalations(session: Session, page_ids: Sequence[int], now: datetime) -> None:
@@ -111,14 +115,49 @@ def cancel_escalations(session: Session, page_ids: Sequence[int], now: datetime)
         ).values(cancelled_at=now))
 
 
-def claim_due(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[DeadlineRow]:
-    """Claim up to ``limit`` due deadlines for ``owner``. Rows another replica holds are skipped (SKIP LOCKED on
-    PostgreSQL; SQLite's write lock serialises the claim), and a claim older than ``lease`` counts as abandoned."""
-    due = (select(DeadlineRow)
-           .where(DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None), DeadlineRow.due_at <= now,
-                  claims.free(DeadlineRow, now, lease))
-           .order_by(DeadlineRow.due_at, DeadlineRow.id).limit(limit))
-    return claims.claim(session, due, now, owner)
+_FREE = or_(DeadlineRow.claimed_at.is_(None), DeadlineRow.claimed_at < bindparam("stale"))  # unclaimed, or stale
+_PENDING = (DeadlineRow.sent_at.is_(None), DeadlineRow.cancelled_at.is_(None))  # ix_deadlines_pending_due
+# Built once: the scheduler runs these for every deadline, and building them cost more than running them.
+_NEXT_DUE = select(DeadlineRow.due_at).where(*_PENDING, _FREE).order_by(DeadlineRow.due_at).limit(1)
+_CLAIM = (update(DeadlineRow)
+          .where(DeadlineRow.id.in_(
+              select(DeadlineRow.id).where(*_PENDING, DeadlineRow.due_at <= bindparam("now"), _FREE)
+              .order_by(DeadlineRow.due_at, DeadlineRow.id).limit(bindparam("limit", type_=Integer))
+              .with_for_update(skip_locked=True)))
+          .values(claimed_at=bindparam("now"), claimed_by=bindparam("owner"), attempts=DeadlineRow.attempts + 1)
+          .returning(DeadlineRow.id, DeadlineRow.kind, DeadlineRow.page_id, DeadlineRow.due_at)
+          .execution_options(synchronize_session=False))
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    kind: str
+    page_id: int | None
+    due_at: datetime
+
+
+def claim_due(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[Due]:
+    """Claim up to ``limit`` due deadlines for ``owner``, earliest first. Rows another replica holds are skipped
+    (SKIP LOCKED on PostgreSQL; SQLite's write lock serialises the claim), and a claim older than ``lease`` counts as
+    abandoned. One statement (UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING)."""
+    rows = session.execute(_CLAIM, {"now": now, "stale": now - lease, "owner": owner, "limit": limit})
+    return sorted((Due(*row) for row in rows), key=lambda d: (d.due_at, d.id))
+
+
+def next_due(session: Session, now: datetime, *, lease: timedelta) -> datetime | None:
+    """When the earliest deadline nobody holds is due (None: none pending). One indexed read: the scheduler's
+    whole cost while nothing is due."""
+    return session.execute(_NEXT_DUE, {"stale": now - lease}).scalar_one_or_none()
+
+
+def next_work(session: Session, now: datetime, *, lease: timedelta, outbox_now: datetime, outbox_lease: timedelta
+              ) -> tuple[datetime | None, datetime | None]:
+    """`next_due`, and in the same query the outbox's next attempt (the outbox keeps real time, ``outbox_now``): an
+    idle process's safety poll is one read."""
+    row = session.execute(select(_NEXT_DUE.scalar_subquery(), outbox.next_attempt_query().scalar_subquery()),
+                          {"stale": now - lease, "outbox_stale": outbox_now - outbox_lease}).one()
+    return row[0], row[1]
 
 
 def complete(session: Session, deadline_id: int, owner: str, now: datetime) -> bool:
@@ -127,6 +166,12 @@ def complete(session: Session, deadline_id: int, owner: str, now: datetime) -> b
         DeadlineRow.id == deadline_id, DeadlineRow.claimed_by == owner, DeadlineRow.sent_at.is_(None)
     ).values(sent_at=now))
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def renew(session: Session, deadline_ids: list[int], now: datetime, owner: str) -> None:
+    """Keep ``owner``'s claims alive while their handlers run (short leases: a dead replica's are taken over soon)."""
+    session.execute(update(DeadlineRow).where(DeadlineRow.id.in_(deadline_ids), DeadlineRow.claimed_by == owner,
+                                              DeadlineRow.sent_at.is_(None)).values(claimed_at=now))
 
 
 def release(session: Session, deadline_id: int, owner: str, error: str) -> None:

@@ -65,7 +65,8 @@ class Metrics:
                                    ("method", "outcome"), registry=self.registry)
         self.escalations = Counter("firebell_escalations", "Pages escalated to the next tier (or re-sent by the last)",
                                    registry=self.registry)
-        self.ticks = Counter("firebell_scheduler_ticks", "Ticks of the deadline scheduler (every 0.5 s while it runs)",
+        self.ticks = Counter("firebell_scheduler_ticks",
+                             "Passes of the deadline scheduler (when a deadline is due, at least every safety poll)",
                              registry=self.registry)
         self.database: DatabaseCollector | None = None
         if read_database is not None:

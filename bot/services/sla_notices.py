@@ -16,7 +16,7 @@ from storage import repositories as repo
 from storage import schedule
 from storage.models import DeadlineRow
 
-LATE_AFTER = timedelta(seconds=5)  # later than this (the tick runs every 0.5 s), a notice says it is late
+LATE_AFTER = timedelta(seconds=5)  # later than this, a notice says it is late (Firebell was not running)
 
 
 def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
@@ -24,15 +24,17 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
     each goes out once (the outbox delivers and retries them)."""
     message: str | None = None
     breach, active, incident, clock, due_at = False, [], None, None, now
-    with deps.db.read() as session:
+    with deps.db.transaction() as session:  # one transaction: it reads a little, then marks the deadline done
         deadline = session.get(DeadlineRow, claimed.id)
         assert deadline is not None and deadline.incident_id is not None
-        row = repo.incident_row(session, deadline.incident_id)
+        view = repo.card_view(session, deadline.incident_id)  # its pages and clocks (not its timeline)
+        row = repo.find_by_id(session, deadline.incident_id)  # read with the view: no query
+        assert row is not None
         # Nothing to say when the clock stopped after the claim, when a later notice of the same clock is due too
         # (after downtime: send that one only), or when the incident is resolved.
         if (deadline.clock is not None and deadline.cancelled_at is None
                 and not schedule.superseded(session, deadline, now) and Status(row.status) is not Status.RESOLVED):
-            incident = repo.to_domain(row)
+            incident = view
             runs = sla.runs(clock_plan.facts(session, row), clock_plan.policy(deps.config, row.severity))
             run = next((r for r in runs if r.clock.value == deadline.clock), None)
             active = [p for p in incident.pages if p.status == "active"]
@@ -44,7 +46,6 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
             due_at = deadline.due_at
             message = render.sla_notice(incident, clock, fraction, due_at, run, list(dict.fromkeys(act)),
                                         now, late_after=LATE_AFTER)
-    with deps.db.transaction() as session:
         if not claimed.complete(session, now) or message is None or incident is None:
             return  # another replica took the claim over, or there is nothing to say
         if incident.channel_id:

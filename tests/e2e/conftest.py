@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,12 +89,19 @@ class FakeClock:
 
     def __init__(self, start: datetime) -> None:
         self.now = start
+        self._moved: list[Callable[[], None]] = []
 
     def __call__(self) -> datetime:
         return self.now
 
+    def on_advance(self, moved: Callable[[], None]) -> None:
+        """Tell ``moved`` each time the clock moves (a running scheduler looks at it again)."""
+        self._moved.append(moved)
+
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
+        for moved in self._moved:
+            moved()
         return self.now
 
 

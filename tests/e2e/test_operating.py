@@ -86,7 +86,9 @@ class Served:
 def served(slack: SlackStandIn, tmp_path) -> Iterator[Served]:
     (tmp_path / "firebell.yml").write_text(POLICY)
     port = free_port()
-    env = _env(slack, f"sqlite:///{tmp_path}/firebell.db") | {"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
+    # a safety poll of 0.5 s (10 s by default): the idle test counts 120 scheduler passes as its 60 s
+    env = _env(slack, f"sqlite:///{tmp_path}/firebell.db") | {"LOG_FORMAT": "json", "LOG_LEVEL": "INFO",
+                                                              "FIREBELL_SAFETY_POLL": "0.5"}
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     running = Served(process, f"http://127.0.0.1:{port}")

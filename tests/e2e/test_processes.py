@@ -28,17 +28,18 @@ severities:
 
 
 class Bot:
-    def __init__(self, slack: SlackStandIn, database_url: str, workdir: Path, config: str = CONFIG) -> None:
+    def __init__(self, slack: SlackStandIn, database_url: str, workdir: Path, config: str = CONFIG,
+                 env: dict[str, str] | None = None) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         (workdir / "firebell.yml").write_text(config)
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        env.update(SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
-                   DATABASE_URL=database_url)
+        environ = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        environ.update(SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
+                       DATABASE_URL=database_url, **(env or {}))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            cwd=workdir, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.driver = SlackDriver(f"http://127.0.0.1:{self.port}/slack/events", SIGNING_SECRET, slack)
         slack.wait_for(self._healthy, timeout=60)
 
