@@ -1,8 +1,8 @@
 """Firebell's logs: quiet by default, one line per thing that happened to an incident, as text or JSON.
 
 `configure(level, fmt)` installs one handler on the root logger (``LOG_LEVEL``, ``LOG_FORMAT``). At INFO only
-Firebell's own loggers speak below WARNING: libraries (APScheduler's per-tick "Running job", waitress, slack_sdk,
-Bolt, Alembic…) are heard from WARNING up, so an idle Firebell writes nothing. Lines that would carry a Slack
+Firebell's own loggers speak below WARNING: libraries (waitress, slack_sdk, Bolt,
+Alembic…) are heard from WARNING up, so an idle Firebell writes nothing. Lines that would carry a Slack
 request's body (Bolt logs a refused signature with the body, and bodies at DEBUG) are never written, at any level.
 
 Who a line is about travels in context variables: `context(incident="INC-7", team="T0…", request_id="…")` around
@@ -110,7 +110,7 @@ def is_own(logger_name: str) -> bool:
 
 class QuietLibraries(logging.Filter):
     """Libraries speak from WARNING up (from DEBUG when Firebell's level is DEBUG); nothing that carries a request
-    body passes; APScheduler's "skipped: maximum number of running instances" (a slow tick, by design) neither.
+    body passes.
 
     A handler filter, so it holds for loggers that set their own level: Bolt copies the root logger's level onto
     each of its loggers when it makes them."""
@@ -124,8 +124,6 @@ class QuietLibraries(logging.Filter):
             return True
         if record.name.startswith("slack_bolt") and "body" in record.getMessage().lower():
             return False  # a refused signature, or a debug dump: Slack's payloads stay out of the logs
-        if record.name.startswith("apscheduler") and "maximum number of running instances" in record.getMessage():
-            return False
         return record.levelno >= (logging.DEBUG if self.level <= logging.DEBUG else logging.WARNING)
 
 

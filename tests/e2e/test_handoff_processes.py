@@ -1,4 +1,4 @@
-"""Two real `firebell serve` processes on one PostgreSQL database, APScheduler ticking: each handoff of a fast
+"""Two real `firebell serve` processes on one PostgreSQL database, their schedulers running: each handoff of a fast
 rotation is sent once. Real time passes (a 2-second rotation); only what the channel holds is asserted."""
 
 from __future__ import annotations

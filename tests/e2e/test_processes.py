@@ -1,4 +1,4 @@
-"""Real `firebell serve` processes with APScheduler ticking: a restart loses no notice, two replicas double none.
+"""Real `firebell serve` processes with their schedulers running: a restart loses no notice, two replicas double none.
 
 These wait on real time (SLA windows of a few seconds), but assert only what the channel holds, not timings.
 """

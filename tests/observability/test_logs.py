@@ -5,12 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
@@ -121,22 +119,6 @@ def test_libraries_are_quiet_at_info_but_speak_at_warning(restore_root):
     logging.getLogger("urllib3.connectionpool").info("Starting new HTTP connection")
     logging.getLogger("waitress").warning("Task queue depth is 5")
     assert len(lines(out)) == 1 and "Task queue depth is 5" in lines(out)[0]
-
-
-def test_apschedulers_ticks_write_nothing(restore_root):
-    """The per-tick INFO lines ('Running job…', '…executed successfully') of a real scheduler stay out."""
-    out = io.StringIO()
-    logs.configure("INFO", "text", stream=out)
-    ran = threading.Semaphore(0)
-    scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(ran.release, "interval", seconds=0.02, id="t", max_instances=1, coalesce=True)
-    scheduler.start()
-    try:
-        for _ in range(5):
-            assert ran.acquire(timeout=10)
-    finally:
-        scheduler.shutdown(wait=True)
-    assert lines(out) == []
 
 
 def test_debug_lets_libraries_speak(restore_root):
