@@ -34,7 +34,7 @@ from notice_lateness import scratch_database  # noqa: E402
 
 from bot.domain import periods  # noqa: E402
 from bot.domain.kpi import to_json  # noqa: E402
-from bot.services import reports  # noqa: E402
+from bot.services import report_figures  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 
@@ -121,7 +121,7 @@ def in_process(db: Database, runs: int) -> tuple[float, int]:
         began = time.perf_counter()
         now = datetime.now(UTC)
         with db.read() as session:
-            report = reports.build(session, periods.last("90d", now), now)
+            report = report_figures.build(session, periods.last("90d", now), now)
         json.dumps(to_json(report))
         taken.append(time.perf_counter() - began)
         counted = report.incidents

@@ -6,18 +6,18 @@ import argparse
 import csv
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot import charts
 from bot.cli.common import CommandError, database
-from bot.deps import utc_now
 from bot.domain import kpi, periods
 from bot.domain import report_text as words
 from bot.domain.errors import InvalidInput
 from bot.domain.incident import Severity
 from bot.domain.periods import Period
-from bot.services import change_events, reports
+from bot.services import report_figures as figures
 
 CSV_COLUMNS = ("id", "team_id", "severity", "declared_at", "acknowledged_at", "resolved_at",
                "time_to_acknowledge_seconds", "time_to_resolve_seconds", "ack_sla", "resolve_sla", "update_sla",
@@ -45,7 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def period_of(args: argparse.Namespace) -> Period:
-    now = utc_now()
+    now = datetime.now(UTC)
     try:
         if args.start:
             return periods.between(args.start, args.end, now)
@@ -73,11 +73,11 @@ def run_report(args: argparse.Namespace) -> int:
     db = database()
     try:
         with db.read() as session:
-            rows = reports.records(session, period, period.until, teams=args.team, severity=severity) if args.csv \
+            rows = figures.records(session, period, period.until, teams=args.team, severity=severity) if args.csv \
                 else None
-            report = reports.build(session, period, period.until, teams=args.team, severity=severity) \
+            report = figures.build(session, period, period.until, teams=args.team, severity=severity) \
                 if rows is None or args.chart is not None else None
-            changes = change_events.report_figures(session, period.since, period.until)
+            changes = figures.changes(session, period.since, period.until)
     finally:
         db.dispose()
     if rows is not None:

@@ -3,13 +3,13 @@ incident's channel ("Changes before this incident"), and on demand (`/incident c
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.domain.changes import Change, failure_rate
+from bot.domain.changes import Change
 from bot.domain.incident import Incident
 from bot.services import slack_effects
 from bot.services.effects import Attempt, Executors
@@ -72,7 +72,3 @@ def post_changes_before(deps: Deps, *, attempt: Attempt, incident_id: int) -> No
     deps.outbox.wake()
 
 
-def report_figures(session: Session, since: datetime | None, until: datetime | None) -> dict[str, Any]:
-    """For `firebell report`: the changes in the period, how many an incident was linked to, and their share."""
-    total, linked = rows.counts(session, since, until)
-    return {"changes": total, "changes_linked": linked, "change_failure_rate": failure_rate(total, linked)}

@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot.deps import Deps
 from bot.domain import kpi, periods
 from bot.domain.incident import Incident
-from bot.services import reports, visibility
+from bot.services import report_figures, visibility
 from bot.slack import home as render
 from bot.slack.gateway import SlackCallFailed
 from storage import home as viewers
@@ -67,6 +67,6 @@ def _last_30_days(deps: Deps) -> kpi.Report:
     def read() -> kpi.Report:
         now = deps.clock()
         with deps.db.read() as session:
-            return reports.build(session, periods.last("30d", now), now, teams=(deps.team_id,))
+            return report_figures.build(session, periods.last("30d", now), now, teams=(deps.team_id,))
 
     return deps.cache.get(("home figures", deps.team_id), read)

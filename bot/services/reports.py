@@ -7,11 +7,8 @@ database of years reads only its period's incidents and never builds ORM objects
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
-
-from sqlalchemy.orm import Session
 
 from bot import charts
 from bot.deps import Deps
@@ -19,9 +16,9 @@ from bot.domain import kpi, periods
 from bot.domain.errors import InvalidInput
 from bot.domain.periods import Period
 from bot.services.effects import Attempt, Executors
+from bot.services.report_figures import build
 from bot.slack import report_blocks
 from storage import outbox as outbox_rows
-from storage import reports as report_rows
 
 CHART_DM = "report chart"  # outbox kind: make the report's chart and send it to the person who asked, by DM
 SLACK_PERIODS = ("7d", "30d", "90d")
@@ -31,19 +28,6 @@ CHART_EVERY = timedelta(minutes=1)  # at most one chart DM per person in this ti
 
 def register(executors: Executors) -> None:
     executors.register(CHART_DM, send_chart, describe="send the report's chart")
-
-
-def records(session: Session, period: Period, now: datetime, *, teams: Sequence[str] = (),
-            severity: str | None = None) -> list[kpi.IncidentRecord]:
-    return list(report_rows.incident_records(session, period.since, period.until, now, teams=teams, severity=severity))
-
-
-def build(session: Session, period: Period, now: datetime, *, teams: Sequence[str] = (),
-          severity: str | None = None) -> kpi.Report:
-    """The report of the incidents declared in ``period``, their clocks judged at ``now``."""
-    rows = report_rows.incident_records(session, period.since, period.until, now, teams=teams, severity=severity)
-    severities = (severity,) if severity else ("sev1", "sev2", "sev3", "sev4")
-    return kpi.build(rows, period.since, period.until, severities)
 
 
 def slack_period(text: str, now: datetime) -> Period:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.sandbox import SlackStandIn
-from bot.services import change_events
+from bot.services import report_figures
 from bot.services.incidents import export
 from tests.e2e.conftest import ALICE, Timed, answer, stop
 from tests.e2e.test_alerts import fixture, send, serve, url
@@ -99,5 +99,5 @@ def test_the_resolve_form_offers_the_recent_changes_and_the_link_is_exported(ser
         "url": "https://github.com/acme/checkout/pull/812", "author": "ci-bot", "at": "2026-11-24T09:45:00+00:00"}
     assert any(e["kind"] == "caused_by_change" for e in exported["timeline"])
     with served.db.read() as session:
-        figures = change_events.report_figures(session, None, None)
+        figures = report_figures.changes(session, None, None)
     assert figures == {"changes": 2, "changes_linked": 1, "change_failure_rate": 0.5}
