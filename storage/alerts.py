@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.domain.alerts import Alert, AlertGroup, Known, links_of
+from storage.dialect import insert_for
 from storage.models import (
     AlertDigestRow,
     AlertEpisodeRow,
@@ -27,11 +27,6 @@ from storage.models import (
     IncidentRow,
 )
 
-
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 _STATEMENTS: dict[tuple[str, str], Any] = {}
 
 
@@ -40,7 +35,7 @@ def _statement(session: Session, name: str, build: Any) -> Any:
     compiled cache serves every later call (a statement built with ``.values(…)`` each time is compiled anew)."""
     key = (session.get_bind().dialect.name, name)
     if key not in _STATEMENTS:
-        _STATEMENTS[key] = build(_insert(session))
+        _STATEMENTS[key] = build(insert_for(session))
     return _STATEMENTS[key]
 
 

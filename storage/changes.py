@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.domain.changes import Change
+from storage.dialect import insert_for
 from storage.models import ChangeEventRow, IncidentChangeRow
 
 
@@ -22,7 +22,7 @@ def add(session: Session, team_id: str, change: Change, now: datetime) -> tuple[
     values = {"team_id": team_id, "service": change.service, "summary": change.summary, "url": change.url,
               "author": change.author, "at": change.at, "external_id": change.key, "recorded_at": now,
               "recorded_by": change.recorded_by}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     new_id = session.execute(insert(ChangeEventRow).values(**values).on_conflict_do_nothing()
                              .returning(ChangeEventRow.id)).scalar()
     if new_id is not None:
@@ -51,7 +51,7 @@ def find(session: Session, team_id: str, change_id: int) -> Change | None:
 
 
 def link(session: Session, incident_id: int, change_id: int, by: str, at: datetime) -> None:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     session.execute(insert(IncidentChangeRow).values(incident_id=incident_id, change_id=change_id, linked_by=by,
                                                      linked_at=at).on_conflict_do_update(
         index_elements=[IncidentChangeRow.incident_id], set_={"change_id": change_id, "linked_by": by,

@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.dialect import insert_for
 from storage.models import FeedbackRow
 
 
 def record_score(session: Session, incident_id: int, user_id: str, score: int, at: datetime) -> bool:
     """The person's score, once: False when they had already answered (their first answer stands)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     statement = insert(FeedbackRow).values(incident_id=incident_id, user_id=user_id, score=score, at=at)
     done = session.execute(statement.on_conflict_do_nothing().returning(FeedbackRow.user_id)).all()
     return bool(done)

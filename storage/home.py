@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.dialect import insert_for
 from storage.models import HomeViewerRow
 
 
 def record_viewer(session: Session, team_id: str, user_id: str, at: datetime) -> None:
     """One row per person (an upsert: two replicas recording the same person at once do not collide)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     statement = insert(HomeViewerRow).values(team_id=team_id, user_id=user_id, opened_at=at)
     session.execute(statement.on_conflict_do_update(index_elements=["team_id", "user_id"],
                                                     set_={"opened_at": statement.excluded.opened_at}))

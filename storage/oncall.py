@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.domain.oncall import Override
 from storage import wakeups
+from storage.dialect import insert_for
 from storage.models import DeadlineRow, OnCallOverrideRow
 
 HANDOFF = "handoff"  # the kind of deadline rows written here
@@ -67,7 +67,7 @@ def plan_handoff(session: Session, tier: str, at: datetime | None, now: datetime
     ).values(cancelled_at=now))
     if key is None or at is None:
         return
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     added = session.execute(insert(DeadlineRow).values(
         key=key, kind=HANDOFF, tier=tier, due_at=at, attempts=0).on_conflict_do_nothing().returning(DeadlineRow.id))
     wakeups.deadline_written(session, at)  # added, brought back, or there already (a spare wake costs one query)

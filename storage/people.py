@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.dialect import insert_for
 from storage.models import PersonRow
 
 
@@ -21,7 +21,7 @@ def names(session: Session, user_ids: Iterable[str]) -> dict[str, str]:
 
 
 def remember(session: Session, found: dict[str, str], at: datetime) -> None:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     for user_id, name in found.items():
         statement = insert(PersonRow).values(user_id=user_id, name=name[:120], looked_up_at=at)
         session.execute(statement.on_conflict_do_update(

@@ -6,23 +6,20 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.domain.problems import LinkedIncident, Problem, ProblemCount, ProblemStatus, ProblemSummary, ref
+from storage.dialect import insert_for
 from storage.models import IncidentRow, ProblemCounter, ProblemLinkRow, ProblemRow
 from storage.types import as_utc
 
 UNRESOLVED = (ProblemStatus.OPEN.value, ProblemStatus.KNOWN_ERROR.value)
 
 
-def _insert(session: Session):  # noqa: ANN202 - the dialect's INSERT, which knows ON CONFLICT
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
 
 def take_number(session: Session, team_id: str) -> int:
     """The team's next problem number, in one upsert; its counter row stays locked until the transaction ends."""
-    upsert = _insert(session)(ProblemCounter).values(team_id=team_id, last_number=1).on_conflict_do_update(
+    upsert = insert_for(session)(ProblemCounter).values(team_id=team_id, last_number=1).on_conflict_do_update(
         index_elements=[ProblemCounter.team_id], set_={"last_number": ProblemCounter.last_number + 1})
     return session.execute(upsert.returning(ProblemCounter.last_number)).scalar_one()
 
@@ -45,7 +42,7 @@ def row_by_number(session: Session, team_id: str, number: int, *, lock: bool = F
 def link(session: Session, incident_id: int, problem_id: int, *, by: str, at: datetime) -> int | None:
     """Link the incident to the problem (it leaves the one it was linked to); the id of that earlier one."""
     before = linked_problem_id(session, incident_id)
-    statement = _insert(session)(ProblemLinkRow).values(
+    statement = insert_for(session)(ProblemLinkRow).values(
         incident_id=incident_id, problem_id=problem_id, linked_by=by, linked_at=at)
     statement = statement.on_conflict_do_update(index_elements=[ProblemLinkRow.incident_id], set_={
         "problem_id": problem_id, "linked_by": by, "linked_at": at})

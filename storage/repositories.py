@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, inspect, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.followups import FollowUp, FollowUpLine
 from bot.domain.incident import Incident, PageView, Severity, SeverityChange, Status, TimelineEntry
 from storage import fresh, schedule
+from storage.dialect import insert_for
 from storage.models import (
     Base,
     FollowUpRow,
@@ -32,7 +32,7 @@ FULL = (selectinload(IncidentRow.timeline), selectinload(IncidentRow.follow_ups)
 
 def _insert_ignoring_conflicts(session: Session, model: type[Base], values: dict[str, Any]) -> int:
     """INSERT … ON CONFLICT DO NOTHING; returns how many rows went in (0 or 1)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     statement = insert(model).values(**values).on_conflict_do_nothing().returning(*inspect(model).primary_key)
     return len(session.execute(statement).all())
 
@@ -40,7 +40,7 @@ def _insert_ignoring_conflicts(session: Session, model: type[Base], values: dict
 def take_incident_number(session: Session, team_id: str) -> int:
     """The team's next number, in one statement (an upsert). The counter row it updates stays locked until the
     transaction ends, so two declares never get the same number, and a rolled-back declare leaves no gap."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     upsert = insert(IncidentCounter).values(team_id=team_id, last_number=1).on_conflict_do_update(
         index_elements=[IncidentCounter.team_id], set_={"last_number": IncidentCounter.last_number + 1},
     ).returning(IncidentCounter.last_number)
