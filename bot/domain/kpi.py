@@ -143,7 +143,7 @@ class Satisfaction:
 
     count: int
     mean: float | None
-    distribution: dict[int, int]
+    distribution: dict[int, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return {"count": self.count, "mean": None if self.mean is None else round(self.mean, 2),

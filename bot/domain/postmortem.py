@@ -6,21 +6,15 @@ People appear by the names Slack gave (ids where none is known). An open inciden
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.followups import FollowUp
 from bot.domain.humanize import duration, span
 from bot.domain.incident import Incident, PageView, Role, Status
+from bot.domain.kpi import Satisfaction
 from bot.domain.sla import SlaClock
 
 _BY_LABEL = {status.label: status for status in Status}
-
-
-@dataclass(frozen=True)
-class Satisfaction:
-    count: int
-    mean: float | None
 
 
 def _at(at: datetime | None) -> str:

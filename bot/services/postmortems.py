@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.domain import kpi
 from bot.domain.incident import Incident
-from bot.domain.postmortem import Satisfaction, postmortem
+from bot.domain.kpi import Satisfaction
+from bot.domain.postmortem import postmortem
 from bot.services.effects import Attempt, Executors
 from bot.slack.gateway import SlackCallFailed
 from storage import feedback as feedback_rows
@@ -43,8 +45,7 @@ def people_in(incident: Incident) -> set[str]:
 
 
 def satisfaction(session: Session, incident_id: int) -> Satisfaction:
-    scores = feedback_rows.scores(session, [incident_id]).get(incident_id, [])
-    return Satisfaction(len(scores), sum(scores) / len(scores) if scores else None)
+    return kpi.satisfaction(feedback_rows.scores(session, [incident_id]).get(incident_id, []))
 
 
 def text(session: Session, incident: Incident) -> str:
