@@ -39,6 +39,7 @@ from bot.services import (
     knowledge,
     oncall,
     page_notices,
+    people,
     postmortems,
     reports,
     sla_notices,
@@ -219,7 +220,7 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     if calendar_token := settings.calendar_token():  # no token, no feed: /oncall/… is unknown (404)
         doors.append(route(["GET", "HEAD"], calendar.PATH, calendar.calendar_door(
             calendar_token, lambda tier, start, end: oncall.shifts(deps, tier, start, end),
-            lambda users: oncall.display_names(deps, users), deps.clock), prefix=True))
+            lambda users: people.names_for(deps, users), deps.clock), prefix=True))
     wsgi = build_wsgi(doors if socket_mode else [slack_events(bolt, metrics), *doors])
     source = "(the policy its caller built)" if given else str(policy_file) if policy_file else None
     logs.log_startup(log, policy_file=source, tiers=len(config.tiers), broadcast_channel=config.broadcast_channel,

@@ -49,18 +49,16 @@ def lock_group(session: Session, team_id: str, group: AlertGroup, now: datetime)
     statement = _statement(session, "group", lambda insert: insert(AlertGroupRow).on_conflict_do_nothing())
     session.execute(statement, {"team_id": team_id, "source": group.source.value, "key_hash": group.key_hash,
                                 "group_key": group.group_key, "generation": 0, "first_seen_at": now})
-    return session.execute(select(AlertGroupRow).where(
+    return session.execute(_locked(select(AlertGroupRow).where(
         AlertGroupRow.team_id == team_id, AlertGroupRow.source == group.source.value,
-        AlertGroupRow.key_hash == group.key_hash).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one()
+        AlertGroupRow.key_hash == group.key_hash))).scalar_one()
 
 
 def lock_team(session: Session, team_id: str) -> AlertTeamRow:
     """The team's intake row, locked: new episodes are routed one at a time (the storm limit holds across replicas)."""
     statement = _statement(session, "team", lambda insert: insert(AlertTeamRow).on_conflict_do_nothing())
     session.execute(statement, {"team_id": team_id})
-    return session.execute(select(AlertTeamRow).where(AlertTeamRow.team_id == team_id).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one()
+    return session.execute(_locked(select(AlertTeamRow).where(AlertTeamRow.team_id == team_id))).scalar_one()
 
 
 def current_episode(session: Session, group: AlertGroupRow, *, lock: bool = False) -> AlertEpisodeRow | None:
@@ -96,12 +94,6 @@ def start_episode(session: Session, group: AlertGroupRow, **fields: Any) -> Aler
     session.flush()
     return row
 
-
-def previous_episode(session: Session, group: AlertGroupRow) -> AlertEpisodeRow | None:
-    if group.generation <= 1:
-        return None
-    return session.execute(select(AlertEpisodeRow).where(
-        AlertEpisodeRow.group_id == group.id, AlertEpisodeRow.generation == group.generation - 1)).scalar_one()
 
 
 def known(session: Session, group_id: int, alerts: Sequence[Alert]) -> Known:

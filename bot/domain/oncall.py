@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -334,20 +334,8 @@ def _shown(local: datetime) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def on_call(schedule: Schedule, at: datetime, overrides: Sequence[Override] = ()) -> Shift:
-    return schedule.at(at, overrides)
-
-
-def users_of(layers: Sequence[Layer]) -> Iterator[str]:
-    for layer in layers:
-        yield from layer.users
-
-
 def _instant(local: datetime, zone: ZoneInfo) -> datetime:
     """A wall-clock time in ``zone`` as an aware UTC instant. A time the clocks skip (spring forward) is read with the
     offset before the change, i.e. it lands after the skip; a time they repeat (fall back) is its first occurrence."""
     return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
-
-def local_day(at: datetime, zone: str) -> date:
-    return at.astimezone(ZoneInfo(zone)).date()

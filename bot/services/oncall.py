@@ -7,7 +7,6 @@ The rotation math is pure (bot/domain/oncall.py); this module gives it the overr
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,8 +16,7 @@ from bot.config import Tier
 from bot.deps import Deps
 from bot.domain import oncall
 from bot.domain.errors import InvalidInput, NotFound
-from bot.domain.oncall import Override, Shift, Source, TierOnCall
-from bot.slack.gateway import SlackCallFailed
+from bot.domain.oncall import Override, Shift, TierOnCall
 from storage import oncall as rows
 
 log = logging.getLogger(__name__)
@@ -66,19 +64,6 @@ def shifts(deps: Deps, tier_name: str, start: datetime, end: datetime) -> tuple[
     with deps.db.read() as session:
         return tier.name, tier.rotation().shifts(start, end, rows.overrides(session, deps.team_id,
                                                                             ending_after=start, tier=tier.name))
-
-
-def display_names(deps: Deps, user_ids: Sequence[str]) -> dict[str, str]:
-    """Each person's name as Slack shows it (users.info); the id when Slack will not say."""
-    names = {}
-    for user_id in user_ids:
-        try:
-            person = deps.slack.user_info(user_id)
-        except SlackCallFailed as exc:
-            log.warning("users.info %s: %s", user_id, exc.error)
-            person = None
-        names[user_id] = person.name if person else user_id
-    return names
 
 
 def time_zone_of(deps: Deps, user_id: str) -> str:
@@ -154,6 +139,3 @@ def plan_handoffs(deps: Deps, now: datetime | None = None) -> None:
         for tier in deps.config.tiers:
             plan_handoff(session, deps, tier, moment)
 
-
-def is_gap(shift: Shift) -> bool:
-    return shift.source is Source.GAP

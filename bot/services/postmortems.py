@@ -7,7 +7,6 @@ the rest, as it may have no Slack token."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
@@ -16,8 +15,8 @@ from bot.domain import kpi
 from bot.domain.incident import Incident
 from bot.domain.kpi import Satisfaction
 from bot.domain.postmortem import postmortem
+from bot.services import people as names
 from bot.services.effects import Attempt, Executors
-from bot.slack.gateway import SlackCallFailed
 from storage import feedback as feedback_rows
 from storage import people
 from storage import repositories as repo
@@ -53,26 +52,6 @@ def text(session: Session, incident: Incident) -> str:
     return postmortem(incident, people.names(session, people_in(incident)), satisfaction(session, incident.id))
 
 
-def names_for(deps: Deps, user_ids: Iterable[str]) -> dict[str, str]:
-    """Names for these people: kept ones, and the rest asked of Slack once (and kept); ids Slack cannot name stay."""
-    wanted = set(user_ids)
-    with deps.db.read() as session:
-        known = people.names(session, wanted)
-    found: dict[str, str] = {}
-    for user_id in sorted(wanted - set(known)):
-        try:
-            info = deps.slack.user_info(user_id)
-        except SlackCallFailed as exc:
-            log.info("no name for %s: %s", user_id, exc.error)
-            continue
-        if info is not None:
-            found[user_id] = info.name
-    if found:
-        with deps.db.transaction() as session:
-            people.remember(session, found, deps.clock())
-    return {**known, **found}
-
-
 def share(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
     """Outbox executor: the report as a Markdown file in the channel, once."""
     with deps.db.read() as session:
@@ -80,7 +59,7 @@ def share(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
         rated = satisfaction(session, incident_id)
     if incident.channel_id is None:
         return
-    content = postmortem(incident, names_for(deps, people_in(incident)), rated, deps.clock())
+    content = postmortem(incident, names.names_for(deps, people_in(incident)), rated, deps.clock())
     attempt.upload(deps.slack, incident.channel_id, f"{incident.ref}-postmortem.md",
                    f"{incident.ref} post-incident report", content,
                    f"The post-incident report for {incident.ref}; `firebell postmortem {incident.ref}` prints it too.")

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote
 
 from icalendar import Calendar, Event
 
-from bot.domain.oncall import Shift, Source
+from bot.domain.oncall import Shift
 from bot.web import StartResponse, WSGIApp
 from bot.web.responses import json_response
 
@@ -43,7 +43,7 @@ def feed(tier: str, shifts: Sequence[Shift], names: Mapping[str, str], now: date
         event.add("dtstart", shift.start)
         event.add("dtend", shift.end)
         event.add("summary", f"{name} on call ({tier})")
-        why = f"override #{shift.override}" if shift.source is Source.OVERRIDE else f"layer {shift.layer}"
+        why = shift.describe()
         event.add("description", f"{name} is on call in {tier} ({why}). From Firebell's schedule.")
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
