@@ -17,6 +17,7 @@ from bot.deps import Deps
 from bot.domain import oncall
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.oncall import Override, Shift, TierOnCall
+from bot.slack.gateway import UserInfo
 from storage import oncall as rows
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,10 @@ def shifts(deps: Deps, tier_name: str, start: datetime, end: datetime) -> tuple[
 
 def time_zone_of(deps: Deps, user_id: str) -> str:
     """The person's time zone as set in Slack (users.info), UTC when Slack has none (or one Python does not know)."""
-    person = deps.slack.user_info(user_id)
+    return _zone(deps.slack.user_info(user_id))
+
+
+def _zone(person: UserInfo | None) -> str:
     zone = person.tz if person and person.tz else "UTC"
     try:
         ZoneInfo(zone)
@@ -85,9 +89,11 @@ def add_override(deps: Deps, actor: str, tier_name: str, user_id: str, *, durati
     tier = tier_named(deps, tier_name)
     oncall.check_may_override(actor, user_id, deps.config.admins)
     now = deps.clock()
-    zone = time_zone_of(deps, actor) if start is not None or end is not None else "UTC"
-    begins, ends = oncall.override_window(now, zone, duration=duration, start=start, end=end)
     person = deps.slack.user_info(user_id)
+    zone = "UTC"
+    if start is not None or end is not None:  # overriding oneself (the usual case) asks Slack once
+        zone = _zone(person) if actor == user_id else time_zone_of(deps, actor)
+    begins, ends = oncall.override_window(now, zone, duration=duration, start=start, end=end)
     if person is None or person.deleted or person.is_bot:
         raise InvalidInput("user", f"<@{user_id}> is not a person in this workspace; type @ and pick someone.")
     with deps.db.transaction() as session:
