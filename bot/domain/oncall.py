@@ -278,11 +278,16 @@ class Schedule:
                 if before.user != after.user and start < after.start <= end]
 
     def next_handoff(self, after: datetime, overrides: Sequence[Override] = ()) -> Handoff | None:
-        """The first shift change after ``after``, within the horizon."""
+        """The first shift change after ``after``, within the horizon, with the true end of the shift it begins (a
+        window that cuts that shift short is widened, as in `now_and_next`)."""
+        last = after + self.horizon
         for end in self._windows(after):
-            found = self.handoffs(after, end, overrides)
-            if found:
-                return found[0]
+            shifts = self.shifts(after, end + timedelta(microseconds=1), overrides)
+            for before, on in zip(shifts, shifts[1:], strict=False):
+                if before.user != on.user and after < on.start <= end:
+                    if on is not shifts[-1] or end >= last:
+                        return Handoff(on.start, before, on)
+                    break  # the new shift runs past this window: look again in a wider one
         return None
 
     def gaps(self, start: datetime, end: datetime, overrides: Sequence[Override] = ()) -> list[Shift]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.oncall import Hours, Layer, Override, Schedule, Source
@@ -232,6 +232,9 @@ def test_an_override_wins_over_every_layer(stack: list[Layer], moment: datetime,
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(layers(), min_size=1, max_size=3), instants)
+# a gap that begins inside the first window and ends past it: the handoff names the gap's true end
+@example([Layer(("A",), timedelta(hours=8), datetime(2026, 1, 1), "UTC",
+                Hours(frozenset({0}), time(0), time(1)))], datetime(2025, 12, 1, tzinfo=UTC))
 def test_looking_ahead_in_growing_windows_finds_what_the_whole_horizon_shows(stack: list[Layer], moment: datetime):
     schedule = Schedule(tuple(stack), horizon=timedelta(days=30))
     whole = schedule.shifts(moment, moment + schedule.horizon)
