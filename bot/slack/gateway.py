@@ -81,7 +81,8 @@ class SharedRetryAfter(RateLimitErrorRetryHandler):
         state.next_attempt_requested = True
         method, channel = call_of(request)
         self.sleep(self.pacer.penalise(method, channel, retry_after(response)))
-        self.sleep(self.pacer.take(method, channel))  # the first turn after the hold (a line may have formed)
+        if turn := self.pacer.take(method, channel):  # the first turn after the hold (a line may have formed)
+            self.sleep(turn)
         state.increment_current_attempt()
 
 
@@ -108,7 +109,8 @@ def call_of(request: HttpRequest) -> tuple[str, str | None]:
 
 
 def make_client(token: str, base_url: str, *, timeout: int = 10, retry_pause: float = 1.0,
-                observer: RetryHandler | None = None, pacer: Pacer | None = None) -> WebClient:
+                observer: RetryHandler | None = None, pacer: Pacer | None = None,
+                sleep: Callable[[float], None] = time.sleep) -> WebClient:
     """slack_sdk's client with its retry handlers for connection errors, 429 (Retry-After, shared through ``pacer``
     with every call of the method) and 5xx; a retry after a 5xx or a connection error waits ``retry_pause`` seconds,
     doubled before the next. ``observer`` comes first and sees every answer (the metrics count calls with it); it
@@ -120,7 +122,7 @@ def make_client(token: str, base_url: str, *, timeout: int = 10, retry_pause: fl
         retry_handlers=[
             *([observer] if observer is not None else []),
             ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=_backoff(retry_pause)),
-            SharedRetryAfter(pacer if pacer is not None else Pacer(None), max_retry_count=3),
+            SharedRetryAfter(pacer if pacer is not None else Pacer(None), max_retry_count=3, sleep=sleep),
             ServerErrorRetryHandler(max_retry_count=2, interval_calculator=_backoff(retry_pause)),
         ],
     )
@@ -182,7 +184,8 @@ class SlackGateway:
         # slack_sdk must not send them again blindly. The outbox tries again later, looking first (see effects).
         observers = [observer] if observer is not None else []  # sees every answer (the metrics' counter)
         self.once_client = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
-                                     retry_handlers=[*observers, SharedRetryAfter(self.pacer, max_retry_count=3),
+                                     retry_handlers=[*observers,
+                                                     SharedRetryAfter(self.pacer, max_retry_count=3, sleep=sleep),
                                                      ConnectionErrorRetryHandler(
                                                          max_retry_count=2, error_types=[URLError],
                                                          interval_calculator=_backoff(retry_pause))])

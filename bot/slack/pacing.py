@@ -3,10 +3,10 @@
 Slack limits each method per app per workspace by tier (Tier 1 ~1/min, Tier 2 ~20/min, Tier 3 ~50/min, Tier 4
 ~100/min, short bursts tolerated) and `chat.postMessage` to about one message per second per channel. The pacer
 keeps a bucket per method (per channel for `chat.postMessage`), each a GCRA "virtual scheduling" bucket: it lets
-``burst`` calls through at once, then one per ``1/rate`` seconds, and *reserves* a turn for every caller, so that
-callers on several threads are spaced out instead of all waking at once. When Slack answers 429 anyway, `penalise`
-holds every call of that bucket until its Retry-After has passed (the one call that got the 429 is not the only
-one to wait).
+``burst`` calls through at once (less one kept for jitter, `HEADROOM`), then one per ``1/rate`` seconds, and it
+*reserves* a turn for every caller, so that callers on several threads are spaced out instead of all waking at once.
+When Slack answers 429 anyway, `penalise` holds every call of that bucket until its Retry-After has passed (the one
+call that got the 429 is not the only one to wait).
 
 A caller that must not sit asleep (a delivery worker: others' work would wait behind it) asks with ``longest``:
 a turn further away than that is not reserved, and `Paced` says when to come back instead. Deferred callers are
@@ -55,6 +55,9 @@ METHOD_TIERS: Mapping[str, int] = {
     "views.publish": TIER_4,
 }
 SLACK_PER_MINUTE: Mapping[int, float] = {TIER_1: 1, TIER_2: 20, TIER_3: 50, TIER_4: 100}
+# Calls of a burst kept unused: calls that reach Slack closer together than they were sent (network jitter) still
+# find room, up to one interval early.
+HEADROOM = 1
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ class Pacer:
         if shape is None:
             return None
         burst, rate = shape
-        return (burst - 1) / rate, 1.0 / rate
+        return max(burst - 1 - HEADROOM, 0) / rate, 1.0 / rate
 
     def take(self, method: str, channel: str | None = None, *, longest: float = math.inf) -> float:
         """Reserve the call's turn; returns the seconds to wait for it (0: go now). A turn more than ``longest``
