@@ -37,6 +37,9 @@ from notice_lateness import scratch_database  # noqa: E402
 from standin_process import StandIn  # noqa: E402
 
 SECRET = "bench-signing-secret"
+# The stand-in limits nothing unless a section switches its limits mode on (burst): the other sections measure
+# Firebell's own costs, at rates (50 declares a second) Slack's tiers would never allow, so Firebell does not pace them.
+UNPACED = '{"pacing": false}'
 ROOT = Path(__file__).resolve().parents[1]
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -55,13 +58,14 @@ def pct(values: list[float], p: float) -> float:
 class Served:
     """A server process: `firebell serve` or the bare app, against the stand-in."""
 
-    def __init__(self, args: list[str], slack: StandIn, database_url: str, workdir: Path, config: str = ""):
+    def __init__(self, args: list[str], slack: StandIn, database_url: str, workdir: Path, config: str = "",
+                 slack_limits: str = UNPACED):
         self.port = free_port()
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "firebell.yml").write_text(config)
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
         env.update(SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url,
-                   DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
+                   DATABASE_URL=database_url, PYTHONPATH=str(ROOT), SLACK_LIMITS=slack_limits)
         argv = [sys.executable, *[str(self.port) if a == "PORT" else a for a in args]]
         self.process = subprocess.Popen(argv, cwd=ROOT if args[0].startswith("bench/") else workdir, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -350,6 +350,7 @@ class SlackLimits(_Strict):
     methods: dict[str, SlackTier] = Field(default_factory=dict)  # a method's tier, where yours differs
     longest_sleep: float = Field(default=1.0, ge=0, le=60)  # seconds a delivery worker waits for a turn in place;
     # a turn further away puts the item back until then, and the worker delivers other incidents' work meanwhile
+    headroom: float = Field(default=0.25, ge=0, le=10)  # calls of each burst left unused, for network jitter
 
     @field_validator("per_minute")
     @classmethod
@@ -362,7 +363,7 @@ class SlackLimits(_Strict):
             return None
         return Limits(per_minute=dict(self.per_minute), burst=dict(self.burst),
                              posts_per_second=self.posts_per_second, post_burst=self.post_burst,
-                             methods=dict(self.methods), longest_sleep=self.longest_sleep)
+                             methods=dict(self.methods), longest_sleep=self.longest_sleep, headroom=self.headroom)
 
     @classmethod
     def of(cls, limits: Limits | None) -> SlackLimits:
@@ -371,7 +372,8 @@ class SlackLimits(_Strict):
             return cls(pacing=False)
         return cls.model_validate({"per_minute": dict(limits.per_minute), "burst": dict(limits.burst),
                                    "posts_per_second": limits.posts_per_second, "post_burst": limits.post_burst,
-                                   "methods": dict(limits.methods), "longest_sleep": limits.longest_sleep})
+                                   "methods": dict(limits.methods), "longest_sleep": limits.longest_sleep,
+                                   "headroom": limits.headroom})
 
 
 class Settings(BaseSettings):

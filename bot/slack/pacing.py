@@ -3,7 +3,7 @@
 Slack limits each method per app per workspace by tier (Tier 1 ~1/min, Tier 2 ~20/min, Tier 3 ~50/min, Tier 4
 ~100/min, short bursts tolerated) and `chat.postMessage` to about one message per second per channel. The pacer
 keeps a bucket per method (per channel for `chat.postMessage`), each a GCRA "virtual scheduling" bucket: it lets
-``burst`` calls through at once (less one kept for jitter, `HEADROOM`), then one per ``1/rate`` seconds, and it
+``burst`` calls through at once (less ``headroom``, for jitter), then one per ``1/rate`` seconds, and it
 *reserves* a turn for every caller, so that callers on several threads are spaced out instead of all waking at once.
 When Slack answers 429 anyway, `penalise` holds every call of that bucket until its Retry-After has passed (the one
 call that got the 429 is not the only one to wait).
@@ -55,9 +55,6 @@ METHOD_TIERS: Mapping[str, int] = {
     "views.publish": TIER_4,
 }
 SLACK_PER_MINUTE: Mapping[int, float] = {TIER_1: 1, TIER_2: 20, TIER_3: 50, TIER_4: 100}
-# Calls of a burst kept unused: calls that reach Slack closer together than they were sent (network jitter) still
-# find room, up to one interval early.
-HEADROOM = 1
 
 
 @dataclass(frozen=True)
@@ -70,10 +67,14 @@ class Limits:
     post_burst: int = 3
     methods: Mapping[str, int] = field(default_factory=dict)  # tier overrides (or additions) by method name
     longest_sleep: float = 1.0  # seconds a caller that may come back later waits in place at most
+    # Calls of each bucket kept unused: calls that reach Slack closer together than they were sent (network jitter)
+    # still find room, up to ``headroom`` intervals early.
+    headroom: float = 0.25
 
     def __post_init__(self) -> None:
-        if self.posts_per_second <= 0 or self.post_burst < 1 or self.longest_sleep < 0:
-            raise ValueError("posts_per_second and post_burst must be positive, longest_sleep not negative")
+        if self.posts_per_second <= 0 or self.post_burst < 1 or self.longest_sleep < 0 or self.headroom < 0:
+            raise ValueError("posts_per_second and post_burst must be positive, longest_sleep and headroom not "
+                             "negative")
         if any(rate <= 0 for rate in self.per_minute.values()) or any(b < 1 for b in self.burst.values()):
             raise ValueError("every tier's calls per minute and burst must be positive")
 
@@ -96,7 +97,7 @@ class Limits:
         bursts = {tier: self.burst.get(tier, max(2, int(rate))) for tier, rate in self.per_minute.items()}
         return Limits(per_minute={t: r * factor for t, r in self.per_minute.items()}, burst=bursts,
                       posts_per_second=self.posts_per_second * factor, post_burst=self.post_burst,
-                      methods=dict(self.methods), longest_sleep=self.longest_sleep / factor)
+                      methods=dict(self.methods), longest_sleep=self.longest_sleep / factor, headroom=self.headroom)
 
 
 class Paced(Exception):
@@ -133,10 +134,10 @@ class Pacer:
     def _shape(self, method: str) -> tuple[float, float] | None:
         """(tolerance, interval) in seconds of the method's bucket; None when calls are not paced."""
         shape = self.limits.bucket(method) if self.limits is not None else None
-        if shape is None:
+        if shape is None or self.limits is None:
             return None
         burst, rate = shape
-        return max(burst - 1 - HEADROOM, 0) / rate, 1.0 / rate
+        return max(burst - 1 - self.limits.headroom, 0) / rate, 1.0 / rate
 
     def take(self, method: str, channel: str | None = None, *, longest: float = math.inf) -> float:
         """Reserve the call's turn; returns the seconds to wait for it (0: go now). A turn more than ``longest``

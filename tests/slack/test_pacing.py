@@ -11,6 +11,8 @@ import pytest
 from bot.config import Settings, SlackLimits
 from bot.slack.pacing import TIER_2, Limits, Paced, Pacer
 
+EXACT = Limits(headroom=0)  # Slack's bursts used to the last call: the arithmetic in whole seconds
+
 
 class Clock:
     def __init__(self) -> None:
@@ -26,32 +28,38 @@ def turns(pacer: Pacer, method: str, count: int, channel: str | None = None) -> 
 
 def test_a_tier_lets_its_burst_through_then_one_call_per_interval():
     clock = Clock()
-    pacer = Pacer(Limits(), clock)
-    # conversations.create is Tier 2: 20 a minute, a minute's worth at once by default (one kept for network
-    # jitter), then one every 3 s
-    assert turns(pacer, "conversations.create", 21) == [0.0] * 19 + [3.0, 6.0]
+    pacer = Pacer(EXACT, clock)
+    # conversations.create is Tier 2: 20 a minute, a minute's worth at once by default, then one every 3 s
+    assert turns(pacer, "conversations.create", 22) == [0.0] * 20 + [3.0, 6.0]
     clock.now += 6.0
     assert turns(pacer, "conversations.create", 1) == [3.0]  # the two reserved turns were taken meanwhile
-    assert turns(pacer, "chat.update", 49) == [0.0] * 49  # another method has a bucket of its own
+    assert turns(pacer, "chat.update", 50) == [0.0] * 50  # another method has a bucket of its own
 
 
-def test_tier_1_bursts_two_less_the_one_kept_then_one_a_minute():
-    pacer = Pacer(Limits(methods={"apps.connections.open": 1}), Clock())
-    assert turns(pacer, "apps.connections.open", 3) == [0.0, 60.0, 120.0]
+def test_tier_1_bursts_two_then_one_a_minute():
+    pacer = Pacer(Limits(methods={"apps.connections.open": 1}, headroom=0), Clock())
+    assert turns(pacer, "apps.connections.open", 3) == [0.0, 0.0, 60.0]
 
 
 def test_posts_are_paced_per_channel_one_a_second_after_a_burst():
     clock = Clock()
-    pacer = Pacer(Limits(), clock)  # Slack takes 3 at once: 2 go, one is kept
-    assert turns(pacer, "chat.postMessage", 4, "C0BROADCAST") == [0.0, 0.0, 1.0, 2.0]
-    assert turns(pacer, "chat.postMessage", 2, "C0INC1") == [0.0, 0.0]  # another channel flows
+    pacer = Pacer(EXACT, clock)
+    assert turns(pacer, "chat.postMessage", 5, "C0BROADCAST") == [0.0, 0.0, 0.0, 1.0, 2.0]
+    assert turns(pacer, "chat.postMessage", 3, "C0INC1") == [0.0, 0.0, 0.0]  # another channel flows
     clock.now += 10.0  # the bucket refills up to its burst, no further
-    assert turns(pacer, "chat.postMessage", 3, "C0BROADCAST") == [0.0, 0.0, 1.0]
+    assert turns(pacer, "chat.postMessage", 4, "C0BROADCAST") == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_a_little_headroom_is_kept_for_calls_that_arrive_closer_together_than_sent():
+    pacer = Pacer(Limits(), Clock())  # a quarter of a call by default: each turn a quarter interval later
+    assert turns(pacer, "chat.postMessage", 5, "C0BROADCAST") == [0.0, 0.0, 0.25, 1.25, 2.25]
+    pacer = Pacer(Limits(headroom=1), Clock())  # a whole call: one of Slack's burst of 3 is never used
+    assert turns(pacer, "chat.postMessage", 4, "C0BROADCAST") == [0.0, 0.0, 1.0, 2.0]
 
 
 def test_a_full_bucket_refills_at_the_rate():
     clock = Clock()
-    pacer = Pacer(Limits(per_minute={TIER_2: 20}, burst={TIER_2: 3}), clock)
+    pacer = Pacer(Limits(per_minute={TIER_2: 20}, burst={TIER_2: 2}, headroom=0), clock)
     assert turns(pacer, "pins.add", 2) == [0.0, 0.0]
     clock.now += 3.0  # one interval: one more call
     assert turns(pacer, "pins.add", 2) == [0.0, 3.0]
@@ -88,8 +96,8 @@ def test_a_429_holds_callers_even_with_pacing_off():
 
 def test_a_caller_that_may_come_back_is_told_when_and_reserves_nothing():
     clock = Clock()
-    pacer = Pacer(Limits(), clock)
-    assert turns(pacer, "chat.postMessage", 3, "C0B") == [0.0, 0.0, 1.0]
+    pacer = Pacer(EXACT, clock)
+    assert turns(pacer, "chat.postMessage", 4, "C0B") == [0.0, 0.0, 0.0, 1.0]
     with pytest.raises(Paced) as first:
         pacer.take("chat.postMessage", "C0B", longest=1.0)
     with pytest.raises(Paced) as second:
@@ -101,7 +109,7 @@ def test_a_caller_that_may_come_back_is_told_when_and_reserves_nothing():
 
 
 def test_threads_get_distinct_turns():
-    pacer = Pacer(Limits(), Clock())
+    pacer = Pacer(EXACT, Clock())
     waits: list[float] = []
     lock = threading.Lock()
 
@@ -116,7 +124,7 @@ def test_threads_get_distinct_turns():
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(waits) == [0.0, 0.0, *[float(n) for n in range(1, 79)]]
+    assert sorted(waits) == [0.0, 0.0, 0.0, *[float(n) for n in range(1, 78)]]
 
 
 def test_limits_come_from_slack_limits_json_and_can_be_switched_off(monkeypatch: pytest.MonkeyPatch):
