@@ -8,9 +8,12 @@ Every figure is measured in this run beside its floor, so machine noise shows in
 - notice lateness and CPU per notice with 1,000 open incidents (50 notices a second) and with 10,000 (10 a second),
   SQLite and PostgreSQL (bench/notice_lateness.py);
 - what an idle Firebell costs: queries per safety poll and CPU (bench/idle_cost.py);
-- history scale: `/incident list`, `export --since 30d` and the post-incident report at 1,000 and 100,000 incidents.
+- history scale: `/incident list`, `export --since 30d` and the post-incident report at 1,000 and 100,000 incidents;
+- bursts against Slack's rate limits (bench/burst.py): the stand-in in its limits mode, Firebell pacing its calls.
+The other sections run with pacing off (SLACK_LIMITS={"pacing": false}): the stand-in limits nothing there, and they
+measure Firebell's own costs at rates Slack's tiers would not allow (50 declares a second).
 Options: --quick (shorter runs), --postgres URL (default postgresql://postgres@127.0.0.1:5432/test; "" to skip),
---only latency,report,declare,history-declare,throughput,lateness,idle,history (some sections only).
+--only latency,report,declare,history-declare,throughput,lateness,idle,history,burst (some sections only).
 """
 
 from __future__ import annotations
@@ -137,7 +140,7 @@ def load(call: Callable[[], float], concurrency: int, requests: int) -> list[flo
 
 
 CONFIG = "broadcast_channel: C0INCIDENTS\n"
-SECTIONS = ("latency", "report", "declare", "history-declare", "throughput", "lateness", "idle", "history")
+SECTIONS = ("latency", "report", "declare", "history-declare", "throughput", "lateness", "idle", "history", "burst")
 
 
 def answer_latency(rows: list[str], slack: StandIn, tmp: Path, requests: int) -> None:
@@ -337,6 +340,8 @@ def main() -> None:
                 subprocess.run([*idle, *postgres], check=True)
         if "history" in only:
             rows.extend(measure_history(history))
+        if "burst" in only:  # against Slack's rate limits: the stand-in in its limits mode, Firebell pacing its calls
+            subprocess.run([sys.executable, str(ROOT / "bench" / "burst.py"), "--postgres", args.postgres], check=True)
     print("\n".join(rows))
 
 
