@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from notice_lateness import scratch_database  # noqa: E402
 from standin_process import StandIn  # noqa: E402
 
-from bot.config import FirebellConfig, Settings  # noqa: E402
+from bot.config import FirebellConfig, Settings, SlackLimits  # noqa: E402
 from bot.runtime import build  # noqa: E402
 from storage import repositories as repo  # noqa: E402
 from storage.models import DeadlineRow  # noqa: E402
@@ -42,7 +42,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, StandIn() as slack, scratch_database(args.database_url) as given:
         url = given or f"sqlite:///{Path(tmp) / 'idle.db'}"
         settings = Settings(slack_bot_token=slack.token, slack_signing_secret="bench", slack_api_url=slack.api_url,
-                            database_url=url, _env_file=None)
+                            database_url=url, slack_limits=SlackLimits(pacing=False), _env_file=None)
         firebell = build(settings, FirebellConfig())
         deps = firebell.deps
         channels = slack.add_channels(f"idle-{uuid.uuid4().hex[:6]}", 100)

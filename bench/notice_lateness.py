@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from standin_process import StandIn  # noqa: E402
 
-from bot.config import FirebellConfig, Settings  # noqa: E402
+from bot.config import FirebellConfig, Settings, SlackLimits  # noqa: E402
 from bot.runtime import build  # noqa: E402
 from bot.slack.gateway import SlackGateway, make_client  # noqa: E402
 from storage import repositories as repo  # noqa: E402
@@ -57,7 +57,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, StandIn() as slack, scratch_database(args.database_url) as given:
         url = given or f"sqlite:///{Path(tmp) / 'bench.db'}"
         settings = Settings(slack_bot_token=slack.token, slack_signing_secret="bench", slack_api_url=slack.api_url,
-                            database_url=url, _env_file=None)
+                            database_url=url, slack_limits=SlackLimits(pacing=False), _env_file=None)
         firebell = build(settings, FirebellConfig())  # applies the migrations
         deps = firebell.deps
         floor = measure_floor(slack)

@@ -8,9 +8,12 @@ Every figure is measured in this run beside its floor, so machine noise shows in
 - notice lateness and CPU per notice with 1,000 open incidents (50 notices a second) and with 10,000 (10 a second),
   SQLite and PostgreSQL (bench/notice_lateness.py);
 - what an idle Firebell costs: queries per safety poll and CPU (bench/idle_cost.py);
-- history scale: `/incident list`, `export --since 30d` and the post-incident report at 1,000 and 100,000 incidents.
+- history scale: `/incident list`, `export --since 30d` and the post-incident report at 1,000 and 100,000 incidents;
+- bursts against Slack's rate limits (bench/burst.py): the stand-in in its limits mode, Firebell pacing its calls.
+The other sections run with pacing off (SLACK_LIMITS={"pacing": false}): the stand-in limits nothing there, and they
+measure Firebell's own costs at rates Slack's tiers would not allow (50 declares a second).
 Options: --quick (shorter runs), --postgres URL (default postgresql://postgres@127.0.0.1:5432/test; "" to skip),
---only latency,report,declare,history-declare,throughput,lateness,idle,history (some sections only).
+--only latency,report,declare,history-declare,throughput,lateness,idle,history,burst (some sections only).
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from notice_lateness import scratch_database  # noqa: E402
 from standin_process import StandIn  # noqa: E402
 
 SECRET = "bench-signing-secret"
+# The stand-in limits nothing unless a section switches its limits mode on (burst): the other sections measure
+# Firebell's own costs, at rates (50 declares a second) Slack's tiers would never allow, so Firebell does not pace them.
+UNPACED = '{"pacing": false}'
 ROOT = Path(__file__).resolve().parents[1]
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -55,13 +61,14 @@ def pct(values: list[float], p: float) -> float:
 class Served:
     """A server process: `firebell serve` or the bare app, against the stand-in."""
 
-    def __init__(self, args: list[str], slack: StandIn, database_url: str, workdir: Path, config: str = ""):
+    def __init__(self, args: list[str], slack: StandIn, database_url: str, workdir: Path, config: str = "",
+                 slack_limits: str = UNPACED):
         self.port = free_port()
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "firebell.yml").write_text(config)
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
         env.update(SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url,
-                   DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
+                   DATABASE_URL=database_url, PYTHONPATH=str(ROOT), SLACK_LIMITS=slack_limits)
         argv = [sys.executable, *[str(self.port) if a == "PORT" else a for a in args]]
         self.process = subprocess.Popen(argv, cwd=ROOT if args[0].startswith("bench/") else workdir, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -133,7 +140,7 @@ def load(call: Callable[[], float], concurrency: int, requests: int) -> list[flo
 
 
 CONFIG = "broadcast_channel: C0INCIDENTS\n"
-SECTIONS = ("latency", "report", "declare", "history-declare", "throughput", "lateness", "idle", "history")
+SECTIONS = ("latency", "report", "declare", "history-declare", "throughput", "lateness", "idle", "history", "burst")
 
 
 def answer_latency(rows: list[str], slack: StandIn, tmp: Path, requests: int) -> None:
@@ -333,6 +340,8 @@ def main() -> None:
                 subprocess.run([*idle, *postgres], check=True)
         if "history" in only:
             rows.extend(measure_history(history))
+        if "burst" in only:  # against Slack's rate limits: the stand-in in its limits mode, Firebell pacing its calls
+            subprocess.run([sys.executable, str(ROOT / "bench" / "burst.py"), "--postgres", args.postgres], check=True)
     print("\n".join(rows))
 
 

@@ -5,14 +5,17 @@ one JSON line (`api_url`, `token`, `team_id`, `control_url`) and serves until it
 
 The control port is the benchmark's, not Slack's: it only calls the stand-in's public Python API, so that the
 benchmark can ask what arrived without copying the whole call log into its own process:
-- `GET /response_url`: a new response_url;
+- `GET /response_url?channel=C&user=U`: a new response_url (of a command that user gave in that channel, if given);
 - `GET /replies?url=U&wait=S`: the posts to that response_url, waiting up to S seconds for the first one;
 - `GET /pinned`: how many channels have a pinned message (the incident cards);
 - `GET /declared?title=T&wait=S`: the channel of the incident titled T once its card is pinned and it is announced in
   the broadcast channel (null if that has not happened within S seconds);
 - `GET /channels?prefix=P&count=N`: adds N channels named P-0, P-1…; their ids, in order;
 - `GET /arrivals?prefix=P`: for each channel /channels made with prefix P, when (wall-clock seconds) its first message
-  posted by chat.postMessage arrived.
+  posted by chat.postMessage arrived;
+- `GET /limited?since=N`: in limits mode (`--limits-scale S`: Slack's tiers on a clock S times faster), the calls
+  answered 429 by method, and for each bucket the calls it let through after the first N calls, with the bucket's
+  burst and refill rate (per real second); `GET /calls` says N (how many calls so far).
 
 `StandIn` is the benchmark's side: it starts this process and asks.
 """
@@ -33,13 +36,14 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.sandbox import SlackStandIn  # noqa: E402
+from bot.sandbox import RateLimits, SlackStandIn  # noqa: E402
+from bot.sandbox.limits import POST_MESSAGE  # noqa: E402
 
 BROADCAST = "C0INCIDENTS"
 
 
-def setup() -> SlackStandIn:
-    slack = SlackStandIn().start()
+def setup(limits: RateLimits | None = None) -> SlackStandIn:
+    slack = SlackStandIn(limits=limits).start()
     slack.add_user("U0BENCH", "bench")
     slack.add_channel("general", channel_id="C0GENERAL", members=["U0BENCH"])
     slack.add_channel("incidents", channel_id=BROADCAST, members=["U0BENCH"])
@@ -79,7 +83,23 @@ def arrivals(slack: SlackStandIn, prefix: str) -> dict[str, float]:
     return first
 
 
-def control(slack: SlackStandIn) -> type[BaseHTTPRequestHandler]:
+def limited(slack: SlackStandIn, limits: RateLimits | None, since: int) -> dict[str, Any]:
+    """What the limits mode refused, and per bucket the calls it let through (after the first ``since``)."""
+    buckets: dict[tuple[str, str], int] = {}
+    times: dict[tuple[str, str], list[float]] = {}
+    for call in slack.calls[since:]:
+        if call.ok and limits is not None and limits.bucket(call.method) is not None:
+            key = (call.method, str(call.args.get("channel") or "") if call.method == POST_MESSAGE else "")
+            buckets[key] = buckets.get(key, 0) + 1
+            times.setdefault(key, []).append(call.at)
+    shapes = {method: limits.bucket(method) for method, _ in buckets} if limits is not None else {}
+    return {"ratelimited": slack.ratelimited(),
+            "buckets": [{"method": method, "channel": channel, "calls": calls, "burst": shapes[method][0],
+                         "rate": shapes[method][1], "at": times[(method, channel)]}
+                        for (method, channel), calls in sorted(buckets.items()) if shapes.get(method) is not None]}
+
+
+def control(slack: SlackStandIn, limits: RateLimits | None = None) -> type[BaseHTTPRequestHandler]:
     class Control(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -91,7 +111,8 @@ def control(slack: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
             wait = float(query.get("wait", 0))
             if parsed.path == "/response_url":
-                answer: Any = {"url": slack.new_response_url()}
+                answer: Any = {"url": slack.new_response_url(channel_id=query.get("channel"),
+                                                             user_id=query.get("user"))}
             elif parsed.path == "/replies":
                 answer = {"posts": waiting(wait, 0.005, lambda: slack.response_posts(query["url"]))}
             elif parsed.path == "/pinned":
@@ -102,6 +123,10 @@ def control(slack: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 answer = {"ids": ids}
             elif parsed.path == "/arrivals":
                 answer = {"at": arrivals(slack, query["prefix"])}
+            elif parsed.path == "/calls":
+                answer = {"calls": len(slack.calls)}
+            elif parsed.path == "/limited":
+                answer = limited(slack, limits, int(query.get("since", 0)))
             elif parsed.path == "/declared":
                 answer = {"channel": waiting(wait, 0.002, lambda: declared(slack, query["title"]))}
             else:
@@ -123,8 +148,10 @@ class ControlServer(ThreadingHTTPServer):
 
 
 def main() -> None:
-    slack = setup()
-    server = ControlServer(("127.0.0.1", 0), control(slack))
+    scale = float(sys.argv[sys.argv.index("--limits-scale") + 1]) if "--limits-scale" in sys.argv else None
+    limits = RateLimits(scale=scale) if scale is not None else None
+    slack = setup(limits)
+    server = ControlServer(("127.0.0.1", 0), control(slack, limits))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host, port = server.server_address[:2]
     print(json.dumps({"api_url": slack.api_url, "token": slack.token, "team_id": slack.team_id,
@@ -143,9 +170,11 @@ class StandIn:
     """The Slack stand-in, run in a process of its own (this file) so that it does not share the benchmark's
     interpreter with the load generator (or with the Firebell it measures); asked over its control port."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits_scale: float | None = None) -> None:
+        """``limits_scale``: the stand-in in its limits mode, Slack's tiers on a clock that many times faster."""
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        self.process = subprocess.Popen([sys.executable, str(Path(__file__).resolve())], env=env,
+        extra = ["--limits-scale", str(limits_scale)] if limits_scale is not None else []
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *extra], env=env,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         started = json.loads(self.process.stdout.readline())
@@ -156,8 +185,10 @@ class StandIn:
         with OPENER.open(f"{self.control_url}{path}?{urlencode(query)}", timeout=timeout + 30) as answer:
             return json.loads(answer.read())
 
-    def new_response_url(self) -> str:
-        return self._ask("/response_url")["url"]
+    def new_response_url(self, channel: str | None = None, user: str | None = None) -> str:
+        """A command's response_url; given its channel and user, the stand-in shows them what is posted to it."""
+        where = {k: v for k, v in (("channel", channel), ("user", user)) if v}
+        return self._ask("/response_url", **where)["url"]
 
     def replies(self, url: str, wait: float = 0.0) -> list[dict]:
         """The posts to a response_url, waiting up to ``wait`` seconds for the first."""
@@ -176,6 +207,12 @@ class StandIn:
 
     def arrivals(self, prefix: str) -> dict[str, float]:
         return self._ask("/arrivals", timeout=30, prefix=prefix)["at"]
+
+    def calls(self) -> int:
+        return self._ask("/calls")["calls"]
+
+    def limited(self, since: int) -> dict[str, Any]:
+        return self._ask("/limited", timeout=30, since=since)
 
     def __enter__(self) -> StandIn:
         return self

@@ -33,6 +33,7 @@ from bot.domain.sla import Policy
 from bot.durations import format_duration, parse_duration
 from bot.observability import logs
 from bot.pagers.interface import PagerConfig
+from bot.slack.pacing import SLACK_PER_MINUTE, Limits
 
 DEFAULT_CONFIG_FILE = "firebell.yml"
 SLACK_API_URL = "https://slack.com/api/"
@@ -331,6 +332,50 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+SlackTier = Annotated[int, Field(ge=1, le=4)]  # Slack's rate-limit tiers 1 (~1/min) to 4 (~100/min)
+
+
+class SlackLimits(_Strict):
+    """How fast Firebell calls Slack's Web API (SLACK_LIMITS, as JSON): Slack's documented tiers by default. Change it
+    for a workspace whose limits differ, e.g. ``{"per_minute": {"2": 40}, "posts_per_second": 2}``; switch pacing
+    off with ``{"pacing": false}`` (a 429's Retry-After is still waited out by every call of its method)."""
+
+    pacing: bool = True
+    per_minute: dict[SlackTier, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: dict(SLACK_PER_MINUTE))  # calls a minute, by Slack's tier
+    burst: dict[SlackTier, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict)  # calls at once, by tier; a tier not given: a minute's worth (at least 2)
+    posts_per_second: float = Field(default=1.0, gt=0)  # chat.postMessage, per channel
+    post_burst: int = Field(default=3, ge=1)  # chat.postMessage calls one channel takes at once
+    methods: dict[str, SlackTier] = Field(default_factory=dict)  # a method's tier, where yours differs
+    longest_sleep: float = Field(default=1.0, ge=0, le=60)  # seconds a delivery worker waits for a turn in place;
+    # a turn further away puts the item back until then, and the worker delivers other incidents' work meanwhile
+    headroom: float = Field(default=0.25, ge=0, le=10)  # calls of each burst left unused, for network jitter
+
+    @field_validator("per_minute")
+    @classmethod
+    def _every_tier(cls, given: dict[int, float]) -> dict[int, float]:
+        return {**SLACK_PER_MINUTE, **given}
+
+    def limits(self) -> Limits | None:
+        """The pacer's limits; None when pacing is off."""
+        if not self.pacing:
+            return None
+        return Limits(per_minute=dict(self.per_minute), burst=dict(self.burst),
+                             posts_per_second=self.posts_per_second, post_burst=self.post_burst,
+                             methods=dict(self.methods), longest_sleep=self.longest_sleep, headroom=self.headroom)
+
+    @classmethod
+    def of(cls, limits: Limits | None) -> SlackLimits:
+        """The settings that give ``limits`` (None: pacing off): tests and benchmarks build them from `Limits`."""
+        if limits is None:
+            return cls(pacing=False)
+        return cls.model_validate({"per_minute": dict(limits.per_minute), "burst": dict(limits.burst),
+                                   "posts_per_second": limits.posts_per_second, "post_burst": limits.post_burst,
+                                   "methods": dict(limits.methods), "longest_sleep": limits.longest_sleep,
+                                   "headroom": limits.headroom})
+
+
 class Settings(BaseSettings):
     """What the process reads from its environment (or ``.env``)."""
 
@@ -353,6 +398,10 @@ class Settings(BaseSettings):
     slack_retry_pause: float = Field(default=1.0, gt=0, le=60,
                                      description="seconds before retrying a Slack call that may heal (doubled each "
                                                  "time)")
+    slack_limits: SlackLimits = Field(
+        default_factory=SlackLimits, description="JSON: how fast to call Slack's Web API (default Slack's tiers; "
+                                                 "README, \"Slack's rate limits\"); '{\"pacing\": false}' "
+                                                 "switches pacing off")
     log_level: Annotated[str, AfterValidator(logs.parse_level_name)] = Field(
         default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: Annotated[str, AfterValidator(logs.parse_format)] = Field(

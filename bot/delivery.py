@@ -23,6 +23,7 @@ from bot.messages import fix_for
 from bot.observability.logs import Event, incident_event
 from bot.services.effects import Attempt, Executors, incident_of_lane
 from bot.slack.gateway import SlackCallFailed, will_heal
+from bot.slack.pacing import Paced
 from storage import claims, outbox, repositories
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,11 @@ class Delivery:
     def _deliver(self, item_id: int, kind: str, payload: str, attempts: int, lane: str,
                  attempt: Attempt) -> bool:
         try:
-            self.executors.run(self.deps, kind, json.loads(payload), attempt)
+            with self.deps.slack.deferring():  # its first call's turn far away: put back, deliver other lanes meanwhile
+                self.executors.run(self.deps, kind, json.loads(payload), attempt)
+        except Paced as exc:  # nothing reached Slack: not a failed try, the same item again in its turn
+            self._put_back(item_id, kind, exc)
+            return False
         except SlackCallFailed as exc:
             self._failed(item_id, kind, lane, attempts, exc.error, payload)
             return False
@@ -189,6 +194,13 @@ class Delivery:
             self._failed(item_id, kind, lane, attempts, f"{type(exc).__name__}", payload)
             return False
         return True
+
+    def _put_back(self, item_id: int, kind: str, paced: Paced) -> None:
+        log.debug("outbox item %s (%s) waits %.2f s for Slack's limit on %s", item_id, kind, paced.wait,
+                  paced.method)
+        with self.deps.db.transaction() as session:
+            outbox.put_back(session, item_id, outbox.now() + timedelta(seconds=paced.wait), self.owner)
+        self._note_retry(paced.wait)
 
     def _failed(self, item_id: int, kind: str, lane: str, attempts: int, error: str, payload: str, *,
                 heals: bool | None = None) -> None:

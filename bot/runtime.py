@@ -47,6 +47,7 @@ from bot.services import (
 )
 from bot.services.effects import Executors
 from bot.slack.gateway import SlackCallFailed, SlackGateway, make_client
+from bot.slack.pacing import Pacer
 from bot.web import WSGIApp, build_wsgi, calendar, health, route
 from bot.web import metrics as metrics_door
 from bot.web.alert_payloads import ChangeBody
@@ -189,7 +190,8 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     metrics = Metrics()
     counter = metrics.slack_counter()
     client = make_client(token, api_url_with_slash(settings.slack_api_url), timeout=settings.slack_timeout,
-                         retry_pause=settings.slack_retry_pause, observer=counter)
+                         retry_pause=settings.slack_retry_pause, observer=counter,
+                         pacer=Pacer(settings.slack_limits.limits()))
     gateway = SlackGateway(client, retry_pause=settings.slack_retry_pause, observer=counter)
     try:
         identity = gateway.identity()

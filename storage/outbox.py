@@ -104,6 +104,13 @@ def retry_later(session: Session, item_id: int, at: datetime, error: str, owner:
         next_attempt_at=at, claimed_at=None, claimed_by=None, last_error=error[:2000]))
 
 
+def put_back(session: Session, item_id: int, at: datetime, owner: str) -> None:
+    """Release ``owner``'s claim untried (it waits for its turn by Slack's limits): due again at ``at``, its try not
+    counted, its last error kept."""
+    session.execute(update(OutboxRow).where(OutboxRow.id == item_id, OutboxRow.claimed_by == owner).values(
+        next_attempt_at=at, claimed_at=None, claimed_by=None, attempts=OutboxRow.attempts - 1))
+
+
 def failed(session: Session, item_id: int, now: datetime, error: str, owner: str) -> bool:
     """Mark failed for good; False when ``owner`` no longer holds the item."""
     result = session.execute(update(OutboxRow).where(OutboxRow.id == item_id, OutboxRow.claimed_by == owner)

@@ -14,7 +14,7 @@ import shlex
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.config import FirebellConfig, Settings
+from bot.config import FirebellConfig, Settings, SlackLimits
 from bot.demo import monitoring
 from bot.demo.script import BROADCAST, SCENES, DemoClock, Stage, play
 from bot.demo.transcript import PEOPLE, Transcript
@@ -39,7 +39,8 @@ def run_demo(path: Path) -> int:
         secret = secrets.token_hex(16)
         alert_token = secrets.token_hex(16)
         settings = Settings(slack_bot_token=slack.token, slack_signing_secret=secret, slack_api_url=slack.api_url,
-                            database_url=url, _env_file=None, firebell_alert_token=alert_token)
+                            database_url=url, _env_file=None, firebell_alert_token=alert_token,
+                            slack_limits=SlackLimits(pacing=False))  # the stand-in limits nothing: no need to wait
         firebell = build(settings, FirebellConfig.model_validate({
             "broadcast_channel": BROADCAST,
             # carol and dan take L1 in turns, a week each; carol's week began an hour before the first incident

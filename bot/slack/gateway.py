@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterator, Sequence
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.error import URLError
+from urllib.parse import parse_qs, urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -16,10 +22,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
 
+from bot.slack.pacing import POST_MESSAGE, Pacer
 from bot.slack.text import truncate
 
 log = logging.getLogger(__name__)
@@ -55,11 +65,56 @@ class NameTaken(SlackCallFailed):
     pass
 
 
+class SharedRetryAfter(RateLimitErrorRetryHandler):
+    """slack_sdk's handler of 429s, telling the pacer too: every call of that method (of `chat.postMessage`: to that
+    channel) waits out Slack's Retry-After, not only the one that got it; then this one is sent again in its turn."""
+
+    def __init__(self, pacer: Pacer, *, max_retry_count: int = 3, sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.pacer = pacer
+        self.sleep = sleep
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
+        if response is None:
+            raise error  # type: ignore[misc]  # as slack_sdk's own handler does
+        state.next_attempt_requested = True
+        method, channel = call_of(request)
+        self.sleep(self.pacer.penalise(method, channel, retry_after(response)))
+        if turn := self.pacer.take(method, channel):  # the first turn after the hold (a line may have formed)
+            self.sleep(turn)
+        state.increment_current_attempt()
+
+
+def retry_after(response: HttpResponse) -> float:
+    """Slack's Retry-After (whole seconds); 1 s when it is missing or unreadable."""
+    value = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
+    try:
+        return float(value[0] if isinstance(value, list) else value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, IndexError):
+        return 1.0
+
+
+def call_of(request: HttpRequest) -> tuple[str, str | None]:
+    """The Web API method a request calls and, for `chat.postMessage`, the channel it posts to."""
+    method = urlsplit(request.url).path.rsplit("/", 1)[-1]
+    if method != POST_MESSAGE or not request.data:
+        return method, None
+    body = request.data.decode("utf-8", "replace")
+    try:
+        channel = json.loads(body).get("channel")
+    except (ValueError, AttributeError):
+        channel = next(iter(parse_qs(body).get("channel", [])), None)
+    return method, str(channel) if channel else None
+
+
 def make_client(token: str, base_url: str, *, timeout: int = 10, retry_pause: float = 1.0,
-                observer: RetryHandler | None = None) -> WebClient:
-    """slack_sdk's client with its retry handlers for connection errors, 429 (Retry-After) and 5xx; a retry after a
-    5xx or a connection error waits ``retry_pause`` seconds, doubled before the next. ``observer`` comes first and
-    sees every answer (the metrics count calls with it); it never asks for a retry."""
+                observer: RetryHandler | None = None, pacer: Pacer | None = None,
+                sleep: Callable[[float], None] = time.sleep) -> WebClient:
+    """slack_sdk's client with its retry handlers for connection errors, 429 (Retry-After, shared through ``pacer``
+    with every call of the method) and 5xx; a retry after a 5xx or a connection error waits ``retry_pause`` seconds,
+    doubled before the next. ``observer`` comes first and sees every answer (the metrics count calls with it); it
+    never asks for a retry. Give the same ``pacer`` to the `SlackGateway`."""
     return WebClient(
         token=token,
         base_url=base_url,
@@ -67,10 +122,15 @@ def make_client(token: str, base_url: str, *, timeout: int = 10, retry_pause: fl
         retry_handlers=[
             *([observer] if observer is not None else []),
             ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=_backoff(retry_pause)),
-            RateLimitErrorRetryHandler(max_retry_count=3),
+            SharedRetryAfter(pacer if pacer is not None else Pacer(None), max_retry_count=3, sleep=sleep),
             ServerErrorRetryHandler(max_retry_count=2, interval_calculator=_backoff(retry_pause)),
         ],
     )
+
+
+def pacer_of(client: WebClient) -> Pacer:
+    """The pacer the client's 429 handler tells (a new one, pacing nothing, when it has none)."""
+    return next((h.pacer for h in client.retry_handlers if isinstance(h, SharedRetryAfter)), Pacer(None))
 
 
 def _backoff(first: float) -> BackoffRetryIntervalCalculator:
@@ -113,23 +173,51 @@ SCOPES_HEADER = "x-oauth-scopes"  # on every answer to a token: the scopes it wa
 
 
 class SlackGateway:
-    def __init__(self, client: WebClient, *, retry_pause: float = 1.0, observer: RetryHandler | None = None) -> None:
+    def __init__(self, client: WebClient, *, retry_pause: float = 1.0, observer: RetryHandler | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.client = client
         self.retry_pause = retry_pause  # seconds before trying a call again that failed in a way that may heal
+        self.pacer = pacer_of(client)  # every call waits for its turn by Slack's limits (see bot/slack/pacing.py)
+        self.sleep = sleep
+        self._deferring = threading.local()  # per thread: may a call put its work back instead of waiting?
         # For calls that must not happen twice: a 5xx or a dropped connection may come after Slack did the work, so
         # slack_sdk must not send them again blindly. The outbox tries again later, looking first (see effects).
         observers = [observer] if observer is not None else []  # sees every answer (the metrics' counter)
         self.once_client = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
-                                     retry_handlers=[*observers, RateLimitErrorRetryHandler(max_retry_count=3),
+                                     retry_handlers=[*observers,
+                                                     SharedRetryAfter(self.pacer, max_retry_count=3, sleep=sleep),
                                                      ConnectionErrorRetryHandler(
                                                          max_retry_count=2, error_types=[URLError],
                                                          interval_calculator=_backoff(retry_pause))])
+
+    @contextmanager
+    def deferring(self) -> Iterator[None]:
+        """Within it, on this thread, the first call whose turn (by Slack's limits) is further away than the pacer's
+        longest sleep raises `Paced` instead of waiting, so that its caller (a delivery worker) puts the work back and
+        does other work meanwhile. Only the first call: nothing has reached Slack yet, so the work can start over as
+        if never tried. Once a call is sent, the later ones wait for their turn."""
+        self._deferring.on = True
+        try:
+            yield
+        finally:
+            self._deferring.on = False
+
+    def _pace(self, method: str, channel: str | None = None) -> None:
+        """Wait for the call's turn (or raise `Paced`: see `deferring`), and for any Retry-After Slack set meanwhile."""
+        longest = self.pacer.longest_sleep if getattr(self._deferring, "on", False) else math.inf
+        while True:
+            if wait := self.pacer.take(method, channel, longest=longest):
+                self.sleep(wait)
+            if not self.pacer.held_for(method, channel):  # a 429 while it slept: a turn after the hold
+                break
+        self._deferring.on = False  # a call goes out: this work may no longer start over unseen
 
     def _call(self, method: str, **kwargs: object) -> dict:
         return self._answer(method, **kwargs)[0]
 
     def _answer(self, method: str, **kwargs: object) -> tuple[dict, dict[str, str]]:
         """Slack's answer to ``method``: its data and its HTTP headers (names in lower case)."""
+        self._pace(method, str(kwargs["channel"]) if method == POST_MESSAGE and kwargs.get("channel") else None)
         client = self.once_client if method in NOT_TWICE else self.client
         try:
             response = client.api_call(method, json=kwargs) if _json_method(method) else client.api_call(
@@ -333,6 +421,8 @@ class SlackGateway:
         """Share a file in a channel (files_upload_v2: get an upload URL, send the bytes, complete): text as
         ``str``, anything else (a PNG) as ``bytes``."""
         data = {"content": content} if isinstance(content, str) else {"file": content}
+        self._pace("files.getUploadURLExternal")
+        self._pace("files.completeUploadExternal")
         try:
             self.once_client.files_upload_v2(channel=channel, filename=filename, title=title, initial_comment=comment,
                                              **data)

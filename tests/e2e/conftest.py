@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import FirebellConfig, Settings
+from bot.config import FirebellConfig, Settings, SlackLimits
 from bot.demo.transcript import is_json
 from bot.http_server import HttpServer
 from bot.runtime import Firebell, build
@@ -20,6 +20,9 @@ from tests.conftest import ALICE, BOB, BROADCAST, CAROL  # noqa: F401 - the e2e 
 
 SIGNING_SECRET = "e2e-signing-secret"
 RETRY_PAUSE = 0.05  # seconds before a failed Slack call is tried again (1 s in production): retries, not waits, matter
+# The stand-in does not limit calls unless a test switches its limits mode on; nor does Firebell pace them unless that
+# test does too (tests/e2e/test_pacing.py): at Slack's rates, a test posting ten updates would wait ten seconds.
+UNPACED = SlackLimits(pacing=False)
 
 
 @dataclass
@@ -51,7 +54,7 @@ class Running:
 
 def settings_for(slack: SlackStandIn, database_url: str) -> Settings:
     return Settings(slack_bot_token=slack.token, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url,
-                    database_url=database_url, slack_retry_pause=RETRY_PAUSE, _env_file=None)
+                    database_url=database_url, slack_retry_pause=RETRY_PAUSE, slack_limits=UNPACED, _env_file=None)
 
 
 def e2e_config(**overrides) -> FirebellConfig:

@@ -12,13 +12,13 @@ from bot.config import Settings
 from bot.runtime import Firebell, build
 from bot.sandbox import SlackDriver, SlackStandIn
 from storage import repositories as repo
-from tests.e2e.conftest import ALICE, BOB, BROADCAST, RETRY_PAUSE, e2e_config
+from tests.e2e.conftest import ALICE, BOB, BROADCAST, RETRY_PAUSE, UNPACED, e2e_config
 from tests.e2e.test_lifecycle import FILLED
 
 
 def socket_settings(slack: SlackStandIn, database_url: str) -> Settings:
     return Settings(slack_bot_token=slack.token, slack_app_token=slack.app_token, slack_api_url=slack.api_url,
-                    database_url=database_url, slack_retry_pause=RETRY_PAUSE, _env_file=None)
+                    database_url=database_url, slack_retry_pause=RETRY_PAUSE, slack_limits=UNPACED, _env_file=None)
 
 
 @pytest.fixture

@@ -1,0 +1,140 @@
+"""Slack's rate limits, respected: the stand-in in its limits mode (429 + Retry-After past Slack's tiers) and Firebell
+pacing its calls, over real HTTP, on each database. The limits run on a faster clock (``SCALE``) to keep the tests
+short; nothing here asserts a duration."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from bot.config import SlackLimits
+from bot.sandbox import RateLimits, SlackStandIn
+from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.pacing import TIER_2, Limits, Pacer
+from storage.models import OutboxRow
+from tests.e2e.conftest import ALICE, BROADCAST, Running, start, stop
+
+SCALE = 10.0  # the limits' clock, Slack's and Firebell's alike, runs ten times faster than the real one
+
+
+@pytest.fixture
+def limited(slack: SlackStandIn) -> Iterator[SlackStandIn]:
+    slack.enforce_limits(RateLimits(scale=SCALE))
+    yield slack
+    slack.enforce_limits(None)
+
+
+def declare_at_once(running: Running, count: int) -> None:
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+
+    def declare(i: int) -> None:
+        barrier.wait()
+        statuses.append(running.driver.slash_command(ALICE, f"declare sev2 Storm {i}", channel_id="C0GENERAL").status)
+
+    threads = [threading.Thread(target=declare, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * count
+
+
+def test_twenty_incidents_at_once_announce_in_one_channel_without_a_429_each_in_order(limited: SlackStandIn,
+                                                                                      database_url: str):
+    # a whole call of headroom (a quarter by default): calls reach the stand-in up to one interval (0.1 s for the
+    # broadcast channel's posts here) closer together than sent, on a test machine busy with other tests
+    running = start(limited, database_url, slack_limits=SlackLimits.of(Limits(headroom=1).faster(SCALE)))
+    try:
+        declare_at_once(running, 20)
+        limited.wait_for(lambda: len(limited.response_posts()) == 20, timeout=60)
+        assert running.firebell.settle(60)
+        incidents = running.incidents()
+        assert sorted(i.number for i in incidents) == list(range(1, 21))
+        assert limited.ratelimited() == {}
+        announced = [m for m in limited.messages(BROADCAST)]
+        assert len(announced) == 20
+        calls = [c for c in limited.calls if c.ok]
+        for incident in incidents:
+            channel = incident.channel_id
+            steps = [(c.method, "broadcast" if c.args.get("channel") == BROADCAST else "") for c in calls
+                     if c.args.get("channel") == channel or (c.args.get("channel") == BROADCAST
+                                                             and f"<#{channel}>" in str(c.args.get("blocks")))]
+            assert [m for m, _ in steps] == ["conversations.setTopic", "conversations.invite", "chat.postMessage",
+                                             "pins.add", "chat.postMessage"][:len(steps)] and len(steps) == 5, steps
+            assert steps[-1] == ("chat.postMessage", "broadcast")
+            assert limited.channel(channel).pins  # the card is up
+    finally:
+        stop(running)
+
+
+def test_posts_to_other_channels_flow_while_one_channel_is_throttled(slack: SlackStandIn, database_url: str):
+    """The broadcast channel takes one post per 100 s here: the first incident is announced, the others' announcements
+    wait in the outbox (put back, not failed, not counted as tries), and their cards go up meanwhile."""
+    slow = Limits(posts_per_second=0.01, post_burst=2, longest_sleep=0.05)
+    running = start(slack, database_url, slack_limits=SlackLimits.of(slow))
+    try:
+        declare_at_once(running, 3)
+        slack.wait_for(lambda: len([c for c in slack.channels if c.pins]) == 3, timeout=30)
+
+        def announcements() -> list[tuple[int, str | None, object]]:
+            with running.db.read() as session:
+                return sorted((row.attempts, row.last_error, row.failed_at) for row in session.query(OutboxRow)
+                              if '"channel": "C0INCIDENTS"' in row.payload)
+
+        # one went out (marked done with the next claim); two wait for their turn, untried and without an error
+        assert slack.wait_for(lambda: announcements() == [(0, None, None), (0, None, None), (1, None, None)])
+        assert len(slack.messages(BROADCAST)) == 1
+        assert running.firebell.delivery.failed_for_good == 0
+    finally:
+        stop(running)
+
+
+def test_a_429_makes_every_call_of_that_method_wait_out_its_retry_after(slack: SlackStandIn):
+    """Firebell here believes users.list takes 25 calls at once; Slack (the stand-in) takes 20. The 21st is refused
+    with Retry-After 3; a call of the same method from another thread then waits those 3 s too, instead of running
+    into a second 429, while other methods go on at once."""
+
+    class Clock:
+        now = 0.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    clock, lock, release = Clock(), threading.Lock(), threading.Event()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the limits' clock moves when a sleeper wakes (once the test lets it)
+        with lock:
+            start, _ = clock.now, slept.append(seconds)
+        release.wait(30)
+        with lock:
+            clock.now = max(clock.now, start + seconds)
+
+    slack.enforce_limits(RateLimits(), clock=clock)
+    try:
+        pacer = Pacer(Limits(burst={TIER_2: 25}), clock)
+        gateway = SlackGateway(make_client(slack.token, slack.api_url, pacer=pacer, sleep=sleep), sleep=sleep)
+        for _ in range(20):
+            assert gateway.find_user("alice") == ALICE
+        found: list[str | None] = []
+        first = threading.Thread(target=lambda: found.append(gateway.find_user("alice")))
+        first.start()
+        slack.wait_for(lambda: slept == [3.0])  # the 21st got 429 Retry-After 3, and waits
+        second = threading.Thread(target=lambda: found.append(gateway.find_user("bob")))
+        second.start()
+        slack.wait_for(lambda: len(slept) == 2)
+        assert slept == [3.0, 3.0]  # the other caller waits out the same Retry-After before it calls at all
+        assert len(slack.calls_to("users.list")) == 21
+        assert gateway.user_info(ALICE) is not None  # another method: at once
+        assert len(slept) == 2
+        release.set()
+        first.join(30)
+        second.join(30)
+        assert sorted(map(str, found)) == sorted([ALICE, "U0BOB"])
+        assert slack.ratelimited() == {"users.list": 1}
+        assert [c.status for c in slack.calls_to("users.list")].count(200) == 22
+    finally:
+        slack.enforce_limits(None)
