@@ -350,7 +350,7 @@ class SlackLimits(_Strict):
     methods: dict[str, SlackTier] = Field(default_factory=dict)  # a method's tier, where yours differs
     longest_sleep: float = Field(default=1.0, ge=0, le=60)  # seconds a delivery worker waits for a turn in place;
     # a turn further away puts the item back until then, and the worker delivers other incidents' work meanwhile
-    headroom: float = Field(default=0.25, ge=0, le=10)  # calls of each burst left unused, for network jitter
+    headroom: float = Field(default=0.25, ge=0, le=10)  # intervals of margin on calls past a burst (jitter)
 
     @field_validator("per_minute")
     @classmethod

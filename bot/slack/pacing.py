@@ -3,7 +3,7 @@
 Slack limits each method per app per workspace by tier (Tier 1 ~1/min, Tier 2 ~20/min, Tier 3 ~50/min, Tier 4
 ~100/min, short bursts tolerated) and `chat.postMessage` to about one message per second per channel. The pacer
 keeps a bucket per method (per channel for `chat.postMessage`), each a GCRA "virtual scheduling" bucket: it lets
-``burst`` calls through at once (less ``headroom``, for jitter), then one per ``1/rate`` seconds, and it
+``burst`` calls through at once, then one per ``1/rate`` seconds (each ``headroom`` intervals late, for jitter), and it
 *reserves* a turn for every caller, so that callers on several threads are spaced out instead of all waking at once.
 When Slack answers 429 anyway, `penalise` holds every call of that bucket until its Retry-After has passed (the one
 call that got the 429 is not the only one to wait).
@@ -67,8 +67,9 @@ class Limits:
     post_burst: int = 3
     methods: Mapping[str, int] = field(default_factory=dict)  # tier overrides (or additions) by method name
     longest_sleep: float = 1.0  # seconds a caller that may come back later waits in place at most
-    # Calls of each bucket kept unused: calls that reach Slack closer together than they were sent (network jitter)
-    # still find room, up to ``headroom`` intervals early.
+    # Intervals of margin for calls that wait on the bucket's refill: calls that reach Slack closer together than they
+    # were sent (network jitter), up to ``headroom`` intervals, still find room. A burst from a bucket that has been
+    # full for at least that margin needs none: Slack's bucket is full as well, whatever its clock says.
     headroom: float = 0.25
 
     def __post_init__(self) -> None:
@@ -115,6 +116,7 @@ class _Bucket:
     tat: float  # GCRA's theoretical arrival time: the bucket is full while tat - tolerance <= now
     promised: float = -math.inf  # the latest turn promised to a caller told to come back later
     blocked_until: float = -math.inf  # Slack's Retry-After
+    drawn: int = 0  # calls since the bucket was last seen full (for at least the margin); past the burst, refill
 
 
 def bucket_key(method: str, channel: str | None) -> tuple[str, str]:
@@ -131,13 +133,14 @@ class Pacer:
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str], _Bucket] = {}
 
-    def _shape(self, method: str) -> tuple[float, float] | None:
-        """(tolerance, interval) in seconds of the method's bucket; None when calls are not paced."""
+    def _shape(self, method: str) -> tuple[int, float, float, float] | None:
+        """(burst, tolerance, interval, margin) of the method's bucket, in calls and seconds; None when calls are not
+        paced."""
         shape = self.limits.bucket(method) if self.limits is not None else None
         if shape is None or self.limits is None:
             return None
         burst, rate = shape
-        return max(burst - 1 - self.limits.headroom, 0) / rate, 1.0 / rate
+        return burst, (burst - 1) / rate, 1.0 / rate, self.limits.headroom / rate
 
     def take(self, method: str, channel: str | None = None, *, longest: float = math.inf) -> float:
         """Reserve the call's turn; returns the seconds to wait for it (0: go now). A turn more than ``longest``
@@ -151,15 +154,18 @@ class Pacer:
                 if wait > longest:
                     raise Paced(method, wait)
                 return max(wait, 0.0)
-            tolerance, interval = shape
+            burst, tolerance, interval, margin = shape
             if bucket is None:
                 bucket = self._buckets[bucket_key(method, channel)] = _Bucket(tat=now)
-            turn = max(now, bucket.tat - tolerance, bucket.blocked_until)
+            drawn = 0 if bucket.tat <= now - margin else bucket.drawn
+            late = margin if drawn >= burst else 0.0  # this call draws on the refill, measured in Slack's clock
+            turn = max(now, bucket.tat - tolerance + late, bucket.blocked_until)
             if turn - now > longest:
                 back = max(turn, bucket.promised + interval)
                 bucket.promised = back
                 raise Paced(method, back - now)
             bucket.tat = max(bucket.tat, turn) + interval
+            bucket.drawn = drawn + 1
             return turn - now
 
     def held_for(self, method: str, channel: str | None = None) -> float:
@@ -177,7 +183,8 @@ class Pacer:
             key = bucket_key(method, channel)
             bucket = self._buckets.setdefault(key, _Bucket(tat=now))
             bucket.blocked_until = max(bucket.blocked_until, now + max(retry_after, 0.0))
-            if shape is not None:
-                tolerance, _interval = shape
-                bucket.tat = max(bucket.tat, bucket.blocked_until + tolerance)
+            if shape is not None:  # Slack's bucket is empty: the calls after the hold draw on its refill
+                burst, tolerance, _interval, margin = shape
+                bucket.tat = max(bucket.tat, bucket.blocked_until + tolerance - margin)
+                bucket.drawn = burst
             return bucket.blocked_until - now

@@ -50,11 +50,16 @@ def test_posts_are_paced_per_channel_one_a_second_after_a_burst():
     assert turns(pacer, "chat.postMessage", 4, "C0BROADCAST") == [0.0, 0.0, 0.0, 1.0]
 
 
-def test_a_little_headroom_is_kept_for_calls_that_arrive_closer_together_than_sent():
-    pacer = Pacer(Limits(), Clock())  # a quarter of a call by default: each turn a quarter interval later
-    assert turns(pacer, "chat.postMessage", 5, "C0BROADCAST") == [0.0, 0.0, 0.25, 1.25, 2.25]
-    pacer = Pacer(Limits(headroom=1), Clock())  # a whole call: one of Slack's burst of 3 is never used
-    assert turns(pacer, "chat.postMessage", 4, "C0BROADCAST") == [0.0, 0.0, 1.0, 2.0]
+def test_calls_that_wait_on_the_refill_keep_a_margin_for_jitter_a_full_burst_needs_none():
+    clock = Clock()
+    pacer = Pacer(Limits(), clock)  # a quarter of an interval by default, on each call past the burst
+    assert turns(pacer, "chat.postMessage", 5, "C0BROADCAST") == [0.0, 0.0, 0.0, 1.25, 2.25]
+    clock.now += 5.5  # full since 4 s (the last turn + its interval): for longer than the margin, a whole burst
+    assert turns(pacer, "chat.postMessage", 4, "C0BROADCAST") == [0.0, 0.0, 0.0, 1.25]
+    clock.now += 4.1  # full by this clock only 0.1 s ago, less than the margin: Slack's may not be yet
+    assert turns(pacer, "chat.postMessage", 4, "C0BROADCAST") == [0.0, 0.0, 0.25, 1.25]
+    pacer = Pacer(Limits(headroom=1), Clock())  # a whole interval
+    assert turns(pacer, "chat.postMessage", 5, "C0BROADCAST") == [0.0, 0.0, 0.0, 2.0, 3.0]
 
 
 def test_a_full_bucket_refills_at_the_rate():
