@@ -89,8 +89,14 @@ def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limi
 
 def delivered(session: Session, item_ids: list[int], now: datetime, owner: str) -> None:
     """Mark done the items ``owner`` still holds (one whose claim ran out and was taken over is the new owner's)."""
-    session.execute(update(OutboxRow).where(OutboxRow.id.in_(item_ids), OutboxRow.claimed_by == owner)
-                    .values(delivered_at=now, last_error=None))
+    session.execute(_DELIVERED, {"ids": item_ids, "done_at": now, "owner": owner})
+
+
+# Built once, and without the ORM's session synchronisation: it runs at every claim that follows a delivery.
+_DELIVERED = (update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)),
+                                      OutboxRow.claimed_by == bindparam("owner"))
+              .values(delivered_at=bindparam("done_at"), last_error=None)
+              .execution_options(synchronize_session=False))
 
 
 def renew(session: Session, item_ids: list[int], now: datetime, owner: str) -> None:
