@@ -239,6 +239,26 @@ def test_dismiss_and_the_triage_message_is_edited_when_the_group_resolves(served
     assert len(slack.messages(TRIAGE)) == 1 and served.incidents() == []
 
 
+def test_a_big_groups_triage_message_shows_its_first_ten_alerts_firing_first_and_counts_the_rest(served: Timed):
+    slack = served.slack
+    body = group(3, severity="info")
+    first = body["alerts"][0]
+    body["alerts"] = [{**first, "labels": {**first["labels"], "instance": f"host-3-{n:02d}"},
+                       "annotations": {"summary": f"replica {n:02d} is down"}, "fingerprint": f"g{n:015d}",
+                       "startsAt": f"2026-11-24T09:{10 + n:02d}:00Z",
+                       **({"status": "resolved", "endsAt": "2026-11-24T10:30:00Z"} if n < 3 else {})}
+                      for n in range(14)]
+    assert send(url(served), body)[0] == 200
+    served.firebell.settle(30)
+    [post] = slack.wait_for(lambda: slack.messages(TRIAGE))
+    [alerts_block] = [b for b in post.blocks if b.get("block_id") == "alert_alerts"]
+    lines = alerts_block["text"]["text"].split("\n")
+    assert len(lines) == 11 and lines[-1] == "…and 4 more"
+    shown = [next(f"{n:02d}" for n in range(14) if f"replica {n:02d} is down" in line) for line in lines[:10]]
+    assert shown == [f"{n:02d}" for n in range(3, 13)]  # the 11 firing ones first, oldest first; resolved last
+    assert "11 of 14" in json.dumps(post.blocks)
+
+
 def test_a_storm_of_200_groups_in_10_seconds_gives_at_most_max_new_incidents_and_one_digest(served: Timed):
     slack = served.slack
     for n in range(200):
