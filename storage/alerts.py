@@ -55,24 +55,34 @@ def lock_group(session: Session, team_id: str, group: AlertGroup, now: datetime)
     statement = _statement(session, "group", lambda insert: insert(_GROUPS).on_conflict_do_nothing())
     session.execute(statement, {"team_id": team_id, "source": group.source.value, "key_hash": group.key_hash,
                                 "group_key": group.group_key, "generation": 0, "first_seen_at": now})
-    return session.execute(_locked(select(AlertGroupRow).where(
-        AlertGroupRow.team_id == team_id, AlertGroupRow.source == group.source.value,
-        AlertGroupRow.key_hash == group.key_hash))).scalar_one()
+    return session.execute(_LOCK_GROUP, {"team": team_id, "source": group.source.value,
+                                         "key": group.key_hash}).scalar_one()
 
 
 def lock_team(session: Session, team_id: str) -> AlertTeamRow:
     """The team's intake row, locked: new episodes are routed one at a time (the storm limit holds across replicas)."""
     statement = _statement(session, "team", lambda insert: insert(_TEAMS).on_conflict_do_nothing())
     session.execute(statement, {"team_id": team_id})
-    return session.execute(_locked(select(AlertTeamRow).where(AlertTeamRow.team_id == team_id))).scalar_one()
+    return session.execute(_LOCK_TEAM, {"team": team_id}).scalar_one()
 
 
 def current_episode(session: Session, group: AlertGroupRow, *, lock: bool = False) -> AlertEpisodeRow | None:
     if group.generation == 0:
         return None
-    query = select(AlertEpisodeRow).where(AlertEpisodeRow.group_id == group.id,
-                                          AlertEpisodeRow.generation == group.generation)
-    return session.execute(_locked(query) if lock else query).scalar_one()
+    return session.execute(_LOCK_EPISODE if lock else _EPISODE, {"group": group.id, "generation": group.generation}
+                           ).scalar_one()
+
+
+# Built once: every notification runs them (building a statement cost about as much as running it).
+_LOCK_GROUP = _locked(select(AlertGroupRow).where(
+    AlertGroupRow.team_id == bindparam("team"), AlertGroupRow.source == bindparam("source"),
+    AlertGroupRow.key_hash == bindparam("key")))
+_LOCK_TEAM = _locked(select(AlertTeamRow).where(AlertTeamRow.team_id == bindparam("team")))
+_EPISODE = select(AlertEpisodeRow).where(AlertEpisodeRow.group_id == bindparam("group"),
+                                         AlertEpisodeRow.generation == bindparam("generation"))
+_LOCK_EPISODE = _locked(_EPISODE)
+_KNOWN = select(_ALERTS.c.fingerprint, _ALERTS.c.starts_at, _ALERTS.c.resolved_seen_at).where(
+    _ALERTS.c.group_id == bindparam("group"), _ALERTS.c.fingerprint.in_(bindparam("fingerprints", expanding=True)))
 
 
 def set_triage_ts(session: Session, episode_id: int, ts: str) -> None:
@@ -112,8 +122,7 @@ def known(session: Session, group_id: int, alerts: Sequence[Alert]) -> Known:
     fingerprints = sorted({a.fingerprint for a in alerts})
     if not fingerprints:
         return Known({})
-    rows = session.execute(select(AlertRow.fingerprint, AlertRow.starts_at, AlertRow.resolved_seen_at).where(
-        AlertRow.group_id == group_id, AlertRow.fingerprint.in_(fingerprints)))
+    rows = session.execute(_KNOWN, {"group": group_id, "fingerprints": fingerprints})
     return Known({(fingerprint, starts_at): resolved is not None for fingerprint, starts_at, resolved in rows})
 
 

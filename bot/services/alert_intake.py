@@ -23,7 +23,7 @@ from bot.domain.alerts import AlertGroup, AlertPolicy, Route, State
 from bot.domain.errors import AlreadyDone, NotFound
 from bot.domain.incident import Severity
 from storage import alerts as rows
-from storage.models import AlertDigestRow, AlertEpisodeRow, AlertGroupRow
+from storage.models import AlertDigestRow, AlertEpisodeRow, AlertGroupRow, AlertTeamRow
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,8 @@ def _receive(deps: Deps, group: AlertGroup) -> Receipt:
         group_resolved = group.resolved and episode.resolved_at is None
         _note_notification(episode, group, now)
         if started:
-            _decide(deps, session, episode, group, policy)  # last: the team's row stays locked only until commit
-            _route(deps, session, group_row.id, episode, policy)
+            team = _decide(deps, session, episode, group, policy)  # last: the team's row stays locked until commit
+            _route(deps, session, group_row.id, episode, policy, team)
         elif fired or resolved:
             _tell(deps, session, group_row.id, episode, fired, resolved, group_resolved)
         receipt = Receipt(group_row.id, episode.id, episode.state, len(added), len(resolved), started)
@@ -122,13 +122,14 @@ _STATES = {Route.INCIDENT: State.INCIDENT, Route.TRIAGE: State.TRIAGE, Route.DIG
            Route.NOWHERE: State.NOWHERE}
 
 
-def _decide(deps: Deps, session: Session, episode: AlertEpisodeRow, group: AlertGroup, policy: AlertPolicy) -> None:
+def _decide(deps: Deps, session: Session, episode: AlertEpisodeRow, group: AlertGroup,
+            policy: AlertPolicy) -> AlertTeamRow | None:
     """An episode that would be declared: with the team's intake row locked (new episodes of auto-declared
     severities are decided one at a time, across replicas), count what was declared in the window, and declare it
-    or put it in the storm digest. Other episodes need no lock."""
+    or put it in the storm digest. Other episodes need no lock. Returns the locked row, if it was locked."""
     if episode.route != Route.INCIDENT.value:
-        return
-    rows.lock_team(session, deps.team_id)
+        return None
+    team = rows.lock_team(session, deps.team_id)
     now = deps.clock()
     recent = rows.auto_declared_since(session, deps.team_id, now - policy.max_new_incidents.per)
     route = alerts.route(group, Severity(episode.severity), policy, recent)
@@ -136,6 +137,7 @@ def _decide(deps: Deps, session: Session, episode: AlertEpisodeRow, group: Alert
     episode.route, episode.state, episode.decided_at = route.value, state.value, now
     episode.auto_declared = route is Route.INCIDENT
     episode.triage_channel = policy.triage_channel if state.awaits_triage else None
+    return team
 
 
 def _note_notification(episode: AlertEpisodeRow, group: AlertGroup, now: datetime) -> None:
@@ -150,15 +152,17 @@ def _note_notification(episode: AlertEpisodeRow, group: AlertGroup, now: datetim
         episode.status, episode.resolved_at = alerts.FIRING, None
 
 
-def _route(deps: Deps, session: Session, group_id: int, episode: AlertEpisodeRow, policy: AlertPolicy) -> None:
-    """A new episode's first effect: the incident, the triage post, or its line in the storm digest."""
+def _route(deps: Deps, session: Session, group_id: int, episode: AlertEpisodeRow, policy: AlertPolicy,
+           team: AlertTeamRow | None) -> None:
+    """A new episode's first effect: the incident, the triage post, or its line in the storm digest (only `_decide`
+    puts an episode there, with the team's row locked: ``team``)."""
     lane = group_lane(group_id)
     if episode.state == State.INCIDENT.value:
         deps.outbox.enqueue_in(session, lane, DECLARE, {"episode_id": episode.id})
     elif episode.state == State.TRIAGE.value and episode.triage_channel:
         deps.outbox.enqueue_in(session, lane, TRIAGE, {"episode_id": episode.id})
     elif episode.state == State.DIGEST.value:
-        digest, _ = rows.digest_for(session, rows.lock_team(session, deps.team_id), deps.clock(),
+        digest, _ = rows.digest_for(session, team or rows.lock_team(session, deps.team_id), deps.clock(),
                                     policy.max_new_incidents.per)
         episode.digest_id = digest.id
         if episode.triage_channel:
