@@ -147,6 +147,20 @@ def test_the_same_notification_five_times_sequentially_and_concurrently_is_one_i
     channel = served.incident_channel(1)
     served.card(channel.id)
     assert "new alert" not in channel_texts(served.slack, channel.id)  # repeats post nothing
+    [episode] = episodes(served)
+    assert episode.notifications == 5 and episode.status == "firing" and episode.resolved_at is None
+
+
+def test_a_group_first_seen_resolved_is_stored_resolved_with_one_notification(served: Timed):
+    body = group(4, severity="info")
+    body["status"] = "resolved"
+    body["alerts"][0].update(status="resolved", endsAt="2026-11-24T10:30:00Z")
+    assert send(url(served), body)[0] == 200
+    [episode] = episodes(served)
+    assert (episode.notifications, episode.status, episode.resolved_at) == (1, "resolved", served.clock())
+    assert send(url(served), body)[1]["new_alerts"] == 0  # the same again: counted, nothing new
+    [episode] = episodes(served)
+    assert (episode.notifications, episode.status, episode.resolved_at) == (2, "resolved", served.clock())
 
 
 def test_a_new_alert_of_the_group_is_told_once_and_resolution_asks_the_commander(served: Timed):
