@@ -11,12 +11,12 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Integer, Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.alerts import Alert, AlertGroup, Known, links_of
+from bot.domain.alerts import FIRING, Alert, AlertGroup, Known, links_of
 from storage.dialect import insert_for
 from storage.models import (
     AlertDigestRow,
@@ -28,6 +28,12 @@ from storage.models import (
 )
 
 _STATEMENTS: dict[tuple[str, str], Any] = {}
+# The tables themselves for the statements that load no objects: an INSERT of the mapped class goes through the ORM's
+# bulk machinery, several times the cost of the statement itself.
+_GROUPS, _TEAMS, _ALERTS, _EPISODES = (cast(Table, row.__table__) for row in (AlertGroupRow, AlertTeamRow, AlertRow,
+                                                                             AlertEpisodeRow))
+_SET_TRIAGE_TS = (update(_EPISODES).where(_EPISODES.c.id == bindparam("episode"), _EPISODES.c.triage_ts.is_(None))
+                  .values(triage_ts=bindparam("ts")))
 
 
 def _statement(session: Session, name: str, build: Any) -> Any:
@@ -46,27 +52,42 @@ def _locked(query: Any) -> Any:
 
 def lock_group(session: Session, team_id: str, group: AlertGroup, now: datetime) -> AlertGroupRow:
     """The group's row, created on its first notification, locked until the transaction ends."""
-    statement = _statement(session, "group", lambda insert: insert(AlertGroupRow).on_conflict_do_nothing())
+    statement = _statement(session, "group", lambda insert: insert(_GROUPS).on_conflict_do_nothing())
     session.execute(statement, {"team_id": team_id, "source": group.source.value, "key_hash": group.key_hash,
                                 "group_key": group.group_key, "generation": 0, "first_seen_at": now})
-    return session.execute(_locked(select(AlertGroupRow).where(
-        AlertGroupRow.team_id == team_id, AlertGroupRow.source == group.source.value,
-        AlertGroupRow.key_hash == group.key_hash))).scalar_one()
+    return session.execute(_LOCK_GROUP, {"team": team_id, "source": group.source.value,
+                                         "key": group.key_hash}).scalar_one()
 
 
 def lock_team(session: Session, team_id: str) -> AlertTeamRow:
     """The team's intake row, locked: new episodes are routed one at a time (the storm limit holds across replicas)."""
-    statement = _statement(session, "team", lambda insert: insert(AlertTeamRow).on_conflict_do_nothing())
+    statement = _statement(session, "team", lambda insert: insert(_TEAMS).on_conflict_do_nothing())
     session.execute(statement, {"team_id": team_id})
-    return session.execute(_locked(select(AlertTeamRow).where(AlertTeamRow.team_id == team_id))).scalar_one()
+    return session.execute(_LOCK_TEAM, {"team": team_id}).scalar_one()
 
 
 def current_episode(session: Session, group: AlertGroupRow, *, lock: bool = False) -> AlertEpisodeRow | None:
     if group.generation == 0:
         return None
-    query = select(AlertEpisodeRow).where(AlertEpisodeRow.group_id == group.id,
-                                          AlertEpisodeRow.generation == group.generation)
-    return session.execute(_locked(query) if lock else query).scalar_one()
+    return session.execute(_LOCK_EPISODE if lock else _EPISODE, {"group": group.id, "generation": group.generation}
+                           ).scalar_one()
+
+
+# Built once: every notification runs them (building a statement cost about as much as running it).
+_LOCK_GROUP = _locked(select(AlertGroupRow).where(
+    AlertGroupRow.team_id == bindparam("team"), AlertGroupRow.source == bindparam("source"),
+    AlertGroupRow.key_hash == bindparam("key")))
+_LOCK_TEAM = _locked(select(AlertTeamRow).where(AlertTeamRow.team_id == bindparam("team")))
+_EPISODE = select(AlertEpisodeRow).where(AlertEpisodeRow.group_id == bindparam("group"),
+                                         AlertEpisodeRow.generation == bindparam("generation"))
+_LOCK_EPISODE = _locked(_EPISODE)
+_KNOWN = select(_ALERTS.c.fingerprint, _ALERTS.c.starts_at, _ALERTS.c.resolved_seen_at).where(
+    _ALERTS.c.group_id == bindparam("group"), _ALERTS.c.fingerprint.in_(bindparam("fingerprints", expanding=True)))
+
+
+def set_triage_ts(session: Session, episode_id: int, ts: str) -> None:
+    """The episode's triage message, once: a post that raced another keeps the first one's."""
+    session.execute(_SET_TRIAGE_TS, {"episode": episode_id, "ts": ts})
 
 
 def episode(session: Session, episode_id: int, *, lock: bool = False) -> AlertEpisodeRow | None:
@@ -101,8 +122,7 @@ def known(session: Session, group_id: int, alerts: Sequence[Alert]) -> Known:
     fingerprints = sorted({a.fingerprint for a in alerts})
     if not fingerprints:
         return Known({})
-    rows = session.execute(select(AlertRow.fingerprint, AlertRow.starts_at, AlertRow.resolved_seen_at).where(
-        AlertRow.group_id == group_id, AlertRow.fingerprint.in_(fingerprints)))
+    rows = session.execute(_KNOWN, {"group": group_id, "fingerprints": fingerprints})
     return Known({(fingerprint, starts_at): resolved is not None for fingerprint, starts_at, resolved in rows})
 
 
@@ -120,8 +140,8 @@ def add_alerts(session: Session, group_id: int, episode_id: int, alerts: Iterabl
                "resolved_seen_at": None if alert.firing else now} for alert in alerts]
     if not values:
         return []
-    statement = _statement(session, "alerts", lambda insert: insert(AlertRow).on_conflict_do_nothing()
-                           .returning(AlertRow.id, AlertRow.status))
+    statement = _statement(session, "alerts", lambda insert: insert(_ALERTS).on_conflict_do_nothing()
+                           .returning(_ALERTS.c.id, _ALERTS.c.status))
     rows = session.execute(statement, values).all()
     return [(alert_id, status == "firing") for alert_id, status in rows]
 
@@ -130,12 +150,18 @@ def mark_resolved(session: Session, group_id: int, alerts: Iterable[Alert], now:
     """Alerts stored as firing that a notification says resolved; returns their ids."""
     ids: list[int] = []
     for alert in alerts:
-        found = session.execute(update(AlertRow).where(
-            AlertRow.group_id == group_id, AlertRow.fingerprint == alert.fingerprint,
-            AlertRow.starts_at == alert.starts_at, AlertRow.resolved_seen_at.is_(None),
-        ).values(status=alert.status, ends_at=alert.ends_at, resolved_seen_at=now).returning(AlertRow.id))
+        found = session.execute(_RESOLVE, {"group": group_id, "fp": alert.fingerprint,
+                                           "starts": alert.starts_at, "new_status": alert.status,
+                                           "ends": alert.ends_at, "seen": now})
         ids.extend(found.scalars())
     return ids
+
+
+_RESOLVE = (update(_ALERTS).where(
+    _ALERTS.c.group_id == bindparam("group"), _ALERTS.c.fingerprint == bindparam("fp"),
+    _ALERTS.c.starts_at == bindparam("starts"), _ALERTS.c.resolved_seen_at.is_(None),
+).values(status=bindparam("new_status"), ends_at=bindparam("ends"), resolved_seen_at=bindparam("seen"))
+    .returning(_ALERTS.c.id))
 
 
 @dataclass(frozen=True)
@@ -164,6 +190,34 @@ def alerts_of(session: Session, *, episode_id: int | None = None, ids: Sequence[
     if ids is not None:
         query = query.where(AlertRow.id.in_(list(ids)))
     return [_stored(row) for row in session.execute(query).scalars()]
+
+
+def first_alerts(session: Session, episode_id: int, limit: int) -> list[StoredAlert]:
+    """The episode's first ``limit`` alerts, the firing ones first, then by startsAt (what a triage message shows)."""
+    return [StoredAlert(row.id, row.name, row.fingerprint, row.starts_at, row.ends_at, row.status,
+                        json.loads(row.labels), json.loads(row.annotations), json.loads(row.links))
+            for row in session.execute(_FIRST_ALERTS, {"episode": episode_id, "limit": limit})]
+
+
+def episode_counts(session: Session, episode_id: int) -> tuple[int, int]:
+    """(alerts stored, of which firing) of one episode."""
+    total, firing = session.execute(_EPISODE_COUNTS, {"episode": episode_id}).one()
+    return int(total), int(firing or 0)
+
+
+def group_source(session: Session, group_id: int) -> str:
+    return session.execute(_GROUP_SOURCE, {"group": group_id}).scalar_one()
+
+
+# Built once: a triage post or edit runs them for every new group and every change to it.
+_FIRST_ALERTS = (select(_ALERTS.c.id, _ALERTS.c.name, _ALERTS.c.fingerprint, _ALERTS.c.starts_at, _ALERTS.c.ends_at,
+                        _ALERTS.c.status, _ALERTS.c.labels, _ALERTS.c.annotations, _ALERTS.c.links)
+                 .where(_ALERTS.c.episode_id == bindparam("episode"))
+                 .order_by(case((_ALERTS.c.status == FIRING, 0), else_=1), _ALERTS.c.starts_at, _ALERTS.c.id)
+                 .limit(bindparam("limit", type_=Integer)))
+_EPISODE_COUNTS = select(func.count(), func.sum(case((_ALERTS.c.resolved_seen_at.is_(None), 1), else_=0))).where(
+    _ALERTS.c.episode_id == bindparam("episode"))
+_GROUP_SOURCE = select(_GROUPS.c.source).where(_GROUPS.c.id == bindparam("group"))
 
 
 def alert_counts(session: Session, episode_ids: Sequence[int]) -> dict[int, tuple[int, int]]:

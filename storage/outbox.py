@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, bindparam, func, or_, select, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage import wakeups
@@ -21,9 +21,13 @@ def now() -> datetime:
 
 
 def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now: datetime) -> None:
-    session.add(OutboxRow(lane=lane, kind=kind, payload=json.dumps(payload), created_at=now, next_attempt_at=now,
-                          attempts=0))
+    session.execute(_ENQUEUE, {"lane": lane, "kind": kind, "payload": json.dumps(payload), "created_at": now,
+                               "next_attempt_at": now, "attempts": 0})
     wakeups.outbox_written(session)
+
+
+# On the table, built once: no object for the session to track and flush at commit (ids still follow the calls).
+_ENQUEUE = insert(cast(Table, OutboxRow.__table__))
 
 
 def queued_since(session: Session, lane: str, kind: str, since: datetime) -> bool:
@@ -89,8 +93,14 @@ def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limi
 
 def delivered(session: Session, item_ids: list[int], now: datetime, owner: str) -> None:
     """Mark done the items ``owner`` still holds (one whose claim ran out and was taken over is the new owner's)."""
-    session.execute(update(OutboxRow).where(OutboxRow.id.in_(item_ids), OutboxRow.claimed_by == owner)
-                    .values(delivered_at=now, last_error=None))
+    session.execute(_DELIVERED, {"ids": item_ids, "done_at": now, "owner": owner})
+
+
+# Built once, and without the ORM's session synchronisation: it runs at every claim that follows a delivery.
+_DELIVERED = (update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)),
+                                      OutboxRow.claimed_by == bindparam("owner"))
+              .values(delivered_at=bindparam("done_at"), last_error=None)
+              .execution_options(synchronize_session=False))
 
 
 def renew(session: Session, item_ids: list[int], now: datetime, owner: str) -> None:

@@ -304,7 +304,7 @@ class EpisodeView:
     severity: Severity
     state: State
     status: str  # firing | resolved
-    lines: tuple[str, ...]  # its alerts, one line each, the firing ones first
+    lines: tuple[str, ...]  # its first alerts (of ``total``), one line each, the firing ones first
     firing: int
     total: int
     incident_ref: str | None = None

@@ -157,9 +157,7 @@ def post_triage(deps: Deps, *, attempt: Attempt, episode_id: int) -> None:
         return
     ts = attempt.post(deps.slack, channel, text, blocks)
     with deps.db.transaction() as session:
-        episode = rows.episode(session, episode_id, lock=True)
-        if episode is not None and episode.triage_ts is None:
-            episode.triage_ts = ts
+        rows.set_triage_ts(session, episode_id, ts)
 
 
 def post_digest(deps: Deps, *, attempt: Attempt, digest_id: int) -> None:
@@ -203,19 +201,26 @@ def _previous_text(previous: tuple[int, str | None, str]) -> str:
 
 
 def views(session: Session, episodes: list[AlertEpisodeRow]) -> list[EpisodeView]:
-    ids = [e.id for e in episodes]
-    counts = rows.alert_counts(session, ids)
+    """What the triage message (one episode: with the lines of its first alerts), the digest and `firebell alerts`
+    show (several: counts only)."""
     refs = rows.incident_refs(session, [i for e in episodes for i in (e.incident_id, e.previous_incident_id)])
-    groups = rows.groups_of(session, [e.group_id for e in episodes])
+    if len(episodes) == 1:
+        (only,) = episodes
+        counts = {only.id: rows.episode_counts(session, only.id)}
+        sources = {only.group_id: rows.group_source(session, only.group_id)}
+        stored = rows.first_alerts(session, only.id, render.SHOWN_ALERTS)
+    else:
+        counts = rows.alert_counts(session, [e.id for e in episodes])
+        sources = {group_id: group.source
+                   for group_id, group in rows.groups_of(session, [e.group_id for e in episodes]).items()}
+        stored = []
     shown = []
     for episode in episodes:
-        stored = rows.alerts_of(session, episode_id=episode.id) if len(episodes) == 1 else []
-        stored.sort(key=lambda a: (a.status != alerts.FIRING, a.starts_at))
         total, firing = counts.get(episode.id, (0, 0))
         incident = refs.get(episode.incident_id) if episode.incident_id is not None else None
         previous = refs.get(episode.previous_incident_id) if episode.previous_incident_id is not None else None
         shown.append(EpisodeView(
-            episode_id=episode.id, source=Source(groups[episode.group_id].source), title=episode.title,
+            episode_id=episode.id, source=Source(sources[episode.group_id]), title=episode.title,
             severity=Severity(episode.severity), state=State(episode.state), status=episode.status,
             lines=tuple(_line(a) for a in stored), firing=firing, total=total,
             incident_ref=incident_ref(incident[0]) if incident else None,

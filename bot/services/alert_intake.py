@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain import alerts
-from bot.domain.alerts import AlertGroup, AlertPolicy, Route, State
+from bot.domain.alerts import AlertGroup, AlertPolicy, Known, Route, State
 from bot.domain.errors import AlreadyDone, NotFound
 from bot.domain.incident import Severity
 from storage import alerts as rows
-from storage.models import AlertDigestRow, AlertEpisodeRow, AlertGroupRow
+from storage.models import AlertDigestRow, AlertEpisodeRow, AlertGroupRow, AlertTeamRow
 
 log = logging.getLogger(__name__)
 
@@ -77,21 +77,24 @@ def _receive(deps: Deps, group: AlertGroup) -> Receipt:
     with deps.db.transaction() as session:
         group_row = rows.lock_group(session, deps.team_id, group, now)
         episode = rows.current_episode(session, group_row, lock=True)
-        news = alerts.news(group, rows.known(session, group_row.id, group.alerts))
+        # a group that never had an episode has no alerts stored: nothing to look up
+        known = rows.known(session, group_row.id, group.alerts) if group_row.generation else Known({})
+        news = alerts.news(group, known)
         started = episode is None or bool(news.fired) and alerts.episode_over(
             State(episode.state), episode.status, rows.incident_status(session, episode.incident_id))
         if started:
-            episode = _start(deps, session, group_row, group, policy, previous=episode)
+            episode = _start(deps, session, group_row, group, policy, now, previous=episode)
         assert episode is not None
         added = rows.add_alerts(session, group_row.id, episode.id, (*news.fired, *news.resolved), now)
         fired = [alert_id for alert_id, firing in added if firing]
         resolved = rows.mark_resolved(session, group_row.id, news.resolved, now) + [
             alert_id for alert_id, firing in added if not firing]
         group_resolved = group.resolved and episode.resolved_at is None
-        _note_notification(episode, group, now)
+        if not started:  # a new episode went in with its first notification's figures
+            _note_notification(episode, group, now)
         if started:
-            _decide(deps, session, episode, group, policy)  # last: the team's row stays locked only until commit
-            _route(deps, session, group_row.id, episode, policy)
+            team = _decide(deps, session, episode, group, policy)  # last: the team's row stays locked until commit
+            _route(deps, session, group_row.id, episode, policy, team)
         elif fired or resolved:
             _tell(deps, session, group_row.id, episode, fired, resolved, group_resolved)
         receipt = Receipt(group_row.id, episode.id, episode.state, len(added), len(resolved), started)
@@ -100,35 +103,37 @@ def _receive(deps: Deps, group: AlertGroup) -> Receipt:
 
 
 def _start(deps: Deps, session: Session, group_row: AlertGroupRow, group: AlertGroup, policy: AlertPolicy,
-           previous: AlertEpisodeRow | None) -> AlertEpisodeRow:
-    """The group's next episode, routed as if no storm were on (`_decide` checks the storm limit)."""
+           now: datetime, previous: AlertEpisodeRow | None) -> AlertEpisodeRow:
+    """The group's next episode, routed as if no storm were on (`_decide` checks the storm limit), stored as its
+    first notification leaves it (what `_note_notification` does to a later one), so no UPDATE follows the INSERT."""
     severity = alerts.severity_of(group, policy)
     route = alerts.route(group, severity, policy, declared_recently=0)
     earlier = previous.incident_id if previous is not None else None
     if earlier is None and previous is not None:
         earlier = previous.previous_incident_id if previous.state == State.NOWHERE.value else None
-    now = deps.clock()
+    status = alerts.RESOLVED if group.resolved else alerts.FIRING if group.firing else group.status
     return rows.start_episode(
         session, group_row, team_id=deps.team_id, route=route.value, state=_STATES[route].value,
-        status=group.status, severity=severity.value, title=alerts.incident_title(group),
+        status=status, severity=severity.value, title=alerts.incident_title(group),
         description=alerts.incident_description(group), receiver=group.receiver,
         common_labels=json.dumps(dict(group.common_labels), sort_keys=True), decided_at=now,
         auto_declared=False, previous_incident_id=earlier,
         triage_channel=policy.triage_channel if _STATES[route].awaits_triage else None, last_seen_at=now,
-        resolved_at=None, notifications=0, truncated_alerts=group.truncated_alerts)
+        resolved_at=now if group.resolved else None, notifications=1, truncated_alerts=group.truncated_alerts)
 
 
 _STATES = {Route.INCIDENT: State.INCIDENT, Route.TRIAGE: State.TRIAGE, Route.DIGEST: State.DIGEST,
            Route.NOWHERE: State.NOWHERE}
 
 
-def _decide(deps: Deps, session: Session, episode: AlertEpisodeRow, group: AlertGroup, policy: AlertPolicy) -> None:
+def _decide(deps: Deps, session: Session, episode: AlertEpisodeRow, group: AlertGroup,
+            policy: AlertPolicy) -> AlertTeamRow | None:
     """An episode that would be declared: with the team's intake row locked (new episodes of auto-declared
     severities are decided one at a time, across replicas), count what was declared in the window, and declare it
-    or put it in the storm digest. Other episodes need no lock."""
+    or put it in the storm digest. Other episodes need no lock. Returns the locked row, if it was locked."""
     if episode.route != Route.INCIDENT.value:
-        return
-    rows.lock_team(session, deps.team_id)
+        return None
+    team = rows.lock_team(session, deps.team_id)
     now = deps.clock()
     recent = rows.auto_declared_since(session, deps.team_id, now - policy.max_new_incidents.per)
     route = alerts.route(group, Severity(episode.severity), policy, recent)
@@ -136,6 +141,7 @@ def _decide(deps: Deps, session: Session, episode: AlertEpisodeRow, group: Alert
     episode.route, episode.state, episode.decided_at = route.value, state.value, now
     episode.auto_declared = route is Route.INCIDENT
     episode.triage_channel = policy.triage_channel if state.awaits_triage else None
+    return team
 
 
 def _note_notification(episode: AlertEpisodeRow, group: AlertGroup, now: datetime) -> None:
@@ -150,15 +156,17 @@ def _note_notification(episode: AlertEpisodeRow, group: AlertGroup, now: datetim
         episode.status, episode.resolved_at = alerts.FIRING, None
 
 
-def _route(deps: Deps, session: Session, group_id: int, episode: AlertEpisodeRow, policy: AlertPolicy) -> None:
-    """A new episode's first effect: the incident, the triage post, or its line in the storm digest."""
+def _route(deps: Deps, session: Session, group_id: int, episode: AlertEpisodeRow, policy: AlertPolicy,
+           team: AlertTeamRow | None) -> None:
+    """A new episode's first effect: the incident, the triage post, or its line in the storm digest (only `_decide`
+    puts an episode there, with the team's row locked: ``team``)."""
     lane = group_lane(group_id)
     if episode.state == State.INCIDENT.value:
         deps.outbox.enqueue_in(session, lane, DECLARE, {"episode_id": episode.id})
     elif episode.state == State.TRIAGE.value and episode.triage_channel:
         deps.outbox.enqueue_in(session, lane, TRIAGE, {"episode_id": episode.id})
     elif episode.state == State.DIGEST.value:
-        digest, _ = rows.digest_for(session, rows.lock_team(session, deps.team_id), deps.clock(),
+        digest, _ = rows.digest_for(session, team or rows.lock_team(session, deps.team_id), deps.clock(),
                                     policy.max_new_incidents.per)
         episode.digest_id = digest.id
         if episode.triage_channel:

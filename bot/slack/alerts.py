@@ -58,9 +58,10 @@ def triage_buttons(view: EpisodeView) -> list[ButtonElement]:
 def triage_message(view: EpisodeView) -> tuple[str, list[Block]]:
     """One alert group waiting for L1: what fires, and the two buttons (gone once it is declared or dismissed)."""
     text = f"{view.severity.label} alert from {view.source.label}: {view.title}"
-    lines = [f"• {t.escape(line)}" for line in view.lines[:SHOWN_ALERTS]]
-    if len(view.lines) > SHOWN_ALERTS:
-        lines.append(f"…and {len(view.lines) - SHOWN_ALERTS} more")
+    shown = view.lines[:SHOWN_ALERTS]
+    lines = [f"• {t.escape(line)}" for line in shown]
+    if shown and view.total > len(shown):
+        lines.append(f"…and {view.total - len(shown)} more")
     blocks: list[Block] = [
         SectionBlock(block_id="alert_title", text=t.truncate(_headline(view), 3000)),
         SectionBlock(block_id="alert_alerts", text=t.truncate("\n".join(lines) or "(no alerts)", 3000)),

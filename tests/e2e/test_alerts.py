@@ -147,6 +147,20 @@ def test_the_same_notification_five_times_sequentially_and_concurrently_is_one_i
     channel = served.incident_channel(1)
     served.card(channel.id)
     assert "new alert" not in channel_texts(served.slack, channel.id)  # repeats post nothing
+    [episode] = episodes(served)
+    assert episode.notifications == 5 and episode.status == "firing" and episode.resolved_at is None
+
+
+def test_a_group_first_seen_resolved_is_stored_resolved_with_one_notification(served: Timed):
+    body = group(4, severity="info")
+    body["status"] = "resolved"
+    body["alerts"][0].update(status="resolved", endsAt="2026-11-24T10:30:00Z")
+    assert send(url(served), body)[0] == 200
+    [episode] = episodes(served)
+    assert (episode.notifications, episode.status, episode.resolved_at) == (1, "resolved", served.clock())
+    assert send(url(served), body)[1]["new_alerts"] == 0  # the same again: counted, nothing new
+    [episode] = episodes(served)
+    assert (episode.notifications, episode.status, episode.resolved_at) == (2, "resolved", served.clock())
 
 
 def test_a_new_alert_of_the_group_is_told_once_and_resolution_asks_the_commander(served: Timed):
@@ -237,6 +251,26 @@ def test_dismiss_and_the_triage_message_is_edited_when_the_group_resolves(served
     served.firebell.settle(30)
     assert "Resolved" in json.dumps(slack.message(TRIAGE, post.ts).blocks)
     assert len(slack.messages(TRIAGE)) == 1 and served.incidents() == []
+
+
+def test_a_big_groups_triage_message_shows_its_first_ten_alerts_firing_first_and_counts_the_rest(served: Timed):
+    slack = served.slack
+    body = group(3, severity="info")
+    first = body["alerts"][0]
+    body["alerts"] = [{**first, "labels": {**first["labels"], "instance": f"host-3-{n:02d}"},
+                       "annotations": {"summary": f"replica {n:02d} is down"}, "fingerprint": f"g{n:015d}",
+                       "startsAt": f"2026-11-24T09:{10 + n:02d}:00Z",
+                       **({"status": "resolved", "endsAt": "2026-11-24T10:30:00Z"} if n < 3 else {})}
+                      for n in range(14)]
+    assert send(url(served), body)[0] == 200
+    served.firebell.settle(30)
+    [post] = slack.wait_for(lambda: slack.messages(TRIAGE))
+    [alerts_block] = [b for b in post.blocks if b.get("block_id") == "alert_alerts"]
+    lines = alerts_block["text"]["text"].split("\n")
+    assert len(lines) == 11 and lines[-1] == "…and 4 more"
+    shown = [next(f"{n:02d}" for n in range(14) if f"replica {n:02d} is down" in line) for line in lines[:10]]
+    assert shown == [f"{n:02d}" for n in range(3, 13)]  # the 11 firing ones first, oldest first; resolved last
+    assert "11 of 14" in json.dumps(post.blocks)
 
 
 def test_a_storm_of_200_groups_in_10_seconds_gives_at_most_max_new_incidents_and_one_digest(served: Timed):
