@@ -159,6 +159,8 @@ def _ranking_terms(session: Session, terms: Sequence[str], budget: int) -> list[
     bm25 would weigh it little (its idf ``ln((N - n + 0.5) / (n + 0.5))`` is small, and nearly zero when it is in
     half of them). How many incidents hold a term is estimated from its ``DENSITY_SAMPLE`` newest matches: the
     share of the newest ids they span."""
+    if len(terms) == 1:
+        return list(terms)
     top = incident_count(session)
     if top * len(terms) <= budget:
         return list(terms)

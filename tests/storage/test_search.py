@@ -227,7 +227,8 @@ def test_any_typed_text_is_a_query_never_an_error(db, typed):
     with db.read() as session:
         results = knowledge.find(session, typed, team_id="T1")
         raw = index.search(session, [typed], team_id="T1")  # even a term no tokeniser cut is a literal
-    assert len(results.hits) <= index.MAX_HITS and len(raw) <= index.MAX_HITS
+        budgeted = index.search(session, [typed, "checkout"], team_id="T1", rank_budget=0)  # SQLite estimates
+    assert len(results.hits) <= index.MAX_HITS and len(raw) <= index.MAX_HITS and len(budgeted) <= index.MAX_HITS
     if "checkout" in typed.lower() or "timeouts" in typed:
         assert numbers(list(results.hits)) == [1]
 
@@ -248,7 +249,8 @@ def test_property_arbitrary_text_searches_without_error(stored, typed):
     with stored.read() as session:
         results = knowledge.find(session, typed, team_id="T1")
         raw = index.search(session, [typed, typed[::-1]], team_id="T1", any_term=True)
-    for hits in (results.hits, raw):
+        budgeted = index.search(session, [typed, "payments"], team_id="T1", any_term=True, rank_budget=0)
+    for hits in (results.hits, raw, budgeted):
         assert len(hits) <= index.MAX_HITS
         assert all(hit.incident.number in (1, 2) for hit in hits)
         assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
