@@ -9,6 +9,10 @@ A search ranks a bounded pool: the ``POOL`` newest incidents that match, by rele
 ``ts_rank``; title counts most, then root cause and resolution, then description, then the timeline), newest first
 among equals. So the cost of a search does not grow with the number of incidents that match it; a word found in
 thousands of incidents is ranked among its most recent ones.
+
+On SQLite, bm25 itself counts every incident holding each term (its idf), whatever it ranks: that part grows with
+the stored incidents. So a term found in so many incidents that counting them would cost more than ``RANK_BUDGET``
+still selects but does not rank; the rarer terms of the query rank (``_ranking_terms``; at least the rarest).
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from storage.types import as_utc
 POOL = 200
 MAX_HITS = 10
 SNIPPET_WORDS = 16
+RANK_BUDGET = 20_000  # on SQLite, incidents bm25 may count per search (``_ranking_terms``)
+DENSITY_SAMPLE = 64
+_SCORE_DIGITS = 7  # scores equal to this many decimals are equal (newest first among them)
 FIELDS = SNIPPET_FIELDS  # where a snippet can come from, preferred in this order when they match as well
 _KEY_COLUMNS = "{title description root_cause resolution}"  # FTS5 columns that say what an incident was about
 _KEY_WEIGHTS = "'{a,b,c}'"  # the same on PostgreSQL: title A, root cause and resolution B, description C
@@ -76,31 +83,18 @@ def _is_sqlite(session: Session) -> bool:
 
 
 def search(session: Session, terms: Sequence[str], *, team_id: str | None = None, any_term: bool = False,
-           limit: int = MAX_HITS, pool: int = POOL) -> list[SearchHit]:
+           limit: int = MAX_HITS, pool: int = POOL, rank_budget: int = RANK_BUDGET) -> list[SearchHit]:
     """Incidents holding every term (or, with ``any_term``, any of them) anywhere in their text: the most relevant
-    of the ``pool`` newest that match, newest first among equals, at most ``limit``."""
+    of the ``pool`` newest that match, newest first among equals, at most ``limit``. On SQLite, ``rank_budget``
+    bounds the terms that rank (``_ranking_terms``)."""
     terms = _clean(terms)
     if not terms or limit <= 0:
         return []
-    params: dict[str, Any] = {"team": team_id, "pool": pool}
     if _is_sqlite(session):
-        params["query"] = _fts_query(terms, any_term=any_term)
-        team = "" if team_id is None else " AND i.team_id = :team"
-        sql = (f"SELECT incident_search.rowid AS id, -{_BM25} AS score, i.declared_at FROM incident_search "
-               f"JOIN incidents i ON i.id = incident_search.rowid WHERE incident_search MATCH :query{team} "
-               "ORDER BY incident_search.rowid DESC LIMIT :pool")
+        chosen = _sqlite_ranked(session, terms, team_id=team_id, any_term=any_term, limit=limit, pool=pool,
+                                budget=rank_budget)
     else:
-        names, values = _term_params(terms)
-        params.update(values)
-        query = _ts_query(names, any_term=any_term)
-        team = "" if team_id is None else " AND s.team_id = :team"
-        sql = (f"SELECT p.incident_id AS id, ts_rank({_TS_RANK_WEIGHTS}, p.document, {query}, 1) AS score, "
-               "i.declared_at FROM (SELECT s.incident_id, s.document FROM incident_search s "
-               f"WHERE s.document @@ {query}{team} ORDER BY s.incident_id DESC LIMIT :pool) p "
-               "JOIN incidents i ON i.id = p.incident_id")
-    ranked = sorted(session.execute(text(sql), params).all(),
-                    key=lambda row: (-float(f"{row.score:.9g}"), -as_utc(row.declared_at).timestamp(), -row.id))
-    chosen = [(row.id, float(row.score)) for row in ranked[:limit]]
+        chosen = _postgresql_ranked(session, terms, team_id=team_id, any_term=any_term, limit=limit, pool=pool)
     if not chosen:
         return []
     ids = [incident_id for incident_id, _ in chosen]
@@ -113,16 +107,98 @@ def search(session: Session, terms: Sequence[str], *, team_id: str | None = None
     return hits
 
 
+def _postgresql_ranked(session: Session, terms: Sequence[str], *, team_id: str | None, any_term: bool, limit: int,
+                       pool: int) -> list[tuple[int, float]]:
+    names, params = _term_params(terms)
+    query = _ts_query(names, any_term=any_term)
+    team = "" if team_id is None else " AND s.team_id = :team"
+    sql = (f"SELECT p.incident_id AS id, ts_rank({_TS_RANK_WEIGHTS}, p.document, {query}, 1) AS score, "
+           "i.declared_at FROM (SELECT s.incident_id, s.document FROM incident_search s "
+           f"WHERE s.document @@ {query}{team} ORDER BY s.incident_id DESC LIMIT :pool) p "
+           "JOIN incidents i ON i.id = p.incident_id")
+    ranked = sorted(session.execute(text(sql), {**params, "team": team_id, "pool": pool}).all(),
+                    key=lambda row: (-float(f"{row.score:.9g}"), -as_utc(row.declared_at).timestamp(), -row.id))
+    return [(row.id, float(row.score)) for row in ranked[:limit]]
+
+
+def _sqlite_ranked(session: Session, terms: Sequence[str], *, team_id: str | None, any_term: bool, limit: int,
+                   pool: int, budget: int) -> list[tuple[int, float]]:
+    """The ``pool`` newest matches ranked by bm25 over the terms that rank (``_ranking_terms``), in one statement
+    that hands back only the ``limit`` best. SQLite keeps times as ISO text, so text order is time order."""
+    team = "" if team_id is None else " AND i.team_id = :team"
+    params: dict[str, Any] = {"team": team_id, "pool": pool, "limit": limit,
+                              "query": _fts_query(terms, any_term=any_term)}
+    ranking = _ranking_terms(session, terms, budget)
+    order = f"ORDER BY round(score, {_SCORE_DIGITS}) DESC, declared_at DESC, id DESC LIMIT :limit"
+    if len(ranking) == len(terms):
+        sql = (f"SELECT id, score FROM (SELECT incident_search.rowid AS id, -{_BM25} AS score, i.declared_at "
+               f"FROM incident_search JOIN incidents i ON i.id = incident_search.rowid "
+               f"WHERE incident_search MATCH :query{team} ORDER BY incident_search.rowid DESC LIMIT :pool) {order}")
+    else:
+        # bm25 over the ranking terms, in one walk of their matches between the pool's oldest and newest id, for the
+        # pool's own (``+rowid`` keeps the list from FTS5, which would run the query once per id).
+        params["ranking"] = _fts_query(ranking, any_term=any_term)
+        sql = (f"WITH pool AS MATERIALIZED (SELECT incident_search.rowid AS id, i.declared_at FROM incident_search "
+               f"JOIN incidents i ON i.id = incident_search.rowid WHERE incident_search MATCH :query{team} "
+               "ORDER BY incident_search.rowid DESC LIMIT :pool), "
+               f"scored AS MATERIALIZED (SELECT rowid AS id, -{_BM25} AS score FROM incident_search "
+               "WHERE incident_search MATCH :ranking AND rowid BETWEEN (SELECT min(id) FROM pool) "
+               "AND (SELECT max(id) FROM pool) AND +rowid IN (SELECT id FROM pool)) "
+               "SELECT id, score FROM (SELECT pool.id, coalesce(scored.score, 0.0) AS score, pool.declared_at "
+               f"FROM pool LEFT JOIN scored ON scored.id = pool.id) {order}")
+    return [(row.id, float(row.score)) for row in session.execute(text(sql), params)]
+
+
+def _ranking_terms(session: Session, terms: Sequence[str], budget: int) -> list[str]:
+    """The terms bm25 ranks by on SQLite: all of them, unless that would cost more than ``budget``.
+
+    FTS5's bm25 counts, for each term of the query, every incident holding it (its idf), however few are ranked;
+    that is the work of a search that grows with the stored incidents. So the terms are taken rarest first while
+    the incidents holding them add up to at most ``budget``, and at least the rarest one; the others still
+    select (every one must match) but do not rank. A term left out is one found in thousands of incidents, so
+    bm25 would weigh it little (its idf ``ln((N - n + 0.5) / (n + 0.5))`` is small, and nearly zero when it is in
+    half of them). How many incidents hold a term is estimated from its ``DENSITY_SAMPLE`` newest matches: the
+    share of the newest ids they span."""
+    if len(terms) == 1:
+        return list(terms)
+    top = incident_count(session)
+    if top * len(terms) <= budget:
+        return list(terms)
+    names = [f"t{i}" for i in range(len(terms))]
+    spans = ", ".join(
+        f"(SELECT count(*) || ' ' || coalesce(min(rowid), 0) FROM (SELECT rowid FROM incident_search "
+        f"WHERE incident_search MATCH :{n} ORDER BY rowid DESC LIMIT :sample)) AS {n}" for n in names)
+    params: dict[str, Any] = {n: _fts_literal(term) for n, term in zip(names, terms, strict=True)}
+    row = session.execute(text(f"SELECT {spans}"), {**params, "sample": DENSITY_SAMPLE}).one()
+    estimates = []
+    for order, (n, term) in enumerate(zip(names, terms, strict=True)):
+        count, oldest = (int(part) for part in getattr(row, n).split())
+        estimate = count if count < DENSITY_SAMPLE else count * top / max(1, top - oldest + 1)
+        estimates.append((estimate, order, term))
+    estimates.sort()
+    chosen: list[tuple[int, str]] = []
+    spent = 0.0
+    for estimate, order, term in estimates:
+        if chosen and spent + estimate > budget:
+            break
+        chosen.append((order, term))
+        spent += estimate
+    return [term for _, term in sorted(chosen)]
+
+
 def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
               any_term: bool) -> dict[int, tuple[str | None, str | None]]:
     """For each incident, the field where the terms matched best and a short excerpt of it."""
     if _is_sqlite(session):
+        # One walk of the matches between the lowest and highest id, the snippets made for the chosen ones only:
+        # FTS5 would answer "rowid IN (…)" by running the query once per id, each run seeking into every segment
+        # (``+rowid`` keeps the list from it).
         columns = ", ".join(f"snippet(incident_search, {index}, :start, :end, '…', {SNIPPET_WORDS}) AS {field}"
                             for index, field in enumerate(FIELDS, start=1))
-        statement = text(f"SELECT rowid AS id, {columns} FROM incident_search "
-                         "WHERE incident_search MATCH :query AND rowid IN :ids")
+        statement = text(f"SELECT rowid AS id, {columns} FROM incident_search WHERE incident_search MATCH :query "
+                         "AND rowid BETWEEN :low AND :high AND +rowid IN :ids")
         params: dict[str, Any] = {"query": _fts_query(terms, any_term=any_term), "start": MARK_START,
-                                  "end": MARK_END}
+                                  "end": MARK_END, "low": min(ids), "high": max(ids)}
     else:
         names, params = _term_params(terms)
         query = _ts_query(names, any_term=any_term)

@@ -155,6 +155,51 @@ def test_a_long_update_is_cut_to_a_snippet_around_the_match(db):
     assert len(hit.snippet.split()) <= index.SNIPPET_WORDS + 2
 
 
+def _common_word_and_a_rare_one(session) -> None:
+    """70 incidents say "api" (more than the newest 64 FTS5 counts when it estimates), four say "redis"."""
+    for number in range(1, 71):
+        add_incident(session, number, f"Outage {number}", description="the api returned errors")
+    add_incident(session, 71, "Redis down", description="api errors")
+    add_incident(session, 72, "Latency", description="api and redis")
+    note = add_incident(session, 73, "Slow pages", description="api")
+    add_event(session, note, "note", "redis was swapping")
+    add_incident(session, 74, "Redis failover")  # no "api": every word must still match
+
+
+def test_a_word_too_common_to_count_selects_but_the_rarer_ones_rank(db):
+    with db.transaction() as session:
+        _common_word_and_a_rare_one(session)
+    with db.read() as session:
+        budgeted = numbers(index.search(session, ["redis", "api"], team_id="T1", rank_budget=10))
+        full = numbers(index.search(session, ["redis", "api"], team_id="T1"))
+    assert budgeted == full == [71, 72, 73]  # the title, then the description, then the note
+
+
+def test_when_every_word_is_too_common_to_count_the_rarest_ranks(db):
+    with db.transaction() as session:
+        _common_word_and_a_rare_one(session)
+    with db.read() as session:
+        hits = numbers(index.search(session, ["api", "errors"], team_id="T1", rank_budget=1))
+    assert len(hits) == 10 and set(hits) <= set(range(1, 72))
+    assert hits[0] == 71  # "errors" in a shorter description; the rest are equal, the newest first
+    assert hits[1:] == list(range(70, 61, -1))
+
+
+def test_a_word_too_common_to_count_does_not_rank_on_sqlite(db):
+    with db.transaction() as session:
+        for number in range(1, 71):
+            add_incident(session, number, f"Outage {number}", description="the api returned errors")
+        add_incident(session, 71, "Api outage at noon for sure", description="redis evicted keys")  # as long as:
+        add_incident(session, 72, "Outage at noon", description="redis evicted keys", status="resolved",
+                     root_cause="the api", resolution="none")
+    with db.read() as session:
+        full = numbers(index.search(session, ["redis", "api"], team_id="T1"))
+        budgeted = numbers(index.search(session, ["redis", "api"], team_id="T1", rank_budget=10))
+    assert full == [71, 72]  # "api" in the title weighs more than in the root cause
+    if db.dialect == "sqlite":  # counting "api" would cost more than the budget: "redis" alone ranks, equal in both
+        assert budgeted == [72, 71]
+
+
 def test_any_term_finds_incidents_holding_some_of_the_words(db):
     with db.transaction() as session:
         add_incident(session, 1, "Kafka consumer lag")
@@ -182,7 +227,8 @@ def test_any_typed_text_is_a_query_never_an_error(db, typed):
     with db.read() as session:
         results = knowledge.find(session, typed, team_id="T1")
         raw = index.search(session, [typed], team_id="T1")  # even a term no tokeniser cut is a literal
-    assert len(results.hits) <= index.MAX_HITS and len(raw) <= index.MAX_HITS
+        budgeted = index.search(session, [typed, "checkout"], team_id="T1", rank_budget=0)  # SQLite estimates
+    assert len(results.hits) <= index.MAX_HITS and len(raw) <= index.MAX_HITS and len(budgeted) <= index.MAX_HITS
     if "checkout" in typed.lower() or "timeouts" in typed:
         assert numbers(list(results.hits)) == [1]
 
@@ -203,7 +249,8 @@ def test_property_arbitrary_text_searches_without_error(stored, typed):
     with stored.read() as session:
         results = knowledge.find(session, typed, team_id="T1")
         raw = index.search(session, [typed, typed[::-1]], team_id="T1", any_term=True)
-    for hits in (results.hits, raw):
+        budgeted = index.search(session, [typed, "payments"], team_id="T1", any_term=True, rank_budget=0)
+    for hits in (results.hits, raw, budgeted):
         assert len(hits) <= index.MAX_HITS
         assert all(hit.incident.number in (1, 2) for hit in hits)
         assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
