@@ -118,6 +118,10 @@ def test_sigterm_finishes_what_was_accepted_and_loses_nothing(slack, database_ur
             channel = slack.wait_for(lambda i=i: next((c for c in slack.channels
                                                        if c.name.endswith(f"before-shutdown-{i}")), None), timeout=30)
             slack.wait_for(lambda channel=channel: slack.channel(channel.id).pins, timeout=30)
+        # the five announcements share the broadcast channel, which the process paces at Slack's one post a second
+        # after a burst: wait for them, then a moment longer for any duplicate
+        slack.wait_for(lambda: len([m for m in slack.messages("C0INCIDENTS") if "Before shutdown" in m.text]) >= 5,
+                       timeout=30)
         time.sleep(1)
         announcements = [m for m in slack.messages("C0INCIDENTS") if "Before shutdown" in m.text]
         assert len(announcements) == 5 and len({m.text for m in announcements}) == 5
