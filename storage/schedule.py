@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Integer, bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -160,12 +161,17 @@ def next_work(session: Session, now: datetime, *, lease: timedelta, outbox_now: 
     return row[0], row[1]
 
 
+_COMPLETE = (update(cast(Table, DeadlineRow.__table__))
+             .where(DeadlineRow.id == bindparam("deadline_id"), DeadlineRow.claimed_by == bindparam("owner"),
+                    DeadlineRow.sent_at.is_(None))
+             .values(sent_at=bindparam("now")))
+
+
 def complete(session: Session, deadline_id: int, owner: str, now: datetime) -> bool:
-    """Mark done; False when the claim was lost (its lease ran out and another replica took it)."""
-    result = session.execute(update(DeadlineRow).where(
-        DeadlineRow.id == deadline_id, DeadlineRow.claimed_by == owner, DeadlineRow.sent_at.is_(None)
-    ).values(sent_at=now))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    """Mark done; False when the claim was lost (its lease ran out and another replica took it). A plain statement,
+    built once (every deadline done runs it): no objects of the session are looked at."""
+    result = session.connection().execute(_COMPLETE, {"deadline_id": deadline_id, "owner": owner, "now": now})
+    return result.rowcount == 1
 
 
 def renew(session: Session, deadline_ids: list[int], now: datetime, owner: str) -> None:
