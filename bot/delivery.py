@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=15)  # renewed every quarter while held: a dead replica's items are free within it
 BATCH = 16
 SAFETY_POLL_SECONDS = 10.0  # the longest it sleeps without looking (items of another process, dead replicas' claims)
-MARK_WITHIN = 0.05  # seconds: how long what was delivered may wait to be marked done with the next claim
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
 
 
@@ -47,7 +46,6 @@ class Delivery:
         self.deps = deps
         self.safety_poll = safety_poll
         self._done: list[int] = []  # delivered, to be marked so in the next claim's transaction
-        self._last_alone = False  # the last pass delivered all it claimed, and no lane had more after them
         self._retries: list[float] = []  # monotonic times of the retries this process set (a heap)
         self.executors = executors
         self.owner = claims.new_owner()
@@ -111,11 +109,6 @@ class Delivery:
                 self._wake.wait(1.0)
                 continue
             if worked:
-                if self._last_alone and not self._wake.is_set():
-                    # Delivered, and nothing else known to wait: the items are marked done in the next claim's
-                    # transaction, and when work comes soon (the next notice) that claim is this one; else the
-                    # marking waits a moment at most (its lane's next item waits for it).
-                    self._wake.wait(MARK_WITHIN)
                 continue
             wait = self._until_next_retry()
             if wait is None or wait > 0:
@@ -165,11 +158,10 @@ class Delivery:
             if self._done:
                 outbox.delivered(session, self._done, outbox.now(), self.owner)
                 self._done = []
-            claimed = outbox.claim(session, outbox.now(), self.owner, lease=LEASE, limit=BATCH)
             items = [(row.id, row.kind, row.payload, row.attempts, row.lane,
                       # an earlier try may have reached Slack: its answer was lost, or its process stopped midway
                       Attempt(row.id, row.created_at, unsure=row.attempts > 1 or row.last_error is not None))
-                     for row in claimed]
+                     for row in outbox.claim(session, outbox.now(), self.owner, lease=LEASE, limit=BATCH)]
         with self._held_lock:
             self._held.update(item[0] for item in items)
         try:
@@ -177,9 +169,6 @@ class Delivery:
             results = self._pool.map(lambda item: self._deliver(*item), items) if len(items) > 1 else [
                 self._deliver(*item) for item in items]
             self._done = [item[0] for item, ok in zip(items, results, strict=True) if ok]
-            # nothing left in hand or known to follow: the next claim can wait for a wake (or MARK_WITHIN)
-            self._last_alone = (len(self._done) == len(items) < BATCH
-                                and not any(row.followed for row in claimed))
         finally:
             with self._held_lock:
                 self._held.difference_update(item[0] for item in items)

@@ -41,7 +41,6 @@ def _lane_heads() -> Any:
             .group_by(pending.lane))
 
 
-_FOLLOWER = aliased(OutboxRow)
 # Built once: the claim runs for every item delivered, and building these statements cost more than running them.
 _FREE = or_(OutboxRow.claimed_at.is_(None), OutboxRow.claimed_at < bindparam("outbox_stale"))
 _NEXT_ATTEMPT = (select(OutboxRow.next_attempt_at).where(OutboxRow.id.in_(_lane_heads()), _FREE)
@@ -53,11 +52,7 @@ _CLAIM = (update(OutboxRow)
               .order_by(OutboxRow.id).limit(bindparam("limit", type_=Integer)).with_for_update(skip_locked=True)))
           .values(claimed_at=bindparam("now"), claimed_by=bindparam("owner"), attempts=OutboxRow.attempts + 1)
           .returning(OutboxRow.id, OutboxRow.kind, OutboxRow.payload, OutboxRow.attempts, OutboxRow.lane,
-                     OutboxRow.created_at, OutboxRow.last_error,
-                     # whether its lane has more to deliver after it (read from ix_outbox_pending_lane)
-                     select(_FOLLOWER.id).where(_FOLLOWER.lane == OutboxRow.lane, _FOLLOWER.id > OutboxRow.id,
-                                                _FOLLOWER.delivered_at.is_(None), _FOLLOWER.failed_at.is_(None))
-                     .exists())
+                     OutboxRow.created_at, OutboxRow.last_error)
           .execution_options(synchronize_session=False))
 
 
@@ -82,7 +77,6 @@ class Claimed:
     lane: str
     created_at: datetime
     last_error: str | None
-    followed: bool = False  # its lane had more items after it when it was claimed
 
 
 def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limit: int) -> list[Claimed]:
@@ -90,7 +84,7 @@ def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limi
     oldest first; other lanes go alongside. Replicas skip what another has locked (SKIP LOCKED on PostgreSQL).
     One statement (UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING), no objects."""
     rows = session.execute(_CLAIM, {"now": now, "outbox_stale": now - lease, "owner": owner, "limit": limit})
-    return sorted((Claimed(*row[:7], followed=bool(row[7])) for row in rows), key=lambda item: item.id)
+    return sorted((Claimed(*row) for row in rows), key=lambda item: item.id)
 
 
 _DELIVERED = (update(cast(Table, OutboxRow.__table__))
