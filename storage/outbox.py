@@ -91,16 +91,15 @@ def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limi
     return sorted((Claimed(*row) for row in rows), key=lambda item: item.id)
 
 
+_DELIVERED = (update(cast(Table, OutboxRow.__table__))
+              .where(OutboxRow.id.in_(bindparam("item_ids", expanding=True)), OutboxRow.claimed_by == bindparam("owner"))
+              .values(delivered_at=bindparam("now"), last_error=None))
+
+
 def delivered(session: Session, item_ids: list[int], now: datetime, owner: str) -> None:
-    """Mark done the items ``owner`` still holds (one whose claim ran out and was taken over is the new owner's)."""
-    session.execute(_DELIVERED, {"ids": item_ids, "done_at": now, "owner": owner})
-
-
-# Built once, and without the ORM's session synchronisation: it runs at every claim that follows a delivery.
-_DELIVERED = (update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)),
-                                      OutboxRow.claimed_by == bindparam("owner"))
-              .values(delivered_at=bindparam("done_at"), last_error=None)
-              .execution_options(synchronize_session=False))
+    """Mark done the items ``owner`` still holds (one whose claim ran out and was taken over is the new owner's). A
+    plain statement built once: it runs for every claim."""
+    session.connection().execute(_DELIVERED, {"item_ids": item_ids, "now": now, "owner": owner})
 
 
 def renew(session: Session, item_ids: list[int], now: datetime, owner: str) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Integer, bindparam, insert, or_, select, update
+from sqlalchemy import Integer, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -160,12 +161,17 @@ def next_work(session: Session, now: datetime, *, lease: timedelta, outbox_now: 
     return row[0], row[1]
 
 
+_COMPLETE = (update(cast(Table, DeadlineRow.__table__))
+             .where(DeadlineRow.id == bindparam("deadline_id"), DeadlineRow.claimed_by == bindparam("owner"),
+                    DeadlineRow.sent_at.is_(None))
+             .values(sent_at=bindparam("now")))
+
+
 def complete(session: Session, deadline_id: int, owner: str, now: datetime) -> bool:
-    """Mark done; False when the claim was lost (its lease ran out and another replica took it)."""
-    result = session.execute(update(DeadlineRow).where(
-        DeadlineRow.id == deadline_id, DeadlineRow.claimed_by == owner, DeadlineRow.sent_at.is_(None)
-    ).values(sent_at=now))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    """Mark done; False when the claim was lost (its lease ran out and another replica took it). A plain statement,
+    built once (every deadline done runs it): no objects of the session are looked at."""
+    result = session.connection().execute(_COMPLETE, {"deadline_id": deadline_id, "owner": owner, "now": now})
+    return result.rowcount == 1
 
 
 def renew(session: Session, deadline_ids: list[int], now: datetime, owner: str) -> None:
@@ -251,3 +257,102 @@ def notified_users(session: Session, incident_id: int) -> set[str]:
 def record_notice(session: Session, page_id: int, user_id: str, channel_id: str | None, ts: str | None) -> None:
     session.add(PageNoticeRow(page_id=page_id, user_id=user_id, channel_id=channel_id, ts=ts))
     session.flush()
+
+
+# what an SLA notice reads: plain rows, statements built once (this runs for every notice sent)
+
+_D, _I = DeadlineRow.__table__.c, IncidentRow.__table__.c
+_C, _P = SlaClockRow.__table__.c, SlaPauseRow.__table__.c
+_PG, _PN = PageRow.__table__.c, PageNoticeRow.__table__.c
+_LATER = (select(_D.id).where(_D.incident_id == bindparam("incident_id"), _D.kind == SLA_NOTICE,
+                              _D.key.like(bindparam("run_like"), escape="/"),
+                              _D.fraction > bindparam("fraction"), _D.due_at <= bindparam("now"),
+                              _D.cancelled_at.is_(None)).limit(1))
+_LATEST_RUN = SlaClockRow.__table__.alias("latest")
+_OTHER = DeadlineRow.__table__.alias("other")
+_NOTICE = (select(_D.id, _D.key, _D.clock, _D.fraction, _D.due_at, _D.cancelled_at,
+                  _I.id, _I.team_id, _I.number, _I.severity, _I.status, _I.channel_id, _I.commander, _I.private,
+                  _I.declared_at, _I.acknowledged_at, _I.resolved_at, _I.reopened_at, _I.last_update_at,
+                  # the card's line of this clock: its latest recorded run, when still running
+                  select(_LATEST_RUN.c.due_at).where(_LATEST_RUN.c.incident_id == _D.incident_id,
+                                                     _LATEST_RUN.c.clock == _D.clock)
+                  .order_by(_LATEST_RUN.c.started_at.desc(), _LATEST_RUN.c.id.desc()).limit(1)
+                  .scalar_subquery(),
+                  select(_LATEST_RUN.c.outcome).where(_LATEST_RUN.c.incident_id == _D.incident_id,
+                                                      _LATEST_RUN.c.clock == _D.clock)
+                  .order_by(_LATEST_RUN.c.started_at.desc(), _LATEST_RUN.c.id.desc()).limit(1)
+                  .scalar_subquery(),
+                  select(_P.id).where(_P.incident_id == _D.incident_id).exists(),
+                  select(_PG.id).where(_PG.incident_id == _D.incident_id, _PG.status == "active").exists(),
+                  # a later notice of the same clock is due too (the run is told apart by its key, read after)
+                  select(_OTHER.c.id).where(_OTHER.c.incident_id == _D.incident_id, _OTHER.c.kind == SLA_NOTICE,
+                                            _OTHER.c.clock == _D.clock, _OTHER.c.fraction > func.coalesce(_D.fraction, 0),
+                                            _OTHER.c.due_at <= bindparam("now"), _OTHER.c.cancelled_at.is_(None))
+                  .exists())
+           .join_from(DeadlineRow.__table__, IncidentRow.__table__, _I.id == _D.incident_id)
+           .where(_D.id == bindparam("deadline_id")))
+_PAUSES = (select(_P.started_at, _P.ended_at).where(_P.incident_id == bindparam("incident_id"))
+           .order_by(_P.started_at, _P.id))
+_ACTIVE_PAGES = (select(_PG.id, _PN.user_id).select_from(PageRow.__table__.outerjoin(
+                 PageNoticeRow.__table__, _PN.page_id == _PG.id))
+                 .where(_PG.incident_id == bindparam("incident_id"), _PG.status == "active")
+                 .order_by(_PG.paged_at, _PG.id, _PN.id))
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    """What an SLA notice needs, read as plain rows: its deadline, its incident's fields and pauses, whether a later
+    notice of the same clock run is due too, its active pages (page id -> who was told), and when the card's line
+    of this clock says it is due (None: stopped, paused, or no run recorded)."""
+
+    key: str
+    clock: str | None
+    fraction: float | None
+    due_at: datetime
+    cancelled: bool
+    incident_id: int
+    team_id: str
+    number: int
+    severity: str
+    status: str
+    channel_id: str | None
+    commander: str
+    private: bool
+    declared_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    reopened_at: datetime | None
+    last_update_at: datetime | None
+    card_due_at: datetime | None
+    pauses: tuple[tuple[datetime, datetime | None], ...]
+    superseded: bool
+    active_pages: dict[int, tuple[str, ...]]
+
+
+def notice_facts(session: Session, deadline_id: int, now: datetime) -> NoticeFacts | None:
+    """One read of the deadline with its incident; its pauses, the later notice and the active pages are read only
+    when there are some (the pages only for a time-to-acknowledge notice, which names who was paged)."""
+    connection = session.connection()
+    row = connection.execute(_NOTICE, {"deadline_id": deadline_id, "now": now}).first()
+    if row is None:
+        return None
+    (_, key, clock, fraction, due_at, cancelled_at, incident_id, team_id, number, severity, status, channel_id,
+     commander, private, declared_at, acknowledged_at, resolved_at, reopened_at, last_update_at, card_due_at,
+     card_outcome, paused, paging, maybe_later) = row
+    pauses = tuple((p.started_at, p.ended_at) for p in connection.execute(
+        _PAUSES, {"incident_id": incident_id})) if paused else ()
+    later = maybe_later and connection.execute(_LATER, {"incident_id": incident_id, "run_like": _like_prefix(key.rsplit(":", 1)[0] + ":"),
+                                        "fraction": fraction or 0, "now": now}).first() is not None
+    active: dict[int, tuple[str, ...]] = {}
+    if paging and clock == SlaClock.ACK.value:
+        for page_id, user_id in connection.execute(_ACTIVE_PAGES, {"incident_id": incident_id}):
+            active[page_id] = active.get(page_id, ()) + ((user_id,) if user_id is not None else ())
+    return NoticeFacts(key, clock, fraction, due_at, cancelled_at is not None, incident_id, team_id, number, severity,
+                       status, channel_id, commander, bool(private), declared_at, acknowledged_at, resolved_at,
+                       reopened_at, last_update_at, None if card_outcome is not None else card_due_at, pauses,
+                       later, active)
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern for what starts with ``prefix`` (escaped with "/")."""
+    return prefix.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"

@@ -255,19 +255,19 @@ def sla_view(incident: Incident, now: datetime) -> list[Block]:
     return [SectionBlock(text=t.truncate(f"*{incident.ref} SLA clocks*\n" + "\n".join(lines), 3000))]
 
 
-def sla_notice(incident: Incident, clock: SlaClock, fraction: float, due: datetime, run: ClockRun | None,
+def sla_notice(ref: str, clock: SlaClock, fraction: float, due: datetime, run: ClockRun | None,
                act: Sequence[str], now: datetime, *, late_after: timedelta) -> str:
     """An SLA reminder (``fraction`` of the clock has passed) or breach notice, naming who should act."""
     target = duration(run.target) if run else "?"
     who = " ".join(t.user(u) for u in act)
     if fraction >= BREACH:
         what = ("no status update was posted" if clock is SlaClock.UPDATE else f"the *{clock.label}* SLA is breached")
-        message = f"🚨 *{incident.ref}*: {what} ({target}, due {t.date_token(due)}). {who}"
+        message = f"🚨 *{ref}*: {what} ({target}, due {t.date_token(due)}). {who}"
     else:
         left = run.left(now) if run else timedelta(0)
         verb = {SlaClock.ACK: "acknowledge with `/incident ack`", SlaClock.RESOLVE: "resolve it or "
                 "`/incident sla pause <why>`", SlaClock.UPDATE: "post an update with `/incident update`"}[clock]
-        message = (f"⏳ *{incident.ref}*: {fraction:.0%} of the *{clock.label}* ({target}) has passed; "
+        message = (f"⏳ *{ref}*: {fraction:.0%} of the *{clock.label}* ({target}) has passed; "
                    f"{duration(max(left, timedelta(0)))} left, due {t.date_token(due)}. "
                    f"{who}: {verb}.")
     late = now - due

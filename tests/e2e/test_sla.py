@@ -67,6 +67,24 @@ def test_reminders_then_the_breach_each_exactly_once(timed: Timed):
     assert "🚨 Time to acknowledge: was due" in card
 
 
+def test_a_reminder_leaves_the_card_as_it_was_and_the_breach_edits_it(timed: Timed):
+    channel = declare(timed)
+    card_ts = timed.incidents()[0].card_ts
+    edits = lambda: [c for c in timed.slack.calls_to("chat.update") if c.args.get("ts") == card_ts]  # noqa: E731
+    before = len(edits())
+    timed.tick(minutes=2, seconds=30)
+    timed.tick(minutes=1, seconds=30)
+    assert len(notices(timed, channel, "time to acknowledge")) == 2  # 50% and 80%: the card's line is still "due"
+    assert len(edits()) == before
+    assert "⏱ Time to acknowledge: due" in json.dumps(timed.slack.message(channel, card_ts).blocks,
+                                                       ensure_ascii=False)
+    timed.tick(minutes=1)
+    assert notices(timed, channel, "time to acknowledge")[-1].startswith("🚨")
+    assert len(edits()) == before + 1
+    assert "🚨 Time to acknowledge: was due" in json.dumps(timed.slack.message(channel, card_ts).blocks,
+                                                          ensure_ascii=False)
+
+
 def test_acknowledging_in_time_means_no_ack_notices_and_a_met_record(timed: Timed):
     channel = declare(timed)
     timed.clock.advance(minutes=1)

@@ -72,7 +72,7 @@ def test_the_app_home_is_within_a_views_hundred_blocks_and_lists_the_most_severe
 
 def test_an_sla_reminder_names_who_acts_and_says_when_it_is_late():
     run = ClockRun(SlaClock.ACK, T0, timedelta(minutes=10), T0 + timedelta(minutes=10), None)
-    text = render.sla_notice(incident(), SlaClock.ACK, 0.5, T0 + timedelta(minutes=5), run, ["U0CAROL"],
+    text = render.sla_notice(incident().ref, SlaClock.ACK, 0.5, T0 + timedelta(minutes=5), run, ["U0CAROL"],
                              T0 + timedelta(minutes=9), late_after=timedelta(seconds=5))
     assert text.startswith("⏳ *INC-7*: 50% of the *time to acknowledge* (10m) has passed; 1m left")
     assert "<@U0CAROL>: acknowledge with `/incident ack`." in text
