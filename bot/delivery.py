@@ -15,6 +15,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy.exc import DBAPIError
 
@@ -30,8 +31,20 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=15)  # renewed every quarter while held: a dead replica's items are free within it
 BATCH = 16
+FOLLOWERS = 8  # items behind each lane head claimed with it
 SAFETY_POLL_SECONDS = 10.0  # the longest it sleeps without looking (items of another process, dead replicas' claims)
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
+
+
+class Item(NamedTuple):
+    """A claimed outbox item, as `Delivery._deliver` takes it."""
+
+    id: int
+    kind: str
+    payload: str
+    attempts: int
+    lane: str
+    attempt: Attempt
 
 
 def backoff(attempts: int, first: float = 1.0) -> timedelta:
@@ -151,28 +164,56 @@ class Delivery:
             return left if self.safety_poll is None else min(self.safety_poll, left)
 
     def run_once(self) -> int:
-        """Claim the lane heads that are due and deliver them (different lanes in parallel). The items delivered are
-        marked done in the next claim's transaction (one write for both: SQLite has a single writer to share with
-        everyone else); the lane's next item is claimable in that same transaction."""
+        """Claim the lane heads that are due, with the items queued behind them (a new incident's topic, card, pin and
+        announcement go in one claim), and deliver each lane's in order while the lanes go in parallel. The items
+        delivered are marked done in the next claim's transaction (one write for both: SQLite has a single writer to
+        share with everyone else)."""
         with self.deps.db.transaction() as session:
             if self._done:
                 outbox.delivered(session, self._done, outbox.now(), self.owner)
                 self._done = []
-            items = [(row.id, row.kind, row.payload, row.attempts, row.lane,
-                      # an earlier try may have reached Slack: its answer was lost, or its process stopped midway
-                      Attempt(row.id, row.created_at, unsure=row.attempts > 1 or row.last_error is not None))
-                     for row in outbox.claim(session, outbox.now(), self.owner, lease=LEASE, limit=BATCH)]
+            now = outbox.now()
+            heads = outbox.claim(session, now, self.owner, lease=LEASE, limit=BATCH)
+            claimed = heads + outbox.claim_followers(session, now, self.owner, heads, lease=LEASE, per_lane=FOLLOWERS)
+            lanes: dict[str, list[Item]] = {}
+            for row in sorted(claimed, key=lambda row: row.id):
+                lanes.setdefault(row.lane, []).append(Item(
+                    row.id, row.kind, row.payload, row.attempts, row.lane,
+                    # an earlier try may have reached Slack: its answer was lost, or its process stopped midway
+                    Attempt(row.id, row.created_at, unsure=row.attempts > 1 or row.last_error is not None)))
         with self._held_lock:
-            self._held.update(item[0] for item in items)
+            self._held.update(row.id for row in claimed)
         try:
-            # one item (the usual case when the work comes one change at a time) is delivered on this thread
-            results = self._pool.map(lambda item: self._deliver(*item), items) if len(items) > 1 else [
-                self._deliver(*item) for item in items]
-            self._done = [item[0] for item, ok in zip(items, results, strict=True) if ok]
+            # one lane (the usual case when the work comes one change at a time) is delivered on this thread
+            runs = list(lanes.values())
+            results = self._pool.map(self._deliver_lane, runs) if len(runs) > 1 else map(self._deliver_lane, runs)
+            self._done = [item_id for delivered in results for item_id in delivered]
         finally:
             with self._held_lock:
-                self._held.difference_update(item[0] for item in items)
-        return len(items)
+                self._held.difference_update(row.id for row in claimed)
+        return len(claimed)
+
+    def _deliver_lane(self, items: list[Item]) -> list[int]:
+        """Deliver one lane's items in order; at the first that is not delivered (it failed, waits for Slack's limit,
+        or we are stopping) the rest are given back untried. Returns the ids delivered."""
+        delivered: list[int] = []
+        for place, item in enumerate(items):
+            if place and self._stop.is_set():  # stopping: what was not begun stays queued for the next start
+                self._release([later.id for later in items[place:]])
+                break
+            if not self._deliver(*item):
+                if rest := [later.id for later in items[place + 1:]]:
+                    self._release(rest)
+                break
+            delivered.append(item.id)
+        return delivered
+
+    def _release(self, item_ids: list[int]) -> None:
+        try:
+            with self.deps.db.transaction() as session:
+                outbox.release(session, item_ids, self.owner)
+        except DBAPIError:  # not given back: free again when the lease runs out
+            log.exception("could not give back %s outbox items", len(item_ids))
 
     def _deliver(self, item_id: int, kind: str, payload: str, attempts: int, lane: str,
                  attempt: Attempt) -> bool:

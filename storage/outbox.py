@@ -91,6 +91,69 @@ def claim(session: Session, now: datetime, owner: str, *, lease: timedelta, limi
     return sorted((Claimed(*row) for row in rows), key=lambda item: item.id)
 
 
+# The pending items behind given lanes' heads, a lane's first ``per_lane`` in order, with what says whether they may be
+# taken now; read from the pending items' index.
+_BEHIND = (select(OutboxRow.id, OutboxRow.lane, OutboxRow.next_attempt_at, OutboxRow.claimed_at)
+           .where(OutboxRow.lane.in_(bindparam("lanes", expanding=True)), OutboxRow.delivered_at.is_(None),
+                  OutboxRow.failed_at.is_(None), OutboxRow.id.not_in(bindparam("heads", expanding=True)))
+           .add_columns(func.row_number().over(partition_by=OutboxRow.lane, order_by=OutboxRow.id).label("place"))
+           .subquery())
+_FOLLOWERS = (select(_BEHIND.c.id, _BEHIND.c.lane, _BEHIND.c.next_attempt_at, _BEHIND.c.claimed_at)
+              .where(_BEHIND.c.place <= bindparam("per_lane", type_=Integer)).order_by(_BEHIND.c.id))
+_CLAIM_FOLLOWERS = (update(OutboxRow)
+                    .where(OutboxRow.id.in_(bindparam("item_ids", expanding=True)), _FREE,
+                           OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))
+                    .values(claimed_at=bindparam("now"), claimed_by=bindparam("owner"),
+                            attempts=OutboxRow.attempts + 1)
+                    .returning(OutboxRow.id, OutboxRow.kind, OutboxRow.payload, OutboxRow.attempts, OutboxRow.lane,
+                               OutboxRow.created_at, OutboxRow.last_error)
+                    .execution_options(synchronize_session=False))
+
+
+def claim_followers(session: Session, now: datetime, owner: str, heads: list[Claimed], *, lease: timedelta,
+                    per_lane: int) -> list[Claimed]:
+    """The items queued behind ``heads`` (lane heads ``owner`` has just claimed), so that a lane's work goes in one
+    claim, delivered one after another by whoever holds the head: up to ``per_lane`` of each lane, the run of them
+    that is due and free, in order. Nobody else can take them meanwhile: another replica claims only lane heads.
+    Returned in id order; a lane's run stops at the first item that could not be taken."""
+    if not heads or per_lane < 1:
+        return []
+    stale = now - lease
+    wanted: list[tuple[int, str]] = []
+    stopped: set[str] = set()
+    for item_id, lane, due, claimed_at in session.execute(_FOLLOWERS, {
+            "lanes": sorted({head.lane for head in heads}), "heads": [head.id for head in heads],
+            "per_lane": per_lane}):
+        if lane in stopped:
+            continue
+        if due > now or (claimed_at is not None and claimed_at >= stale):
+            stopped.add(lane)
+            continue
+        wanted.append((item_id, lane))
+    if not wanted:
+        return []
+    taken = {row.id: Claimed(*row) for row in session.execute(_CLAIM_FOLLOWERS, {
+        "item_ids": [item_id for item_id, _ in wanted], "now": now, "owner": owner, "outbox_stale": stale})}
+    runs: list[Claimed] = []
+    broken: set[str] = set()  # lanes whose run has a gap (taken meanwhile by nobody else, but not free any more)
+    for item_id, lane in wanted:
+        if lane not in broken and item_id in taken:
+            runs.append(taken.pop(item_id))
+        else:
+            broken.add(lane)
+    if taken:  # behind a gap: not to be delivered before what is missing
+        release(session, list(taken), owner)
+    return runs
+
+
+def release(session: Session, item_ids: list[int], owner: str) -> None:
+    """Give back ``owner``'s claims of items not tried (a lane's run stopped before them): free at once, their try not
+    counted."""
+    session.execute(update(OutboxRow).where(OutboxRow.id.in_(item_ids), OutboxRow.claimed_by == owner,
+                                            OutboxRow.delivered_at.is_(None)).values(
+        claimed_at=None, claimed_by=None, attempts=OutboxRow.attempts - 1))
+
+
 _DELIVERED = (update(cast(Table, OutboxRow.__table__))
               .where(OutboxRow.id.in_(bindparam("item_ids", expanding=True)), OutboxRow.claimed_by == bindparam("owner"))
               .values(delivered_at=bindparam("now"), last_error=None))
