@@ -65,7 +65,7 @@ def test_without_a_token_every_door_is_a_404():
 
 
 def test_an_unexpected_failure_is_a_503_never_a_500():
-    def broken(_group: Any) -> Any:
+    def broken(*_: Any) -> Any:
         raise RuntimeError("a bug")
 
     app = build_wsgi(alert_doors(broken, never, TOKEN, None))
