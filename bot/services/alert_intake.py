@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from bot.domain.incident import Severity
 from bot.services.effects import Attempt, Executors
 from bot.web.alert_payloads import notification
 from storage import alerts as rows
+from storage.outbox import now as outbox_now
 from storage.models import AlertDigestRow, AlertEpisodeRow, AlertGroupRow, AlertTeamRow
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ DECLARE = "alert_declare"  # outbox kinds, each carried out in the group's lane 
 NEWS = "alert_news"
 TRIAGE = "alert_triage"
 DIGEST = "alert_digest"
+ROUTING_DEFERRED = timedelta(seconds=2)  # at most: the routing gives way to the doors while notifications come in
 MAX_TIMELINE_ALERTS = 50  # alerts put on an incident's timeline per notification; all are stored
 
 
@@ -81,7 +84,7 @@ def accept(deps: Deps, source: Source, body: bytes) -> dict[str, object]:
     """The door's part: the notification stored as it came, and its routing queued in the team's lane, in one short
     transaction (raises when the database is away); the answer's body."""
     text = body.decode(json.detect_encoding(body))
-    with deps.db.transaction() as session:
+    with _turn(deps), deps.db.transaction() as session:
         notification_id = rows.store_notification(session, deps.team_id, source.value, text, deps.clock())
         deps.outbox.enqueue_in(session, team_lane(deps.team_id), ROUTE, {"notification_id": notification_id})
     deps.outbox.wake()
@@ -90,7 +93,11 @@ def accept(deps: Deps, source: Source, body: bytes) -> dict[str, object]:
 
 def route_notification(deps: Deps, *, attempt: Attempt, notification_id: int) -> None:
     """Outbox executor: route a stored notification (as `receive` does), in a transaction that first marks it routed;
-    one routed already (its item delivered again after a stop) is left alone."""
+    one routed already (its item delivered again after a stop) is left alone. While notifications come in, it waits
+    for the doors to be quiet (ROUTING_DEFERRED after it was queued at the latest): one interpreter's threads take
+    turns, and the routing done beside the requests would be added to their answer time."""
+    left = (attempt.created_at + ROUTING_DEFERRED - outbox_now()).total_seconds()
+    deps.alert_doors.wait_quiet(time.monotonic() + left)
     with _turn(deps):
         with deps.db.transaction() as session:
             taken = rows.take_notification(session, notification_id, deps.clock())
@@ -111,8 +118,8 @@ def receive(deps: Deps, group: AlertGroup) -> Receipt:
 
 
 def _turn(deps: Deps) -> AbstractContextManager[object]:
-    """On SQLite (one process, one writer) this process's routings take turns on a lock first: a waiting thread is
-    handed the database at once instead of polling for SQLite's write lock."""
+    """On SQLite (one process, one writer) this process's notifications (stored and routed) take turns on a lock
+    first: a waiting thread is handed the database at once instead of polling for SQLite's write lock."""
     if deps.db.dialect == "sqlite":
         return deps.declare_locks.hold(("alerts", deps.team_id))
     return nullcontext()

@@ -16,6 +16,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,10 +90,15 @@ def _json(body: bytes) -> Any:
         raise Refused("400 Bad Request", "the body is not JSON") from None
 
 
-def _door(token: str, handle: Callable[[dict[str, Any], bytes], Answer], *, what: str) -> WSGIApp:
-    """Authenticate, read, handle; every outcome a JSON answer, never a 500."""
+def _door(token: str, handle: Callable[[dict[str, Any], bytes], Answer], *, what: str,
+          busy: Callable[[], AbstractContextManager[object]] = nullcontext) -> WSGIApp:
+    """Authenticate, read, handle; every outcome a JSON answer, never a 500. ``busy`` is held while it does."""
 
     def answer(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        with busy():
+            return _answer(environ, start_response)
+
+    def _answer(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         try:
             if not bearer_ok(environ.get("HTTP_AUTHORIZATION"), token):
                 log.warning("refused %s from %s: missing or wrong bearer token", what, environ.get("REMOTE_ADDR"))
@@ -120,9 +126,10 @@ def _absent(environ: dict[str, Any], start_response: StartResponse) -> list[byte
     return json_response(start_response, "404 Not Found", {"error": "not found"})
 
 
-def alert_doors(store: Store, record_change: RecordChange, token: str | None,
-                grafana_secret: str | None) -> list[Route]:
-    """The three doors; each answers 404 while FIREBELL_ALERT_TOKEN is not set."""
+def alert_doors(store: Store, record_change: RecordChange, token: str | None, grafana_secret: str | None, *,
+                busy: Callable[[], AbstractContextManager[object]] = nullcontext) -> list[Route]:
+    """The three doors; each answers 404 while FIREBELL_ALERT_TOKEN is not set. The alert doors hold ``busy`` while
+    they take a notification (its routing gives way to them)."""
     if not token:
         return [route(["POST"], path, _absent) for path in (ALERTMANAGER_PATH, GRAFANA_PATH, CHANGES_PATH)]
 
@@ -144,8 +151,8 @@ def alert_doors(store: Store, record_change: RecordChange, token: str | None,
         stored, answer = record_change(change)
         return Answer("201 Created" if stored else "200 OK", answer)
 
-    return [route(["POST"], ALERTMANAGER_PATH, _door(token, alertmanager, what="an Alertmanager notification")),
-            route(["POST"], GRAFANA_PATH, _door(token, grafana, what="a Grafana notification")),
+    return [route(["POST"], ALERTMANAGER_PATH, _door(token, alertmanager, what="an Alertmanager notification", busy=busy)),
+            route(["POST"], GRAFANA_PATH, _door(token, grafana, what="a Grafana notification", busy=busy)),
             route(["POST"], CHANGES_PATH, _door(token, changes, what="a change event"))]
 
 
