@@ -58,7 +58,7 @@ def digest_lane(digest_id: int) -> str:
 
 @dataclass(frozen=True)
 class Receipt:
-    """What a notification did: the answer the sender gets."""
+    """What a notification did once routed."""
 
     group_id: int
     episode_id: int
@@ -66,10 +66,6 @@ class Receipt:
     new_alerts: int
     resolved_alerts: int
     started: bool  # it began an episode
-
-    def body(self) -> dict[str, object]:
-        return {"status": "stored", "group": self.group_id, "episode": self.episode_id, "state": self.state,
-                "new_alerts": self.new_alerts, "resolved_alerts": self.resolved_alerts}
 
 
 def policy_of(deps: Deps) -> AlertPolicy:
@@ -92,7 +88,7 @@ def accept(deps: Deps, source: Source, body: bytes) -> dict[str, object]:
 
 
 def route_notification(deps: Deps, *, attempt: Attempt, notification_id: int) -> None:
-    """Outbox executor: route a stored notification (as `receive` does), in a transaction that first marks it routed;
+    """Outbox executor: route a stored notification, in a transaction that first marks it routed;
     one routed already (its item delivered again after a stop) is left alone. While notifications come in, it waits
     for the doors to be quiet (ROUTING_DEFERRED after it was queued at the latest): one interpreter's threads take
     turns, and the routing done beside the requests would be added to their answer time."""
@@ -104,17 +100,11 @@ def route_notification(deps: Deps, *, attempt: Attempt, notification_id: int) ->
             if taken is None:
                 return
             source, body, received_at = taken
-            _receive_in(deps, session, notification(Source(source), json.loads(body)), received_at)
+            receipt = _receive_in(deps, session, notification(Source(source), json.loads(body)), received_at)
+    log.debug("alert notification %s routed: group %s, episode %s (%s), %s new and %s resolved alerts",
+              notification_id, receipt.group_id, receipt.episode_id, receipt.state, receipt.new_alerts,
+              receipt.resolved_alerts)
     deps.outbox.wake()
-
-
-def receive(deps: Deps, group: AlertGroup) -> Receipt:
-    """Route a notification now, in one transaction of its own (raises when the database is away)."""
-    with _turn(deps):
-        with deps.db.transaction() as session:
-            receipt = _receive_in(deps, session, group, deps.clock())
-    deps.outbox.wake()
-    return receipt
 
 
 def _turn(deps: Deps) -> AbstractContextManager[object]:
