@@ -2,7 +2,8 @@
 
 - Webhook answer latency: 500 Alertmanager notifications (two alerts each; a third of them repeats) at concurrency
   10 against `firebell serve`, after 20 not counted (on each door: connections opened, statements compiled), beside
-  the same requests to a bare webhook door on the same HTTP server (bench/bare_app.py). Target: p99 ≤ 2x the bare answer and < 100 ms.
+  the same requests to a bare webhook door on the same HTTP server (bench/bare_app.py). Target: p99 ≤ 2x the bare
+  answer and < 100 ms.
 - Bulk: 10,000 alerts in 100 notifications of 100 alerts, sent at concurrency 10: every alert stored (counted in
   the database once the routing has finished: the door stores each notification as it came, and the outbox routes
   it a moment later), 0 errors, in ≤ 30 s from the first request to the last 200; the time from the first request

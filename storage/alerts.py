@@ -59,8 +59,8 @@ def store_notification(session: Session, team_id: str, source: str, body: str, n
 
 def take_notification(session: Session, notification_id: int, now: datetime) -> tuple[str, str, datetime] | None:
     """Mark the notification routed, in the routing's transaction: its (source, body, received_at), or None when it
-    was routed already (or is not known). Two transactions taking the same one: the second waits for the first's row lock, then
-    finds it routed (on SQLite, writers take turns)."""
+    was routed already (or is not known). Two transactions taking the same one: the second waits for the first's row
+    lock, then finds it routed (on SQLite, writers take turns)."""
     row = session.execute(_TAKE_NOTIFICATION, {"notification": notification_id, "now": now}).first()
     return (row.source, row.body, row.received_at) if row is not None else None
 

@@ -151,7 +151,8 @@ def alert_doors(store: Store, record_change: RecordChange, token: str | None, gr
         stored, answer = record_change(change)
         return Answer("201 Created" if stored else "200 OK", answer)
 
-    return [route(["POST"], ALERTMANAGER_PATH, _door(token, alertmanager, what="an Alertmanager notification", busy=busy)),
+    return [route(["POST"], ALERTMANAGER_PATH,
+                  _door(token, alertmanager, what="an Alertmanager notification", busy=busy)),
             route(["POST"], GRAFANA_PATH, _door(token, grafana, what="a Grafana notification", busy=busy)),
             route(["POST"], CHANGES_PATH, _door(token, changes, what="a change event"))]
 
