@@ -1,11 +1,14 @@
 """Alert intake's benchmark: `python bench/alerts.py [--quick] [--postgres URL]`.
 
 - Webhook answer latency: 500 Alertmanager notifications (two alerts each; a third of them repeats) at concurrency
-  10 against `firebell serve`, beside the same requests to a bare webhook door on the same HTTP server
-  (bench/bare_app.py). Target: p99 ≤ 2x the bare answer and < 100 ms.
+  10 against `firebell serve`, after 20 not counted (on each door: connections opened, statements compiled), beside
+  the same requests to a bare webhook door on the same HTTP server (bench/bare_app.py). Target: p99 ≤ 2x the bare
+  answer and < 100 ms.
 - Bulk: 10,000 alerts in 100 notifications of 100 alerts, sent at concurrency 10: every alert stored (counted in
-  the database), 0 errors, in ≤ 30 s from the first request to the last 200; and the time until Firebell's outbox
-  (the triage posts, the storm digest) is drained.
+  the database once the routing has finished: the door stores each notification as it came, and the outbox routes
+  it a moment later), 0 errors, in ≤ 30 s from the first request to the last 200; the time from the first request
+  to the last 200, to every notification routed, and until Firebell's outbox (the triage posts, the storm digest)
+  is drained.
 On SQLite, and on PostgreSQL (a scratch database on --postgres, dropped afterwards; "" to skip).
 """
 
@@ -27,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from notice_lateness import scratch_database  # noqa: E402
 from run import OPENER, Served, StandIn, load, pct  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import column, func, inspect, select, table  # noqa: E402
 
 from storage.db import Database  # noqa: E402
 from storage.models import AlertRow  # noqa: E402
@@ -35,6 +38,8 @@ from storage.models import AlertRow  # noqa: E402
 TOKEN = "bench-alert-token"
 CONFIG = "broadcast_channel: C0INCIDENTS\nalerts:\n  triage_channel: C0GENERAL\n  auto_declare: [sev1]\n"
 ZERO = "0001-01-01T00:00:00Z"
+NOTIFICATIONS = table("alert_notifications", column("routed_at"))  # by name: the bench also measures older Firebells
+WARM = 20  # requests sent to each door first and not counted
 
 
 def notification(group: str, alerts: int, severity: str = "warning") -> bytes:
@@ -77,6 +82,20 @@ def sender(url: str, queue: list[bytes], errors: list[str]):  # noqa: ANN201
     return send
 
 
+def routed(db: Database, wait: float = 120) -> bool:
+    """Until every notification stored is routed (False if ``wait`` passed first)."""
+    began = time.monotonic()
+    if not inspect(db.engine).has_table(NOTIFICATIONS.name):
+        return True  # a Firebell before migration 0014 routed each notification in its request
+    while time.monotonic() - began < wait:
+        with db.read() as session:
+            if session.execute(select(func.count()).select_from(NOTIFICATIONS).where(
+                    NOTIFICATIONS.c.routed_at.is_(None))).scalar_one() == 0:
+                return True
+        time.sleep(0.02)
+    return False
+
+
 def outbox_drained(base: str, wait: float = 120) -> float:
     began = time.monotonic()
     while time.monotonic() - began < wait:
@@ -97,6 +116,9 @@ def measure(kind: str, database_url: str, tmp: Path, requests: int) -> list[str]
         base = firebell.url.removesuffix("/slack/events")
         try:
             errors: list[str] = []
+            for door in (bare.url.replace("/slack/events", "/alerts/alertmanager"), f"{base}/alerts/alertmanager"):
+                load(sender(door, bodies(WARM, 2), errors), 10, WARM)  # connections opened, statements compiled
+            outbox_drained(base)
             floor = load(sender(bare.url.replace("/slack/events", "/alerts/alertmanager"),
                                 bodies(requests, 2), errors), 10, requests)
             ours = load(sender(f"{base}/alerts/alertmanager", bodies(requests, 2), errors), 10, requests)
@@ -115,13 +137,14 @@ def measure(kind: str, database_url: str, tmp: Path, requests: int) -> list[str]
             began = time.monotonic()
             load(sender(f"{base}/alerts/alertmanager", queue, bulk_errors), 10, 100)
             answered = time.monotonic() - began
-            with db.read() as session:
+            done = time.monotonic() - began if routed(db) else float("nan")
+            with db.read() as session:  # after the routing: the alerts are stored by it
                 stored = session.execute(select(func.count()).select_from(AlertRow)).scalar_one() - before
             db.dispose()
             drained = outbox_drained(base)
-            rows.append(f"{'10,000 alerts (' + kind + ')':30}{answered:8.2f} s  {stored} stored, "
-                        f"{len(bulk_errors)} errors; outbox drained {drained:.1f} s later; target all stored, "
-                        "0 errors, ≤ 30 s")
+            rows.append(f"{'10,000 alerts (' + kind + ')':30}{answered:8.2f} s to the last 200, {done:.2f} s to "
+                        f"routed; {stored} stored, {len(bulk_errors)} errors; outbox drained {drained:.1f} s later; "
+                        "target all stored, 0 errors, ≤ 30 s")
             print(rows[-1], flush=True)
         finally:
             bare.stop()

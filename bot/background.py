@@ -11,8 +11,10 @@ import contextvars
 import functools
 import logging
 import threading
+import time
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -83,6 +85,40 @@ class KeyedLocks:
     def hold(self, key: Hashable) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
+
+
+class Busy:
+    """Requests in flight at a door, and background work that gives way to them: at concurrency 10 one interpreter's
+    threads take turns, so work done beside the requests is added to their answer time. ``wait_quiet`` returns once
+    no request has been in flight for ``quiet`` seconds, or at ``deadline`` (monotonic) at the latest: it defers the
+    work during a burst, never for longer."""
+
+    def __init__(self, quiet: float = 0.05) -> None:
+        self.quiet = quiet
+        self._lock = threading.Condition()
+        self._in_flight = 0
+        self._last = float("-inf")  # when the last request ended (monotonic)
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        with self._lock:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._last = time.monotonic()
+                if self._in_flight == 0:
+                    self._lock.notify_all()
+
+    def wait_quiet(self, deadline: float) -> None:
+        with self._lock:
+            while (now := time.monotonic()) < deadline:
+                if self._in_flight == 0 and now - self._last >= self.quiet:
+                    return
+                wait = deadline - now if self._in_flight else min(deadline - now, self._last + self.quiet - now)
+                self._lock.wait(wait)
 
 
 class Coalescing:

@@ -156,6 +156,7 @@ def outbox_executors() -> Executors:
     postmortems.register(executors)
     feedback.register(executors)
     handoffs.register(executors)
+    alert_intake.register(executors)
     alert_delivery.register(executors)
     change_events.register(executors)
     return executors
@@ -216,9 +217,9 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     handoffs.sync_usergroups(deps, deps.clock())
     doors = [route(["GET", "HEAD"], health.PATH, health.health_check(db)),
              route(["GET"], metrics_door.PATH, metrics_door.metrics_door(metrics, settings.metrics_token())),
-             *alert_doors(lambda group: alert_intake.receive(deps, group).body(),
+             *alert_doors(lambda source, body: alert_intake.accept(deps, source, body),
                           lambda change: record_change(deps, change), settings.alert_token(),
-                          settings.grafana_secret())]
+                          settings.grafana_secret(), busy=deps.alert_doors.request)]
     if calendar_token := settings.calendar_token():  # no token, no feed: /oncall/… is unknown (404)
         doors.append(route(["GET", "HEAD"], calendar.PATH, calendar.calendar_door(
             calendar_token, lambda tier, start, end: oncall.shifts(deps, tier, start, end),

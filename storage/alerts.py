@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, case, func, select, update
+from sqlalchemy import Integer, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.alerts import FIRING, Alert, AlertGroup, Known, links_of
@@ -22,6 +22,7 @@ from storage.models import (
     AlertDigestRow,
     AlertEpisodeRow,
     AlertGroupRow,
+    AlertNotificationRow,
     AlertRow,
     AlertTeamRow,
     IncidentRow,
@@ -30,8 +31,8 @@ from storage.models import (
 _STATEMENTS: dict[tuple[str, str], Any] = {}
 # The tables themselves for the statements that load no objects: an INSERT of the mapped class goes through the ORM's
 # bulk machinery, several times the cost of the statement itself.
-_GROUPS, _TEAMS, _ALERTS, _EPISODES = (cast(Table, row.__table__) for row in (AlertGroupRow, AlertTeamRow, AlertRow,
-                                                                             AlertEpisodeRow))
+_GROUPS, _TEAMS, _ALERTS, _EPISODES, _NOTIFICATIONS = (cast(Table, row.__table__) for row in (
+    AlertGroupRow, AlertTeamRow, AlertRow, AlertEpisodeRow, AlertNotificationRow))
 _SET_TRIAGE_TS = (update(_EPISODES).where(_EPISODES.c.id == bindparam("episode"), _EPISODES.c.triage_ts.is_(None))
                   .values(triage_ts=bindparam("ts")))
 
@@ -48,6 +49,37 @@ def _statement(session: Session, name: str, build: Any) -> Any:
 def _locked(query: Any) -> Any:
     """FOR UPDATE, reloading the row: what another transaction committed while we waited is what we decide on."""
     return query.with_for_update().execution_options(populate_existing=True)
+
+
+def store_notification(session: Session, team_id: str, source: str, body: str, now: datetime) -> int:
+    """The notification as received, not yet routed; its id."""
+    return session.execute(_STORE_NOTIFICATION, {"team_id": team_id, "source": source, "body": body,
+                                                 "received_at": now}).scalar_one()
+
+
+def take_notification(session: Session, notification_id: int, now: datetime) -> tuple[str, str, datetime] | None:
+    """Mark the notification routed, in the routing's transaction: its (source, body, received_at), or None when it
+    was routed already (or is not known). Two transactions taking the same one: the second waits for the first's row
+    lock, then finds it routed (on SQLite, writers take turns)."""
+    row = session.execute(_TAKE_NOTIFICATION, {"notification": notification_id, "now": now}).first()
+    return (row.source, row.body, row.received_at) if row is not None else None
+
+
+def unrouted_notifications(session: Session, team_id: str | None = None) -> list[int]:
+    """The ids of the notifications stored and not routed yet, oldest first."""
+    query = select(_NOTIFICATIONS.c.id).where(_NOTIFICATIONS.c.routed_at.is_(None)).order_by(_NOTIFICATIONS.c.id)
+    if team_id is not None:
+        query = query.where(_NOTIFICATIONS.c.team_id == team_id)
+    return list(session.execute(query).scalars())
+
+
+# Built once, on the table: the door runs the INSERT for every notification, with nothing else in its transaction
+# but the outbox item.
+_STORE_NOTIFICATION = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id)
+_TAKE_NOTIFICATION = (update(_NOTIFICATIONS)
+                      .where(_NOTIFICATIONS.c.id == bindparam("notification"), _NOTIFICATIONS.c.routed_at.is_(None))
+                      .values(routed_at=bindparam("now"))
+                      .returning(_NOTIFICATIONS.c.source, _NOTIFICATIONS.c.body, _NOTIFICATIONS.c.received_at))
 
 
 def lock_group(session: Session, team_id: str, group: AlertGroup, now: datetime) -> AlertGroupRow:

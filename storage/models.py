@@ -464,6 +464,21 @@ class AlertRow(Base):
     resolved_seen_at: Mapped[datetime | None]
 
 
+class AlertNotificationRow(Base):
+    """A notification as its sender posted it (the body, verbatim), stored at the door before the 200; routed a
+    moment later from the outbox (one lane per team, in arrival order), which sets ``routed_at`` in the routing's own
+    transaction: a notification is routed once, however often its outbox item is delivered."""
+
+    __tablename__ = "alert_notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # alertmanager | grafana
+    body: Mapped[str] = mapped_column(Text)  # the JSON body, as received
+    received_at: Mapped[datetime]
+    routed_at: Mapped[datetime | None]
+
+
 class AlertDigestRow(Base):
     """The triage message of a storm: the groups beyond max_new_incidents, one line each, edited as more arrive."""
 

@@ -50,11 +50,17 @@ def an_alert_fires(stage: Stage) -> None:
     print(f"  Firebell answers {status}: {body['status']}")
     say("Prometheus Alertmanager's webhook sends a firing alert group to POST /alerts/alertmanager")
     status, body = post(f"{base}/alerts/alertmanager", token, notification(now))
-    print(f"  Firebell answers {status}: {body['new_alerts']} alerts stored, the group becomes an {body['state']}")
+    print(f"  Firebell answers {status}: {body['status']}, and routes it a moment later from its outbox")
     channel = slack.wait_for(lambda: next((c for c in slack.channels if c.name.startswith("inc-4-")), None))
     assert channel is not None
+    print(f"  Routed: the group becomes an incident, #{channel.name}")
     stage.settle(lambda: any("Changes before this incident" in m.text for m in slack.messages(channel.id)))
     say("Alertmanager sends the group again (repeat_interval, or a second Alertmanager in HA)")
+    stage.quiet()
+    posts, channels = len(slack.messages(channel.id)), len(slack.channels)
     status, body = post(f"{base}/alerts/alertmanager", token, notification(now))
-    print(f"  Firebell answers {status}: {body['new_alerts']} new alerts; nothing is posted, no second incident")
+    print(f"  Firebell answers {status}: {body['status']}")
+    stage.quiet()  # routed, and whatever it queued delivered
+    if (len(slack.messages(channel.id)), len(slack.channels)) == (posts, channels):
+        print("  Routed: 0 new alerts; nothing is posted, no second incident")
     print("\n`firebell alerts` lists the alert groups received, with their state and alert counts.")

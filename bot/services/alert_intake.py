@@ -1,6 +1,9 @@
-"""Alerts in: a notification from Alertmanager or Grafana stored in the request's transaction, and what it implies
-(an incident declared, a triage post, a storm digest line, news in the incident's channel) queued in the same
-transaction, in the group's own outbox lane, so a stop after the 200 loses nothing and a retry creates nothing twice.
+"""Alerts in: a notification from Alertmanager or Grafana stored at the door as it came (with its outbox item, in one
+short transaction: the 200 says it is stored), and routed a moment later from the outbox, in its team's lane (so a
+team's notifications are routed one at a time, in arrival order): the groups, episodes and alerts stored, and what
+they imply (an incident declared, a triage post, a storm digest line, news in the incident's channel) queued in the
+routing's transaction, in the group's own outbox lane. The routing marks the notification routed in that same
+transaction, so a stop before it loses nothing and a second delivery of its item routes nothing twice.
 
 An alert group's episode starts with its first firing alert and lasts until it resolves (for an incident: until the
 incident is resolved, by a person; Firebell never closes one by itself). Its route is decided once, at its start,
@@ -12,26 +15,37 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain import alerts
-from bot.domain.alerts import AlertGroup, AlertPolicy, Known, Route, State
+from bot.domain.alerts import AlertGroup, AlertPolicy, Known, Route, Source, State
 from bot.domain.errors import AlreadyDone, NotFound
 from bot.domain.incident import Severity
+from bot.services.effects import Attempt, Executors
+from bot.web.alert_payloads import notification
 from storage import alerts as rows
+from storage.outbox import now as outbox_now
 from storage.models import AlertDigestRow, AlertEpisodeRow, AlertGroupRow, AlertTeamRow
 
 log = logging.getLogger(__name__)
 
+ROUTE = "alert_route"  # outbox kind: route a stored notification, in its team's lane
 DECLARE = "alert_declare"  # outbox kinds, each carried out in the group's lane (or the digest's)
 NEWS = "alert_news"
 TRIAGE = "alert_triage"
 DIGEST = "alert_digest"
+ROUTING_DEFERRED = timedelta(seconds=2)  # at most: the routing gives way to the doors while notifications come in
 MAX_TIMELINE_ALERTS = 50  # alerts put on an incident's timeline per notification; all are stored
+
+
+def team_lane(team_id: str) -> str:
+    return f"alerts:team:{team_id}"
 
 
 def group_lane(group_id: int) -> str:
@@ -44,7 +58,7 @@ def digest_lane(digest_id: int) -> str:
 
 @dataclass(frozen=True)
 class Receipt:
-    """What a notification did: the answer the sender gets."""
+    """What a notification did once routed."""
 
     group_id: int
     episode_id: int
@@ -53,53 +67,81 @@ class Receipt:
     resolved_alerts: int
     started: bool  # it began an episode
 
-    def body(self) -> dict[str, object]:
-        return {"status": "stored", "group": self.group_id, "episode": self.episode_id, "state": self.state,
-                "new_alerts": self.new_alerts, "resolved_alerts": self.resolved_alerts}
-
 
 def policy_of(deps: Deps) -> AlertPolicy:
     return deps.config.alerts.policy()
 
 
-def receive(deps: Deps, group: AlertGroup) -> Receipt:
-    """Store the notification and queue what it implies, in one transaction (raises when the database is away).
-    On SQLite (one process, one writer) this process's notifications take turns on a lock first: a waiting thread
-    is handed the database at once instead of polling for SQLite's write lock."""
-    if deps.db.dialect == "sqlite":
-        with deps.declare_locks.hold(("alerts", deps.team_id)):
-            return _receive(deps, group)
-    return _receive(deps, group)
+def register(executors: Executors) -> None:
+    executors.register(ROUTE, route_notification, describe="route an alert notification")
 
 
-def _receive(deps: Deps, group: AlertGroup) -> Receipt:
-    policy, now = policy_of(deps), deps.clock()
-    with deps.db.transaction() as session:
-        group_row = rows.lock_group(session, deps.team_id, group, now)
-        episode = rows.current_episode(session, group_row, lock=True)
-        # a group that never had an episode has no alerts stored: nothing to look up
-        known = rows.known(session, group_row.id, group.alerts) if group_row.generation else Known({})
-        news = alerts.news(group, known)
-        started = episode is None or bool(news.fired) and alerts.episode_over(
-            State(episode.state), episode.status, rows.incident_status(session, episode.incident_id))
-        if started:
-            episode = _start(deps, session, group_row, group, policy, now, previous=episode)
-        assert episode is not None
-        added = rows.add_alerts(session, group_row.id, episode.id, (*news.fired, *news.resolved), now)
-        fired = [alert_id for alert_id, firing in added if firing]
-        resolved = rows.mark_resolved(session, group_row.id, news.resolved, now) + [
-            alert_id for alert_id, firing in added if not firing]
-        group_resolved = group.resolved and episode.resolved_at is None
-        if not started:  # a new episode went in with its first notification's figures
-            _note_notification(episode, group, now)
-        if started:
-            team = _decide(deps, session, episode, group, policy)  # last: the team's row stays locked until commit
-            _route(deps, session, group_row.id, episode, policy, team)
-        elif fired or resolved:
-            _tell(deps, session, group_row.id, episode, fired, resolved, group_resolved)
-        receipt = Receipt(group_row.id, episode.id, episode.state, len(added), len(resolved), started)
+def accept(deps: Deps, source: Source, body: bytes) -> dict[str, object]:
+    """The door's part: the notification stored as it came, and its routing queued in the team's lane, in one short
+    transaction (raises when the database is away); the answer's body."""
+    text = body.decode(json.detect_encoding(body))
+    with _turn(deps), deps.db.transaction() as session:
+        notification_id = rows.store_notification(session, deps.team_id, source.value, text, deps.clock())
+        deps.outbox.enqueue_in(session, team_lane(deps.team_id), ROUTE, {"notification_id": notification_id})
     deps.outbox.wake()
-    return receipt
+    return {"status": "stored", "notification": notification_id}
+
+
+def route_notification(deps: Deps, *, attempt: Attempt, notification_id: int) -> None:
+    """Outbox executor: route a stored notification, in a transaction that first marks it routed;
+    one routed already (its item delivered again after a stop) is left alone. While notifications come in, it waits
+    for the doors to be quiet (ROUTING_DEFERRED after it was queued at the latest): one interpreter's threads take
+    turns, and the routing done beside the requests would be added to their answer time."""
+    left = (attempt.created_at + ROUTING_DEFERRED - outbox_now()).total_seconds()
+    deps.alert_doors.wait_quiet(time.monotonic() + left)
+    with _turn(deps):
+        with deps.db.transaction() as session:
+            taken = rows.take_notification(session, notification_id, deps.clock())
+            if taken is None:
+                return
+            source, body, received_at = taken
+            receipt = _receive_in(deps, session, notification(Source(source), json.loads(body)), received_at)
+    log.debug("alert notification %s routed: group %s, episode %s (%s), %s new and %s resolved alerts",
+              notification_id, receipt.group_id, receipt.episode_id, receipt.state, receipt.new_alerts,
+              receipt.resolved_alerts)
+    deps.outbox.wake()
+
+
+def _turn(deps: Deps) -> AbstractContextManager[object]:
+    """On SQLite (one process, one writer) this process's notifications (stored and routed) take turns on a lock
+    first: a waiting thread is handed the database at once instead of polling for SQLite's write lock."""
+    if deps.db.dialect == "sqlite":
+        return deps.declare_locks.hold(("alerts", deps.team_id))
+    return nullcontext()
+
+
+def _receive_in(deps: Deps, session: Session, group: AlertGroup, now: datetime) -> Receipt:
+    """Store the notification's groups, episode and alerts, and queue what they imply, in ``session``; ``now`` is
+    when it was received (its routing may come later: the storm limit counts arrivals)."""
+    policy = policy_of(deps)
+    group_row = rows.lock_group(session, deps.team_id, group, now)
+    episode = rows.current_episode(session, group_row, lock=True)
+    # a group that never had an episode has no alerts stored: nothing to look up
+    known = rows.known(session, group_row.id, group.alerts) if group_row.generation else Known({})
+    news = alerts.news(group, known)
+    started = episode is None or bool(news.fired) and alerts.episode_over(
+        State(episode.state), episode.status, rows.incident_status(session, episode.incident_id))
+    if started:
+        episode = _start(deps, session, group_row, group, policy, now, previous=episode)
+    assert episode is not None
+    added = rows.add_alerts(session, group_row.id, episode.id, (*news.fired, *news.resolved), now)
+    fired = [alert_id for alert_id, firing in added if firing]
+    resolved = rows.mark_resolved(session, group_row.id, news.resolved, now) + [
+        alert_id for alert_id, firing in added if not firing]
+    group_resolved = group.resolved and episode.resolved_at is None
+    if not started:  # a new episode went in with its first notification's figures
+        _note_notification(episode, group, now)
+    if started:
+        team = _decide(deps, session, episode, group, policy, now)  # last: the team's row stays locked until commit
+        _route(deps, session, group_row.id, episode, policy, team, now)
+    elif fired or resolved:
+        _tell(deps, session, group_row.id, episode, fired, resolved, group_resolved)
+    return Receipt(group_row.id, episode.id, episode.state, len(added), len(resolved), started)
 
 
 def _start(deps: Deps, session: Session, group_row: AlertGroupRow, group: AlertGroup, policy: AlertPolicy,
@@ -127,14 +169,13 @@ _STATES = {Route.INCIDENT: State.INCIDENT, Route.TRIAGE: State.TRIAGE, Route.DIG
 
 
 def _decide(deps: Deps, session: Session, episode: AlertEpisodeRow, group: AlertGroup,
-            policy: AlertPolicy) -> AlertTeamRow | None:
+            policy: AlertPolicy, now: datetime) -> AlertTeamRow | None:
     """An episode that would be declared: with the team's intake row locked (new episodes of auto-declared
     severities are decided one at a time, across replicas), count what was declared in the window, and declare it
     or put it in the storm digest. Other episodes need no lock. Returns the locked row, if it was locked."""
     if episode.route != Route.INCIDENT.value:
         return None
     team = rows.lock_team(session, deps.team_id)
-    now = deps.clock()
     recent = rows.auto_declared_since(session, deps.team_id, now - policy.max_new_incidents.per)
     route = alerts.route(group, Severity(episode.severity), policy, recent)
     state = _STATES[route]
@@ -157,7 +198,7 @@ def _note_notification(episode: AlertEpisodeRow, group: AlertGroup, now: datetim
 
 
 def _route(deps: Deps, session: Session, group_id: int, episode: AlertEpisodeRow, policy: AlertPolicy,
-           team: AlertTeamRow | None) -> None:
+           team: AlertTeamRow | None, now: datetime) -> None:
     """A new episode's first effect: the incident, the triage post, or its line in the storm digest (only `_decide`
     puts an episode there, with the team's row locked: ``team``)."""
     lane = group_lane(group_id)
@@ -166,7 +207,7 @@ def _route(deps: Deps, session: Session, group_id: int, episode: AlertEpisodeRow
     elif episode.state == State.TRIAGE.value and episode.triage_channel:
         deps.outbox.enqueue_in(session, lane, TRIAGE, {"episode_id": episode.id})
     elif episode.state == State.DIGEST.value:
-        digest, _ = rows.digest_for(session, team or rows.lock_team(session, deps.team_id), deps.clock(),
+        digest, _ = rows.digest_for(session, team or rows.lock_team(session, deps.team_id), now,
                                     policy.max_new_incidents.per)
         episode.digest_id = digest.id
         if episode.triage_channel:

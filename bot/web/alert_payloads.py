@@ -116,6 +116,12 @@ class ChangeBody(_Body):
         return value.strip()
 
 
+def notification(source: Source, raw: Any) -> AlertGroup:
+    """A stored notification's body (a JSON object the door accepted) as the domain's group."""
+    model = GrafanaBody if source is Source.GRAFANA else AlertmanagerV4
+    return parse(model, raw).to_domain()
+
+
 def parse(model: type[_Body], raw: Any) -> Any:
     """The body as ``model``, or BadPayload with the first problem, naming its key (``alerts.0.startsAt: …``)."""
     try:

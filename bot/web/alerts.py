@@ -4,7 +4,8 @@ Each checks who knocks before it reads a byte of the body (the bearer token FIRE
 constant time; for Grafana also its HMAC signature with FIREBELL_GRAFANA_SECRET), answers a body that is not the
 documented shape with a 400 and a short reason, one over 1 MiB with a 413, and says 200 only once the notification
 is stored (senders retry on 5xx: a database that does not answer gets a 503). It never answers 500. With no token
-configured the doors do not exist (404).
+configured the doors do not exist (404). An alert door does nothing after the checks but store the body as it came
+(with its outbox item, in one short transaction): the routing (groups, incidents, triage) follows from the outbox.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.domain.alerts import AlertGroup
+from bot.domain.alerts import Source
 from bot.web import Route, StartResponse, WSGIApp, route
 from bot.web.alert_payloads import AlertmanagerV4, BadPayload, ChangeBody, GrafanaBody, parse
 from bot.web.responses import json_response
@@ -50,7 +52,7 @@ class Answer:
     body: dict[str, Any]
 
 
-Receive = Callable[[AlertGroup], dict[str, Any]]  # stores a notification, returns the answer's body
+Store = Callable[[Source, bytes], dict[str, Any]]  # stores a notification's body as it came, returns the answer's body
 RecordChange = Callable[[ChangeBody], tuple[bool, dict[str, Any]]]  # (stored now, body)
 
 
@@ -88,10 +90,15 @@ def _json(body: bytes) -> Any:
         raise Refused("400 Bad Request", "the body is not JSON") from None
 
 
-def _door(token: str, handle: Callable[[dict[str, Any], bytes], Answer], *, what: str) -> WSGIApp:
-    """Authenticate, read, handle; every outcome a JSON answer, never a 500."""
+def _door(token: str, handle: Callable[[dict[str, Any], bytes], Answer], *, what: str,
+          busy: Callable[[], AbstractContextManager[object]] = nullcontext) -> WSGIApp:
+    """Authenticate, read, handle; every outcome a JSON answer, never a 500. ``busy`` is held while it does."""
 
     def answer(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        with busy():
+            return _answer(environ, start_response)
+
+    def _answer(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         try:
             if not bearer_ok(environ.get("HTTP_AUTHORIZATION"), token):
                 log.warning("refused %s from %s: missing or wrong bearer token", what, environ.get("REMOTE_ADDR"))
@@ -119,15 +126,16 @@ def _absent(environ: dict[str, Any], start_response: StartResponse) -> list[byte
     return json_response(start_response, "404 Not Found", {"error": "not found"})
 
 
-def alert_doors(receive: Receive, record_change: RecordChange, token: str | None,
-                grafana_secret: str | None) -> list[Route]:
-    """The three doors; each answers 404 while FIREBELL_ALERT_TOKEN is not set."""
+def alert_doors(store: Store, record_change: RecordChange, token: str | None, grafana_secret: str | None, *,
+                busy: Callable[[], AbstractContextManager[object]] = nullcontext) -> list[Route]:
+    """The three doors; each answers 404 while FIREBELL_ALERT_TOKEN is not set. The alert doors hold ``busy`` while
+    they take a notification (its routing gives way to them)."""
     if not token:
         return [route(["POST"], path, _absent) for path in (ALERTMANAGER_PATH, GRAFANA_PATH, CHANGES_PATH)]
 
     def alertmanager(environ: dict[str, Any], body: bytes) -> Answer:
-        group = _parsed(AlertmanagerV4, body).to_domain()
-        return Answer("200 OK", receive(group))
+        _parsed(AlertmanagerV4, body)  # the shape checked here: a body stored is one the routing can read
+        return Answer("200 OK", store(Source.ALERTMANAGER, body))
 
     def grafana(environ: dict[str, Any], body: bytes) -> Answer:
         if grafana_secret and not grafana_signature_ok(body, environ.get(SIGNATURE_HEADER),
@@ -135,16 +143,17 @@ def alert_doors(receive: Receive, record_change: RecordChange, token: str | None
             log.warning("refused a Grafana notification from %s: missing or wrong HMAC signature",
                         environ.get("REMOTE_ADDR"))
             raise Refused("401 Unauthorized", "a valid X-Grafana-Alerting-Signature is required")
-        group = _parsed(GrafanaBody, body).to_domain()
-        return Answer("200 OK", receive(group))
+        _parsed(GrafanaBody, body)
+        return Answer("200 OK", store(Source.GRAFANA, body))
 
     def changes(environ: dict[str, Any], body: bytes) -> Answer:
         change = _parsed(ChangeBody, body)
         stored, answer = record_change(change)
         return Answer("201 Created" if stored else "200 OK", answer)
 
-    return [route(["POST"], ALERTMANAGER_PATH, _door(token, alertmanager, what="an Alertmanager notification")),
-            route(["POST"], GRAFANA_PATH, _door(token, grafana, what="a Grafana notification")),
+    return [route(["POST"], ALERTMANAGER_PATH,
+                  _door(token, alertmanager, what="an Alertmanager notification", busy=busy)),
+            route(["POST"], GRAFANA_PATH, _door(token, grafana, what="a Grafana notification", busy=busy)),
             route(["POST"], CHANGES_PATH, _door(token, changes, what="a change event"))]
 
 

@@ -25,7 +25,10 @@ from sqlalchemy import func, select, update
 
 from bot.sandbox import SlackStandIn
 from storage.db import Database
-from storage.models import AlertEpisodeRow, AlertRow, OutboxRow
+from bot.services import alert_intake
+from bot.services.effects import Attempt
+from storage import outbox
+from storage.models import AlertEpisodeRow, AlertNotificationRow, AlertRow, OutboxRow
 from tests.e2e.conftest import ALICE, BOB, T0, FakeClock, Timed, e2e_config, start_timed, stop
 from tests.e2e.test_lifecycle import FILLED
 
@@ -83,6 +86,12 @@ def stored_alerts(running: Timed) -> int:
         return session.execute(select(func.count()).select_from(AlertRow)).scalar_one()
 
 
+def notifications(running: Timed) -> list[AlertNotificationRow]:
+    """The notifications as stored at the door (routed or not yet)."""
+    with running.db.read() as session:
+        return list(session.execute(select(AlertNotificationRow).order_by(AlertNotificationRow.id)).scalars())
+
+
 def episodes(running: Timed) -> list[AlertEpisodeRow]:
     with running.db.read() as session:
         return list(session.execute(select(AlertEpisodeRow).order_by(AlertEpisodeRow.id)).scalars())
@@ -109,8 +118,12 @@ def channel_texts(slack: SlackStandIn, channel_id: str) -> str:
 def test_a_firing_group_opens_one_incident_with_its_alerts(served: Timed):
     slack = served.slack
     status, body = send(url(served), fixture("alertmanager_firing.json"))
-    assert status == 200 and body["status"] == "stored" and body["new_alerts"] == 2 and body["state"] == "incident"
+    [stored] = notifications(served)  # stored before the 200; routed from the outbox
+    assert status == 200 and body == {"status": "stored", "notification": stored.id}
+    assert stored.source == "alertmanager" and json.loads(stored.body) == fixture("alertmanager_firing.json")
     served.firebell.settle(30)
+    assert stored_alerts(served) == 2 and [e.state for e in episodes(served)] == ["incident"]
+    assert notifications(served)[0].routed_at == served.clock()
     [incident] = served.incidents()
     assert incident.title == "Checkout API error rate above 5%" and incident.severity.value == "sev1"
     assert "instance=checkout-1:8080" in incident.description and "generatorURL" not in incident.description
@@ -139,8 +152,9 @@ def test_the_same_notification_five_times_sequentially_and_concurrently_is_one_i
     for thread in threads:
         thread.join()
     assert [status for status, _ in answers] == [200] * 5
-    assert sorted(a["new_alerts"] for _, a in answers) == [0, 0, 0, 0, 2]
+    assert sorted(a["notification"] for _, a in answers) == [n.id for n in notifications(served)]  # each stored
     served.firebell.settle(30)
+    assert all(n.routed_at is not None for n in notifications(served))
     assert [i.ref for i in served.incidents()] == ["INC-1"]
     assert len(served.slack.calls_to("conversations.create")) == 1
     assert stored_alerts(served) == 2
@@ -156,9 +170,12 @@ def test_a_group_first_seen_resolved_is_stored_resolved_with_one_notification(se
     body["status"] = "resolved"
     body["alerts"][0].update(status="resolved", endsAt="2026-11-24T10:30:00Z")
     assert send(url(served), body)[0] == 200
+    served.firebell.settle(30)
     [episode] = episodes(served)
     assert (episode.notifications, episode.status, episode.resolved_at) == (1, "resolved", served.clock())
-    assert send(url(served), body)[1]["new_alerts"] == 0  # the same again: counted, nothing new
+    assert send(url(served), body)[0] == 200
+    served.firebell.settle(30)
+    assert stored_alerts(served) == 1  # the same again: counted, nothing new
     [episode] = episodes(served)
     assert (episode.notifications, episode.status, episode.resolved_at) == (2, "resolved", served.clock())
 
@@ -204,7 +221,9 @@ def test_a_group_that_fires_again_after_its_incident_was_resolved_starts_a_new_o
     served.driver.submit_view(ALICE, view.id, FILLED)
     slack.wait_for(lambda: served.incidents()[0].status.value == "resolved")
     served.firebell.settle(30)
-    assert send(url(served), fixture("alertmanager_firing.json"))[1]["new_alerts"] == 0  # a late repeat: nothing
+    assert send(url(served), fixture("alertmanager_firing.json"))[0] == 200
+    served.firebell.settle(30)
+    assert stored_alerts(served) == 2 and len(served.incidents()) == 1  # a late repeat: nothing
 
     again = fixture("alertmanager_firing.json")
     for alert in again["alerts"]:
@@ -221,8 +240,9 @@ def test_a_group_that_fires_again_after_its_incident_was_resolved_starts_a_new_o
 def test_a_group_below_auto_declare_goes_to_triage_and_declare_there_declares_once(served: Timed):
     slack, driver = served.slack, served.driver
     body = group(1, severity="info")  # sev4: not auto-declared
-    assert send(url(served), body)[1]["state"] == "triage"
+    assert send(url(served), body)[0] == 200
     served.firebell.settle(30)
+    assert [e.state for e in episodes(served)] == ["triage"]
     assert served.incidents() == []
     [post] = slack.wait_for(lambda: slack.messages(TRIAGE))
     assert "host-1 is down" in post.text and "SEV4" in post.text
@@ -306,9 +326,14 @@ def test_grafana_with_its_hmac_signature(slack: SlackStandIn, database_url: str)
         stamped = hmac.new(GRAFANA_SECRET.encode(), b"1764669600:" + raw, hashlib.sha256).hexdigest()
         status, body = send(grafana, None, raw=raw, headers={"X-Grafana-Alerting-Signature": stamped,
                                                               "X-Grafana-Alerting-Timestamp": "1764669600"})
-        assert status == 200 and body["state"] == "incident"  # warning → sev3, auto-declared
-        assert send(grafana, None, raw=raw, headers={"X-Grafana-Alerting-Signature": signature})[1]["new_alerts"] == 0
+        assert status == 200 and body["status"] == "stored"
         running.firebell.settle(30)
+        [episode] = episodes(running)
+        assert episode.state == "incident"  # warning → sev3, auto-declared
+        alerts = stored_alerts(running)
+        assert send(grafana, None, raw=raw, headers={"X-Grafana-Alerting-Signature": signature})[0] == 200
+        running.firebell.settle(30)
+        assert stored_alerts(running) == alerts and [n.source for n in notifications(running)] == ["grafana"] * 2
         [incident] = running.incidents()
         assert incident.severity.value == "sev3" and "https://grafana.example.com/d/mem/memory" in incident.description
     finally:
@@ -330,7 +355,7 @@ def test_refusals_store_nothing_and_never_answer_500(served: Timed):
     huge = {**body, "commonAnnotations": {"summary": "x" * (1024 * 1024)}}
     assert send(url(served), huge)[0] == 413
     assert send(url(served), [body])[0] == 400
-    assert stored_alerts(served) == 0 and episodes(served) == []
+    assert stored_alerts(served) == 0 and episodes(served) == [] and notifications(served) == []
 
 
 def test_without_a_token_the_doors_are_not_there(slack: SlackStandIn, database_url: str):
@@ -353,9 +378,10 @@ def test_the_database_down_is_a_503_and_the_retry_is_stored(served: Timed):
     finally:
         deps.db.dispose()
         deps.db = healthy
-    assert stored_alerts(served) == 0
-    assert send(url(served), body)[0] == 200 and stored_alerts(served) == 2
+    assert stored_alerts(served) == 0 and notifications(served) == []
+    assert send(url(served), body)[0] == 200 and len(notifications(served)) == 1  # stored before the 200
     served.firebell.settle(30)
+    assert stored_alerts(served) == 2
     assert [i.ref for i in served.incidents()] == ["INC-1"]
 
 
@@ -392,6 +418,8 @@ def test_a_notification_taken_before_a_stop_is_declared_after_the_restart_once(s
     try:
         assert send(url(first), fixture("alertmanager_firing.json"))[0] == 200
         assert slack.calls_to("conversations.create") == []
+        [stored] = notifications(first)  # stored, not routed: nothing of it but its body and its outbox item
+        assert stored.routed_at is None and episodes(first) == [] and stored_alerts(first) == 0
     finally:
         stop(first)
     second = start_timed(slack, database_url, alert_config(), FakeClock(T0 + timedelta(minutes=6)),
@@ -399,6 +427,7 @@ def test_a_notification_taken_before_a_stop_is_declared_after_the_restart_once(s
     try:
         assert second.firebell.settle(30)
         assert [i.ref for i in second.incidents()] == ["INC-1"]
+        assert [n.routed_at is not None for n in notifications(second)] == [True] and stored_alerts(second) == 2
         with second.db.transaction() as session:  # its declare item is tried again after it committed
             session.execute(update(OutboxRow).where(OutboxRow.kind == "alert_declare").values(
                 delivered_at=None, claimed_at=None, claimed_by=None, last_error="lost answer"))
@@ -448,3 +477,30 @@ def test_with_firebell_as_commander_the_paged_on_call_is_asked_to_confirm(slack:
         assert "<@U0ONCALL>, confirm the service is healthy and resolve INC-1" in json.dumps(told.blocks)
     finally:
         stop(running)
+
+
+def test_a_notification_whose_routing_item_is_delivered_twice_is_routed_once(slack: SlackStandIn, database_url: str):
+    """The outbox delivers at least once (a lost answer, a claim that ran out): the second run of the routing finds
+    its notification routed, and does nothing."""
+    running = serve(slack, database_url)
+    running.firebell.delivery.stop()  # the routing is run by hand below, twice
+    try:
+        assert send(url(running), fixture("alertmanager_firing.json"))[0] == 200
+        [stored] = notifications(running)
+        deps, attempt = running.firebell.deps, Attempt(1, outbox.now())
+        alert_intake.route_notification(deps, attempt=attempt, notification_id=stored.id)
+        queued = queued_kinds(running)
+        assert stored_alerts(running) == 2 and [(e.state, e.notifications) for e in episodes(running)] == [
+            ("incident", 1)]
+        alert_intake.route_notification(deps, attempt=attempt, notification_id=stored.id)
+        assert stored_alerts(running) == 2 and [(e.state, e.notifications) for e in episodes(running)] == [
+            ("incident", 1)]
+        assert queued_kinds(running) == queued and queued.count("alert_declare") == 1
+        assert notifications(running)[0].routed_at is not None
+    finally:
+        stop(running)
+
+
+def queued_kinds(running: Timed) -> list[str]:
+    with running.db.read() as session:
+        return list(session.execute(select(OutboxRow.kind).order_by(OutboxRow.id)).scalars())

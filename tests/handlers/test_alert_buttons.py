@@ -7,10 +7,10 @@ import json
 from datetime import timedelta
 
 from bot.config import FirebellConfig
+from bot.domain.alerts import Source
 from bot.runtime import build
 from bot.services import alert_intake
 from bot.slack.command_parser import RecordChange, ShowChanges, parse_command
-from bot.web.alert_payloads import AlertmanagerV4, parse
 from tests.e2e.conftest import ALICE, BOB, BROADCAST, settings_for
 from tests.e2e.test_alerts import TRIAGE, group
 from tests.handlers.conftest import Assembled
@@ -24,7 +24,7 @@ def assembled(slack, database_url) -> Assembled:
 
 
 def triaged(app: Assembled, n: int):
-    alert_intake.receive(app.firebell.deps, parse(AlertmanagerV4, group(n, severity="info")).to_domain())
+    alert_intake.accept(app.firebell.deps, Source.ALERTMANAGER, json.dumps(group(n, severity="info")).encode())
     app.firebell.settle(30)
     return next(m for m in app.slack.messages(TRIAGE) if f"host-{n}" in m.text)
 

@@ -9,6 +9,7 @@ import io
 import json
 from typing import Any
 
+from bot.domain.alerts import Source
 from bot.web import build_wsgi
 from bot.web.alerts import MAX_BODY, alert_doors, bearer_ok, grafana_signature_ok
 
@@ -65,7 +66,7 @@ def test_without_a_token_every_door_is_a_404():
 
 
 def test_an_unexpected_failure_is_a_503_never_a_500():
-    def broken(_group: Any) -> Any:
+    def broken(*_: Any) -> Any:
         raise RuntimeError("a bug")
 
     app = build_wsgi(alert_doors(broken, never, TOKEN, None))
@@ -73,3 +74,21 @@ def test_an_unexpected_failure_is_a_503_never_a_500():
         {"status": "firing", "labels": {"alertname": "A"}, "startsAt": "2026-11-24T10:00:00Z"}]}).encode()
     status, answer = call(app, "/alerts/alertmanager", body, {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"})
     assert status == 503 and "send it again" in answer["error"]
+
+
+def test_a_notification_that_passed_every_check_is_stored_as_it_came_with_its_source():
+    stored: list[tuple[Source, bytes]] = []
+
+    def store(source: Source, body: bytes) -> dict[str, Any]:
+        stored.append((source, body))
+        return {"status": "stored", "notification": len(stored)}
+
+    app = build_wsgi(alert_doors(store, never, TOKEN, None))
+    body = json.dumps({"version": "4", "groupKey": "k", "status": "firing", "unknown": "kept", "alerts": [
+        {"status": "firing", "labels": {"alertname": "A"}, "startsAt": "2026-11-24T10:00:00Z"}]}).encode()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+    assert call(app, "/alerts/alertmanager", body, auth) == (200, {"status": "stored", "notification": 1})
+    assert call(app, "/alerts/grafana", body, auth) == (200, {"status": "stored", "notification": 2})
+    assert stored == [(Source.ALERTMANAGER, body), (Source.GRAFANA, body)]
+    assert call(app, "/alerts/alertmanager", body.replace(b'"startsAt"', b'"started"'), auth)[0] == 400
+    assert len(stored) == 2  # a body the routing could not read is refused at the door
