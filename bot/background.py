@@ -89,12 +89,12 @@ class KeyedLocks:
 
 class Busy:
     """Requests in flight at a door, and background work that gives way to them: at concurrency 10 one interpreter's
-    threads take turns, so work done beside the requests is added to their answer time. ``wait_quiet`` returns once
-    no request has been in flight for ``quiet`` seconds, or at ``deadline`` (monotonic) at the latest: it defers the
-    work during a burst, never for longer."""
+    threads take turns, so work done beside the requests is added to their answer time. ``quiet_in`` says how long
+    until no request has been in flight for ``quiet`` seconds: work that can wait is put off by that much."""
 
-    def __init__(self, quiet: float = 0.05) -> None:
+    def __init__(self, quiet: float = 0.05, clock: Callable[[], float] = time.monotonic) -> None:
         self.quiet = quiet
+        self.clock = clock
         self._lock = threading.Condition()
         self._in_flight = 0
         self._last = float("-inf")  # when the last request ended (monotonic)
@@ -108,17 +108,17 @@ class Busy:
         finally:
             with self._lock:
                 self._in_flight -= 1
-                self._last = time.monotonic()
+                self._last = self.clock()
                 if self._in_flight == 0:
                     self._lock.notify_all()
 
-    def wait_quiet(self, deadline: float) -> None:
+    def quiet_in(self) -> float:
+        """Seconds until the doors may be quiet (0: they are): a request in flight ends at an unknown time, so
+        ``quiet`` from now is the next look."""
         with self._lock:
-            while (now := time.monotonic()) < deadline:
-                if self._in_flight == 0 and now - self._last >= self.quiet:
-                    return
-                wait = deadline - now if self._in_flight else min(deadline - now, self._last + self.quiet - now)
-                self._lock.wait(wait)
+            if self._in_flight:
+                return self.quiet
+            return max(self._last + self.quiet - self.clock(), 0.0)
 
 
 class Coalescing:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.deps import Deps
 from bot.messages import fix_for
 from bot.observability.logs import Event, incident_event
-from bot.services.effects import Attempt, Executors, incident_of_lane
+from bot.services.effects import Attempt, Executors, NotYet, incident_of_lane
 from bot.slack.gateway import SlackCallFailed, will_heal
 from bot.slack.pacing import Paced
 from storage import claims, outbox, repositories
@@ -221,7 +221,10 @@ class Delivery:
             with self.deps.slack.deferring():  # its first call's turn far away: put back, deliver other lanes meanwhile
                 self.executors.run(self.deps, kind, json.loads(payload), attempt)
         except Paced as exc:  # nothing reached Slack: not a failed try, the same item again in its turn
-            self._put_back(item_id, kind, exc)
+            self._put_back(item_id, kind, exc.wait, f"Slack's limit on {exc.method}")
+            return False
+        except NotYet as exc:  # the executor did nothing yet
+            self._put_back(item_id, kind, exc.wait, exc.why)
             return False
         except SlackCallFailed as exc:
             self._failed(item_id, kind, lane, attempts, exc.error, payload)
@@ -236,12 +239,11 @@ class Delivery:
             return False
         return True
 
-    def _put_back(self, item_id: int, kind: str, paced: Paced) -> None:
-        log.debug("outbox item %s (%s) waits %.2f s for Slack's limit on %s", item_id, kind, paced.wait,
-                  paced.method)
+    def _put_back(self, item_id: int, kind: str, wait: float, why: str) -> None:
+        log.debug("outbox item %s (%s) waits %.2f s: %s", item_id, kind, wait, why)
         with self.deps.db.transaction() as session:
-            outbox.put_back(session, item_id, outbox.now() + timedelta(seconds=paced.wait), self.owner)
-        self._note_retry(paced.wait)
+            outbox.put_back(session, item_id, outbox.now() + timedelta(seconds=wait), self.owner)
+        self._note_retry(wait)
 
     def _failed(self, item_id: int, kind: str, lane: str, attempts: int, error: str, payload: str, *,
                 heals: bool | None = None) -> None:

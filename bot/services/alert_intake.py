@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +26,7 @@ from bot.domain import alerts
 from bot.domain.alerts import AlertGroup, AlertPolicy, Known, Route, Source, State
 from bot.domain.errors import AlreadyDone, NotFound
 from bot.domain.incident import Severity
-from bot.services.effects import Attempt, Executors
+from bot.services.effects import Attempt, Executors, NotYet
 from bot.web.alert_payloads import notification
 from storage import alerts as rows
 from storage.outbox import now as outbox_now
@@ -89,11 +88,13 @@ def accept(deps: Deps, source: Source, body: bytes) -> dict[str, object]:
 
 def route_notification(deps: Deps, *, attempt: Attempt, notification_id: int) -> None:
     """Outbox executor: route a stored notification, in a transaction that first marks it routed;
-    one routed already (its item delivered again after a stop) is left alone. While notifications come in, it waits
-    for the doors to be quiet (ROUTING_DEFERRED after it was queued at the latest): one interpreter's threads take
-    turns, and the routing done beside the requests would be added to their answer time."""
+    one routed already (its item delivered again after a stop) is left alone. While notifications come in, it is put
+    back until the doors are quiet (ROUTING_DEFERRED after it was queued at the latest), other lanes going on
+    meanwhile: one interpreter's threads take turns, and routing done beside the requests would be added to their
+    answer time."""
     left = (attempt.created_at + ROUTING_DEFERRED - outbox_now()).total_seconds()
-    deps.alert_doors.wait_quiet(time.monotonic() + left)
+    if left > 0 and (busy := deps.alert_doors.quiet_in()) > 0:
+        raise NotYet("alert doors busy", min(busy, left))
     with _turn(deps):
         with deps.db.transaction() as session:
             taken = rows.take_notification(session, notification_id, deps.clock())

@@ -109,6 +109,16 @@ class Executors:
             handler(deps, Failure(lane, kind, payload, error, self.describe(kind)))
 
 
+class NotYet(Exception):
+    """An executor's item should wait (nothing was done): come back in ``wait`` seconds. The outbox puts it back
+    untried, as for a turn by Slack's limits, and delivers other lanes meanwhile."""
+
+    def __init__(self, why: str, wait: float) -> None:
+        super().__init__(f"{why}: again in {wait:.2f} s")
+        self.why = why
+        self.wait = wait
+
+
 @dataclass(frozen=True)
 class Attempt:
     """Which outbox item is being delivered, and whether an earlier try may have reached Slack unseen (its answer

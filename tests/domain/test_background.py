@@ -1,7 +1,16 @@
 import threading
-import time
+
+import pytest
 
 from bot.background import Background, Busy
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def test_work_with_one_key_runs_in_order_and_other_keys_alongside():
@@ -28,19 +37,17 @@ def test_a_failing_piece_of_work_does_not_stop_the_rest():
     background.shutdown()
 
 
-def test_work_that_gives_way_to_requests_waits_until_none_is_in_flight():
-    busy = Busy(quiet=0)
-    done = threading.Event()
+def test_work_that_gives_way_to_requests_is_told_how_long_until_the_doors_are_quiet():
+    clock = Clock()
+    busy = Busy(quiet=0.05, clock=clock)
+    assert busy.quiet_in() == 0  # nothing came in yet
     with busy.request():
-        waiter = threading.Thread(target=lambda: (busy.wait_quiet(time.monotonic() + 60), done.set()))
-        waiter.start()
-        assert not done.wait(0.05)  # a request in flight: it waits
-    waiter.join(timeout=30)
-    assert done.is_set()
-
-
-def test_work_that_gives_way_to_requests_waits_no_longer_than_its_deadline():
-    busy = Busy(quiet=60)
-    with busy.request():
-        busy.wait_quiet(time.monotonic() - 1)  # past its deadline: returns at once, requests in flight or not
-    busy.wait_quiet(time.monotonic() - 1)
+        clock.now += 10
+        assert busy.quiet_in() == 0.05  # a request in flight ends when it ends: look again in `quiet`
+        with busy.request():
+            pass
+        assert busy.quiet_in() == 0.05  # one of two ended: still in flight
+    clock.now += 0.02
+    assert busy.quiet_in() == pytest.approx(0.03)  # the last ended 0.02 s ago
+    clock.now += 0.03
+    assert busy.quiet_in() == 0

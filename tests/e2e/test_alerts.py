@@ -487,7 +487,8 @@ def test_a_notification_whose_routing_item_is_delivered_twice_is_routed_once(sla
     try:
         assert send(url(running), fixture("alertmanager_firing.json"))[0] == 200
         [stored] = notifications(running)
-        deps, attempt = running.firebell.deps, Attempt(1, outbox.now())
+        # queued long enough ago that it no longer gives way to the doors (the answer has only just gone)
+        deps, attempt = running.firebell.deps, Attempt(1, outbox.now() - alert_intake.ROUTING_DEFERRED)
         alert_intake.route_notification(deps, attempt=attempt, notification_id=stored.id)
         queued = queued_kinds(running)
         assert stored_alerts(running) == 2 and [(e.state, e.notifications) for e in episodes(running)] == [
@@ -504,3 +505,22 @@ def test_a_notification_whose_routing_item_is_delivered_twice_is_routed_once(sla
 def queued_kinds(running: Timed) -> list[str]:
     with running.db.read() as session:
         return list(session.execute(select(OutboxRow.kind).order_by(OutboxRow.id)).scalars())
+
+
+def test_while_a_notification_is_coming_in_its_routing_waits_and_other_lanes_go_on(served: Timed, monkeypatch):
+    """The routing gives way to the doors (one interpreter: work beside the requests adds to their answer time) by
+    being put back, not by holding a delivery worker: an incident declared meanwhile gets its channel and card."""
+    monkeypatch.setattr(alert_intake, "ROUTING_DEFERRED", timedelta(minutes=5))  # the test decides when it is quiet
+    with served.firebell.deps.alert_doors.request():  # another notification still being taken in
+        status, _ = send(url(served), fixture("alertmanager_firing.json"))
+        assert status == 200
+        served.driver.slash_command(ALICE, "declare sev2 Payments slow", channel_id="C0GENERAL")
+        channel = served.incident_channel(1)
+        served.card(channel.id)  # another lane was delivered meanwhile
+        assert [n.routed_at for n in notifications(served)] == [None] and episodes(served) == []
+    served.slack.wait_for(lambda: notifications(served)[0].routed_at is not None, timeout=30)
+    served.firebell.settle(30)
+    assert [e.state for e in episodes(served)] == ["incident"] and len(served.incidents()) == 2
+    with served.db.read() as session:  # put back while the doors were busy: not counted as tries
+        [attempts] = session.execute(select(OutboxRow.attempts).where(OutboxRow.kind == alert_intake.ROUTE)).scalars()
+    assert attempts == 1
