@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=15)  # renewed every quarter while held: a dead replica's items are free within it
 BATCH = 16
-FOLLOWERS = 8  # items behind each lane head claimed with it
+FOLLOWERS = 2  # items behind each lane head claimed with it: short runs, as a claim round waits for its slowest lane
 SAFETY_POLL_SECONDS = 10.0  # the longest it sleeps without looking (items of another process, dead replicas' claims)
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
 
@@ -165,7 +165,7 @@ class Delivery:
 
     def run_once(self) -> int:
         """Claim the lane heads that are due, with the items queued behind them (a new incident's topic, card, pin and
-        announcement go in one claim), and deliver each lane's in order while the lanes go in parallel. The items
+        announcement go in fewer claims), and deliver each lane's in order while the lanes go in parallel. The items
         delivered are marked done in the next claim's transaction (one write for both: SQLite has a single writer to
         share with everyone else)."""
         with self.deps.db.transaction() as session:
