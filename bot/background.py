@@ -98,6 +98,7 @@ class Busy:
         self._lock = threading.Condition()
         self._in_flight = 0
         self._last = float("-inf")  # when the last request ended (monotonic)
+        self.waiting = False  # work that gives way is put off and will come back by itself
 
     @contextmanager
     def request(self) -> Iterator[None]:
@@ -116,9 +117,20 @@ class Busy:
         """Seconds until the doors may be quiet (0: they are): a request in flight ends at an unknown time, so
         ``quiet`` from now is the next look."""
         with self._lock:
-            if self._in_flight:
-                return self.quiet
-            return max(self._last + self.quiet - self.clock(), 0.0)
+            return self._quiet_in()
+
+    def _quiet_in(self) -> float:
+        if self._in_flight:
+            return self.quiet
+        return max(self._last + self.quiet - self.clock(), 0.0)
+
+    def put_off(self, longest: float) -> float:
+        """For the work that gives way: seconds to put it off (0: go now), at most ``longest``. While it is put off,
+        `waiting` is True: the doors need not wake it, it comes back by itself."""
+        with self._lock:
+            wait = min(self._quiet_in(), longest) if longest > 0 else 0.0
+            self.waiting = wait > 0
+            return wait
 
 
 class Coalescing:

@@ -20,10 +20,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now: datetime) -> None:
+def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now: datetime, *,
+            wake: bool = True) -> None:
+    """Queue an item; its commit wakes this process's delivery unless ``wake`` is False (a look is due anyway)."""
     session.execute(_ENQUEUE, {"lane": lane, "kind": kind, "payload": json.dumps(payload), "created_at": now,
                                "next_attempt_at": now, "attempts": 0})
-    wakeups.outbox_written(session)
+    if wake:
+        wakeups.outbox_written(session)
 
 
 # On the table, built once: no object for the session to track and flush at commit (ids still follow the calls).

@@ -81,8 +81,10 @@ def accept(deps: Deps, source: Source, body: bytes) -> dict[str, object]:
     text = body.decode(json.detect_encoding(body))
     with _turn(deps), deps.db.transaction() as session:
         notification_id = rows.store_notification(session, deps.team_id, source.value, text, deps.clock())
-        deps.outbox.enqueue_in(session, team_lane(deps.team_id), ROUTE, {"notification_id": notification_id})
-    deps.outbox.wake()
+        # while a routing of this team is put off (it comes back by itself), waking the delivery for one queued
+        # behind it would only claim it to put it off again: work beside the requests adds to their answer time
+        deps.outbox.enqueue_in(session, team_lane(deps.team_id), ROUTE, {"notification_id": notification_id},
+                               wake=not deps.alert_doors.waiting)
     return {"status": "stored", "notification": notification_id}
 
 
@@ -93,8 +95,8 @@ def route_notification(deps: Deps, *, attempt: Attempt, notification_id: int) ->
     meanwhile: one interpreter's threads take turns, and routing done beside the requests would be added to their
     answer time."""
     left = (attempt.created_at + ROUTING_DEFERRED - outbox_now()).total_seconds()
-    if left > 0 and (busy := deps.alert_doors.quiet_in()) > 0:
-        raise NotYet("alert doors busy", min(busy, left))
+    if (wait := deps.alert_doors.put_off(left)) > 0:
+        raise NotYet("alert doors busy", wait)
     with _turn(deps):
         with deps.db.transaction() as session:
             taken = rows.take_notification(session, notification_id, deps.clock())

@@ -61,8 +61,9 @@ class Outbox:
         """Queue ``kind`` in incident ``incident_id``'s lane (its items are delivered in order)."""
         self.enqueue_in(session, incident_lane(incident_id), kind, payload)
 
-    def enqueue_in(self, session: Session, lane: str, kind: str, payload: dict[str, Any]) -> None:
-        outbox_rows.enqueue(session, lane, kind, payload, outbox_rows.now())
+    def enqueue_in(self, session: Session, lane: str, kind: str, payload: dict[str, Any], *,
+                   wake: bool = True) -> None:
+        outbox_rows.enqueue(session, lane, kind, payload, outbox_rows.now(), wake=wake)
 
     def wake(self) -> None:
         """Tell the delivery there is new work (after the transaction that queued it committed)."""

@@ -51,3 +51,14 @@ def test_work_that_gives_way_to_requests_is_told_how_long_until_the_doors_are_qu
     assert busy.quiet_in() == pytest.approx(0.03)  # the last ended 0.02 s ago
     clock.now += 0.03
     assert busy.quiet_in() == 0
+
+
+def test_work_put_off_for_the_doors_is_marked_waiting_until_it_may_go_and_never_beyond_its_longest():
+    clock = Clock()
+    busy = Busy(quiet=0.05, clock=clock)
+    with busy.request():
+        assert busy.put_off(longest=1.0) == 0.05 and busy.waiting  # the doors need not wake it
+        assert busy.put_off(longest=0.01) == 0.01  # no longer than it may wait
+        assert busy.put_off(longest=0) == 0 and not busy.waiting  # its time is up: it goes, doors busy or not
+    clock.now += 0.05
+    assert busy.put_off(longest=1.0) == 0 and not busy.waiting
