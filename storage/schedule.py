@@ -11,7 +11,7 @@ from sqlalchemy import Integer, Table, bindparam, func, insert, or_, select, upd
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.domain.sla import ClockRun, Notice, SlaClock
+from bot.domain.sla import ClockRun, Facts, Notice, SlaClock
 from storage import fresh, outbox, wakeups
 from storage.models import DeadlineRow, IncidentRow, PageNoticeRow, PageRow, SlaClockRow, SlaPauseRow
 
@@ -186,15 +186,12 @@ def release(session: Session, deadline_id: int, owner: str, error: str) -> None:
                     .values(claimed_at=None, claimed_by=None, last_error=error[:2000]))
 
 
-def superseded(session: Session, deadline: DeadlineRow, now: datetime) -> bool:
-    """Whether a later notice of the same clock run is due as well (e.g. after downtime: send the breach only)."""
-    run = deadline.key.rsplit(":", 1)[0] + ":"
-    later = session.execute(select(DeadlineRow.id).where(
-        DeadlineRow.incident_id == deadline.incident_id, DeadlineRow.kind == SLA_NOTICE,
-        DeadlineRow.key.startswith(run, autoescape=True), DeadlineRow.fraction > (deadline.fraction or 0),
-        DeadlineRow.due_at <= now, DeadlineRow.cancelled_at.is_(None),
-    ).limit(1)).first()
-    return later is not None
+def superseded(session: Session, incident_id: int, key: str, fraction: float | None, now: datetime) -> bool:
+    """Whether a later notice of the same clock run (told apart by its key) is due as well (e.g. after downtime: send
+    the breach only)."""
+    run = key.rsplit(":", 1)[0] + ":"
+    return session.connection().execute(_LATER, {"incident_id": incident_id, "run_like": _like_prefix(run),
+                                                 "fraction": fraction or 0, "now": now}).first() is not None
 
 
 def pending(session: Session, incident_id: int | None = None) -> list[DeadlineRow]:
@@ -286,7 +283,8 @@ _NOTICE = (select(_D.id, _D.key, _D.clock, _D.fraction, _D.due_at, _D.cancelled_
                   select(_PG.id).where(_PG.incident_id == _D.incident_id, _PG.status == "active").exists(),
                   # a later notice of the same clock is due too (the run is told apart by its key, read after)
                   select(_OTHER.c.id).where(_OTHER.c.incident_id == _D.incident_id, _OTHER.c.kind == SLA_NOTICE,
-                                            _OTHER.c.clock == _D.clock, _OTHER.c.fraction > func.coalesce(_D.fraction, 0),
+                                            _OTHER.c.clock == _D.clock,
+                                            _OTHER.c.fraction > func.coalesce(_D.fraction, 0),
                                             _OTHER.c.due_at <= bindparam("now"), _OTHER.c.cancelled_at.is_(None))
                   .exists())
            .join_from(DeadlineRow.__table__, IncidentRow.__table__, _I.id == _D.incident_id)
@@ -318,13 +316,8 @@ class NoticeFacts:
     channel_id: str | None
     commander: str
     private: bool
-    declared_at: datetime
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-    reopened_at: datetime | None
-    last_update_at: datetime | None
+    clock_facts: Facts  # what its clocks depend on (its times and pauses)
     card_due_at: datetime | None
-    pauses: tuple[tuple[datetime, datetime | None], ...]
     superseded: bool
     active_pages: dict[int, tuple[str, ...]]
 
@@ -341,16 +334,16 @@ def notice_facts(session: Session, deadline_id: int, now: datetime) -> NoticeFac
      card_outcome, paused, paging, maybe_later) = row
     pauses = tuple((p.started_at, p.ended_at) for p in connection.execute(
         _PAUSES, {"incident_id": incident_id})) if paused else ()
-    later = maybe_later and connection.execute(_LATER, {"incident_id": incident_id, "run_like": _like_prefix(key.rsplit(":", 1)[0] + ":"),
-                                        "fraction": fraction or 0, "now": now}).first() is not None
+    later = bool(maybe_later) and superseded(session, incident_id, key, fraction, now)
     active: dict[int, tuple[str, ...]] = {}
     if paging and clock == SlaClock.ACK.value:
         for page_id, user_id in connection.execute(_ACTIVE_PAGES, {"incident_id": incident_id}):
             active[page_id] = active.get(page_id, ()) + ((user_id,) if user_id is not None else ())
+    clock_facts = Facts(declared_at=declared_at, acknowledged_at=acknowledged_at, resolved_at=resolved_at,
+                        reopened_at=reopened_at, last_update_at=last_update_at, pauses=pauses)
     return NoticeFacts(key, clock, fraction, due_at, cancelled_at is not None, incident_id, team_id, number, severity,
-                       status, channel_id, commander, bool(private), declared_at, acknowledged_at, resolved_at,
-                       reopened_at, last_update_at, None if card_outcome is not None else card_due_at, pauses,
-                       later, active)
+                       status, channel_id, commander, bool(private), clock_facts,
+                       None if card_outcome is not None else card_due_at, later, active)
 
 
 def _like_prefix(prefix: str) -> str:

@@ -30,10 +30,7 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
         # (after downtime: send that one only), or when the incident is resolved.
         if (facts.clock is not None and not facts.cancelled and not facts.superseded
                 and Status(facts.status) is not Status.RESOLVED):
-            runs = sla.runs(sla.Facts(declared_at=facts.declared_at, acknowledged_at=facts.acknowledged_at,
-                                      resolved_at=facts.resolved_at, reopened_at=facts.reopened_at,
-                                      last_update_at=facts.last_update_at, pauses=facts.pauses),
-                            clock_plan.policy(deps.config, facts.severity))
+            runs = sla.runs(facts.clock_facts, clock_plan.policy(deps.config, facts.severity))
             run = next((r for r in runs if r.clock.value == facts.clock), None)
             clock = sla.SlaClock(facts.clock)
             active = facts.active_pages  # read for a time-to-acknowledge notice only
