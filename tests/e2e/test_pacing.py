@@ -85,7 +85,9 @@ def test_posts_to_other_channels_flow_while_one_channel_is_throttled(slack: Slac
                 return sorted((row.attempts, row.last_error, row.failed_at) for row in session.query(OutboxRow)
                               if '"channel": "C0INCIDENTS"' in row.payload)
 
-        # two went out (marked done with the next claim); one waits for its turn, untried and without an error
+        # two went out (marked done with the next claim); one waits for its turn, untried and without an error. An
+        # item being sent counts one try too: wait for the two posts first
+        slack.wait_for(lambda: len(slack.messages(BROADCAST)) >= 2)
         assert slack.wait_for(lambda: announcements() == [(0, None, None), (1, None, None), (1, None, None)])
         assert len(slack.messages(BROADCAST)) == 2
         assert running.firebell.delivery.failed_for_good == 0
