@@ -95,7 +95,7 @@ class Busy:
     def __init__(self, quiet: float = 0.05, clock: Callable[[], float] = time.monotonic) -> None:
         self.quiet = quiet
         self.clock = clock
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
         self._in_flight = 0
         self._last = float("-inf")  # when the last request ended (monotonic)
         self.waiting = False  # work that gives way is put off and will come back by itself
@@ -110,8 +110,6 @@ class Busy:
             with self._lock:
                 self._in_flight -= 1
                 self._last = self.clock()
-                if self._in_flight == 0:
-                    self._lock.notify_all()
 
     def quiet_in(self) -> float:
         """Seconds until the doors may be quiet (0: they are): a request in flight ends at an unknown time, so

@@ -209,7 +209,7 @@ class StoredAlert:
     links: dict[str, str]
 
 
-def _stored(row: AlertRow) -> StoredAlert:
+def _stored(row: Any) -> StoredAlert:  # an AlertRow, or a plain row of its columns
     return StoredAlert(row.id, row.name, row.fingerprint, row.starts_at, row.ends_at, row.status,
                        json.loads(row.labels), json.loads(row.annotations), json.loads(row.links))
 
@@ -226,9 +226,7 @@ def alerts_of(session: Session, *, episode_id: int | None = None, ids: Sequence[
 
 def first_alerts(session: Session, episode_id: int, limit: int) -> list[StoredAlert]:
     """The episode's first ``limit`` alerts, the firing ones first, then by startsAt (what a triage message shows)."""
-    return [StoredAlert(row.id, row.name, row.fingerprint, row.starts_at, row.ends_at, row.status,
-                        json.loads(row.labels), json.loads(row.annotations), json.loads(row.links))
-            for row in session.execute(_FIRST_ALERTS, {"episode": episode_id, "limit": limit})]
+    return [_stored(row) for row in session.execute(_FIRST_ALERTS, {"episode": episode_id, "limit": limit})]
 
 
 def episode_counts(session: Session, episode_id: int) -> tuple[int, int]:

@@ -29,8 +29,9 @@ def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now
         wakeups.outbox_written(session)
 
 
-# On the table, built once: no object for the session to track and flush at commit (ids still follow the calls).
-_ENQUEUE = insert(cast(Table, OutboxRow.__table__))
+_OUTBOX = cast(Table, OutboxRow.__table__)  # the statements on the table itself load no objects
+# Built once: no object for the session to track and flush at commit (ids still follow the calls).
+_ENQUEUE = insert(_OUTBOX)
 
 
 def queued_since(session: Session, lane: str, kind: str, since: datetime) -> bool:
@@ -157,8 +158,9 @@ def release(session: Session, item_ids: list[int], owner: str) -> None:
         claimed_at=None, claimed_by=None, attempts=OutboxRow.attempts - 1))
 
 
-_DELIVERED = (update(cast(Table, OutboxRow.__table__))
-              .where(OutboxRow.id.in_(bindparam("item_ids", expanding=True)), OutboxRow.claimed_by == bindparam("owner"))
+_DELIVERED = (update(_OUTBOX)
+              .where(OutboxRow.id.in_(bindparam("item_ids", expanding=True)),
+                     OutboxRow.claimed_by == bindparam("owner"))
               .values(delivered_at=bindparam("now"), last_error=None))
 
 

@@ -107,7 +107,6 @@ def route_notification(deps: Deps, *, attempt: Attempt, notification_id: int) ->
     log.debug("alert notification %s routed: group %s, episode %s (%s), %s new and %s resolved alerts",
               notification_id, receipt.group_id, receipt.episode_id, receipt.state, receipt.new_alerts,
               receipt.resolved_alerts)
-    deps.outbox.wake()
 
 
 def _turn(deps: Deps) -> AbstractContextManager[object]:
