@@ -15,7 +15,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import NamedTuple
 
 from sqlalchemy.exc import DBAPIError
 
@@ -34,17 +33,6 @@ BATCH = 16
 FOLLOWERS = 2  # items behind each lane head claimed with it: short runs, as a claim round waits for its slowest lane
 SAFETY_POLL_SECONDS = 10.0  # the longest it sleeps without looking (items of another process, dead replicas' claims)
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
-
-
-class Item(NamedTuple):
-    """A claimed outbox item, as `Delivery._deliver` takes it."""
-
-    id: int
-    kind: str
-    payload: str
-    attempts: int
-    lane: str
-    attempt: Attempt
 
 
 def backoff(attempts: int, first: float = 1.0) -> timedelta:
@@ -175,12 +163,9 @@ class Delivery:
             now = outbox.now()
             heads = outbox.claim(session, now, self.owner, lease=LEASE, limit=BATCH)
             claimed = heads + outbox.claim_followers(session, now, self.owner, heads, lease=LEASE, per_lane=FOLLOWERS)
-            lanes: dict[str, list[Item]] = {}
+            lanes: dict[str, list[outbox.Claimed]] = {}
             for row in sorted(claimed, key=lambda row: row.id):
-                lanes.setdefault(row.lane, []).append(Item(
-                    row.id, row.kind, row.payload, row.attempts, row.lane,
-                    # an earlier try may have reached Slack: its answer was lost, or its process stopped midway
-                    Attempt(row.id, row.created_at, unsure=row.attempts > 1 or row.last_error is not None)))
+                lanes.setdefault(row.lane, []).append(row)
         with self._held_lock:
             self._held.update(row.id for row in claimed)
         try:
@@ -193,7 +178,7 @@ class Delivery:
                 self._held.difference_update(row.id for row in claimed)
         return len(claimed)
 
-    def _deliver_lane(self, items: list[Item]) -> list[int]:
+    def _deliver_lane(self, items: list[outbox.Claimed]) -> list[int]:
         """Deliver one lane's items in order; at the first that is not delivered (it failed, waits for Slack's limit,
         or we are stopping) the rest are given back untried. Returns the ids delivered."""
         delivered: list[int] = []
@@ -201,7 +186,9 @@ class Delivery:
             if place and self._stop.is_set():  # stopping: what was not begun stays queued for the next start
                 self._release([later.id for later in items[place:]])
                 break
-            if not self._deliver(*item):
+            # an earlier try may have reached Slack: its answer was lost, or its process stopped midway
+            attempt = Attempt(item.id, item.created_at, unsure=item.attempts > 1 or item.last_error is not None)
+            if not self._deliver(item.id, item.kind, item.payload, item.attempts, item.lane, attempt):
                 if rest := [later.id for later in items[place + 1:]]:
                     self._release(rest)
                 break
