@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError
@@ -29,8 +29,7 @@ from storage import claims, outbox, repositories
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=15)  # renewed every quarter while held: a dead replica's items are free within it
-BATCH = 16
-FOLLOWERS = 2  # items behind each lane head claimed with it: short runs, as a claim round waits for its slowest lane
+FOLLOWERS = 2  # items behind each lane head claimed with it: short runs, so a lane's turn with its worker is short
 SAFETY_POLL_SECONDS = 10.0  # the longest it sleeps without looking (items of another process, dead replicas' claims)
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
 
@@ -46,14 +45,16 @@ class Delivery:
                  safety_poll: float | None = SAFETY_POLL_SECONDS) -> None:
         self.deps = deps
         self.safety_poll = safety_poll
-        self._done: list[int] = []  # delivered, to be marked so in the next claim's transaction
+        self._done: list[int] = []  # delivered, to be marked so in the next claim's transaction (under _held_lock)
         self._retries: list[float] = []  # monotonic times of the retries this process set (a heap)
         self.executors = executors
         self.owner = claims.new_owner()
         self.failed_for_good = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="firebell-deliver")
+        self._running: set[Future[None]] = set()  # lanes being delivered, one worker each (under _held_lock)
         self._thread: threading.Thread | None = None
         self._held: set[int] = set()  # items in hand, whose claims the heartbeat keeps alive
         self._held_lock = threading.Lock()
@@ -102,31 +103,75 @@ class Delivery:
         except Exception:  # the database may be away: the safety poll looks again
             log.exception("could not read the outbox at start")
         while not self._stop.is_set():
-            self._wake.clear()  # before the claim: a wake during it is not lost
+            self._wake.clear()  # before the claim: a wake during it (new work, a lane done) is not lost
             try:
-                worked = self.run_once()
+                free = self._workers - self._in_flight()
+                lanes = self._claim(limit=free) if free > 0 else []
             except Exception:  # the database may be away; try again shortly
                 log.exception("outbox delivery failed; retrying")
                 self._wake.wait(1.0)
                 continue
-            if worked:
-                continue
-            wait = self._until_next_retry()
-            if wait is None or wait > 0:
-                self._wake.wait(wait)
+            for run in lanes:
+                self._start(run)
+            if lanes:
+                continue  # more may be due, and workers free for them
+            pause = self._until_next_retry()
+            if pause is None or pause > 0:
+                self._wake.wait(pause)
+        with self._held_lock:
+            running = list(self._running)
+        wait(running)  # the lanes in hand are finished (stop) before what they delivered is marked
         self._mark_done()
+
+    def _in_flight(self) -> int:
+        with self._held_lock:
+            return len(self._running)
+
+    def _start(self, run: list[outbox.Claimed]) -> None:
+        """Deliver one lane's run on a worker; when it is done, the loop is woken to mark it and claim again (the
+        lane's next item, or another lane's: no lane waits for another's run to end)."""
+        future = self._pool.submit(self._deliver_run, run)
+        with self._held_lock:
+            self._running.add(future)
+        future.add_done_callback(self._finished)
+
+    def _deliver_run(self, run: list[outbox.Claimed]) -> None:
+        delivered: list[int] = []
+        try:
+            delivered = self._deliver_lane(run)
+        finally:
+            with self._held_lock:
+                self._held.difference_update(row.id for row in run)
+                self._done.extend(delivered)
+
+    def _finished(self, future: Future[None]) -> None:
+        with self._held_lock:
+            self._running.discard(future)
+        if (error := future.exception()) is not None:  # its items' claims run out: delivered again then
+            log.error("outbox delivery of a lane failed", exc_info=error)
+        self._wake.set()
 
     def _mark_done(self) -> None:
         """Mark done what was delivered last (at stop: no next claim will)."""
         for _ in range(3):
-            if not self._done:
+            done = self._take_done()
+            if not done:
                 return
             try:
                 with self.deps.db.transaction() as session:
-                    outbox.delivered(session, self._done, outbox.now(), self.owner)
-                self._done = []
+                    outbox.delivered(session, done, outbox.now(), self.owner)
             except DBAPIError:  # not marked: sent again after the lease, after a look whether it got through
-                log.exception("could not mark %s delivered outbox items", len(self._done))
+                log.exception("could not mark %s delivered outbox items", len(done))
+                self._give_done_back(done)
+
+    def _take_done(self) -> list[int]:
+        with self._held_lock:
+            done, self._done = self._done, []
+        return done
+
+    def _give_done_back(self, done: list[int]) -> None:
+        with self._held_lock:
+            self._done = done + self._done
 
     def _note_retry(self, seconds: float) -> None:
         with self._held_lock:
@@ -152,31 +197,39 @@ class Delivery:
             return left if self.safety_poll is None else min(self.safety_poll, left)
 
     def run_once(self) -> int:
-        """Claim the lane heads that are due, with the items queued behind them (a new incident's topic, card, pin and
-        announcement go in fewer claims), and deliver each lane's in order while the lanes go in parallel. The items
-        delivered are marked done in the next claim's transaction (one write for both: SQLite has a single writer to
-        share with everyone else)."""
-        with self.deps.db.transaction() as session:
-            if self._done:
-                outbox.delivered(session, self._done, outbox.now(), self.owner)
-                self._done = []
-            now = outbox.now()
-            heads = outbox.claim(session, now, self.owner, lease=LEASE, limit=BATCH)
-            claimed = heads + outbox.claim_followers(session, now, self.owner, heads, lease=LEASE, per_lane=FOLLOWERS)
-            lanes: dict[str, list[outbox.Claimed]] = {}
-            for row in sorted(claimed, key=lambda row: row.id):
-                lanes.setdefault(row.lane, []).append(row)
+        """Claim what is due and deliver it, lanes in parallel, before returning the number of items claimed (a
+        bench's or a test's step; the running delivery claims again each time a lane is done instead)."""
+        lanes = self._claim(limit=self._workers)
+        for run in lanes:
+            self._start(run)
+        with self._held_lock:
+            running = list(self._running)
+        wait(running)
+        return sum(len(run) for run in lanes)
+
+    def _claim(self, *, limit: int) -> list[list[outbox.Claimed]]:
+        """Claim up to ``limit`` lane heads that are due, each with the items queued behind it (a new incident's
+        topic, card, pin and announcement go in fewer claims): the lanes' runs, each to be delivered in order. The
+        items delivered since the last claim are marked done in its transaction (one write for both: SQLite has a
+        single writer to share with everyone else)."""
+        done = self._take_done()
+        try:
+            with self.deps.db.transaction() as session:
+                if done:
+                    outbox.delivered(session, done, outbox.now(), self.owner)
+                now = outbox.now()
+                heads = outbox.claim(session, now, self.owner, lease=LEASE, limit=limit)
+                claimed = heads + outbox.claim_followers(session, now, self.owner, heads, lease=LEASE,
+                                                         per_lane=FOLLOWERS)
+        except BaseException:
+            self._give_done_back(done)
+            raise
+        lanes: dict[str, list[outbox.Claimed]] = {}
+        for row in sorted(claimed, key=lambda row: row.id):
+            lanes.setdefault(row.lane, []).append(row)
         with self._held_lock:
             self._held.update(row.id for row in claimed)
-        try:
-            # one lane (the usual case when the work comes one change at a time) is delivered on this thread
-            runs = list(lanes.values())
-            results = self._pool.map(self._deliver_lane, runs) if len(runs) > 1 else map(self._deliver_lane, runs)
-            self._done = [item_id for delivered in results for item_id in delivered]
-        finally:
-            with self._held_lock:
-                self._held.difference_update(row.id for row in claimed)
-        return len(claimed)
+        return list(lanes.values())
 
     def _deliver_lane(self, items: list[outbox.Claimed]) -> list[int]:
         """Deliver one lane's items in order; at the first that is not delivered (it failed, waits for Slack's limit,

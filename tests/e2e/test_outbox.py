@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 from sqlalchemy import update
 
+from bot.delivery import Delivery
 from bot.runtime import build
+from bot.services.effects import Executors
 from storage import outbox
 from storage.models import OutboxRow
 from tests.e2e.conftest import ALICE, BROADCAST, Running, answer, e2e_config, settings_for
@@ -201,3 +205,41 @@ def test_an_item_still_being_worked_on_is_not_taken_over_by_another_replica(slac
         second.close()
     assert len([m for m in slack.messages(channel) if "Still slow" in json.dumps(m.blocks)]) == 1
     assert len([m for m in slack.messages(BROADCAST) if "Still slow" in json.dumps(m.blocks)]) == 1
+
+
+def test_a_lane_held_up_does_not_hold_back_the_next_items_of_another(running: Running, database_url):
+    """Each lane's run goes to a worker of its own, and the delivery claims again as soon as one is done: the items
+    of a quick lane beyond its first claim (its head and two behind it) go while a slow lane's item is still in
+    hand, instead of waiting for it."""
+    running.firebell.delivery.stop()
+    delivered: list[str] = []
+    release = threading.Event()
+    executors = Executors()
+    executors.register("slow", lambda deps, *, attempt, name: (release.wait(30), delivered.append(name)),
+                       describe="take its time")
+    executors.register("quick", lambda deps, *, attempt, name: delivered.append(name), describe="go at once")
+    with running.db.transaction() as session:
+        outbox.enqueue(session, "lane:slow", "slow", {"name": "slow"}, outbox.now())
+        for n in range(6):
+            outbox.enqueue(session, "lane:quick", "quick", {"name": f"quick {n}"}, outbox.now())
+    delivery = Delivery(running.firebell.deps, executors, workers=4).start()
+    try:
+        assert wait_until(lambda: len(delivered) == 6)
+        assert delivered == [f"quick {n}" for n in range(6)]  # in order, the slow one still in hand
+        release.set()
+        assert wait_until(lambda: delivered[-1:] == ["slow"])
+        assert delivery.wait_idle()
+    finally:
+        release.set()
+        delivery.stop()
+    with running.db.read() as session:
+        assert outbox.undelivered(session) == 0
+
+
+def wait_until(condition, timeout: float = 30) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
