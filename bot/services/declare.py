@@ -249,8 +249,10 @@ def _archive_unused_channel(deps: Deps, channel_id: str) -> None:
 
 def _open_channel(deps: Deps, session: Session, incident: Incident) -> None:
     """In the declare transaction: the topic (first, before anyone can act in the channel), the reporter's invite,
-    the card, the announcement; and, in a lane of its own, the look for similar past incidents (posted after the
-    card). Delivered from the outbox; a step Slack refuses for good is said in the channel."""
+    the card; the announcement in the incident's broadcast lane (it goes out as soon as the broadcast channel's limit
+    allows, neither waiting for the card nor holding it up); and, in a lane of its own, the look for similar past
+    incidents (posted after the card). Delivered from the outbox; a step Slack refuses for good is said in the
+    channel."""
     channel = incident.channel_id
     assert channel is not None
     deps.outbox.enqueue(session, incident.id, slack_effects.TOPIC, channel=channel,
@@ -260,7 +262,7 @@ def _open_channel(deps: Deps, session: Session, incident: Incident) -> None:
     if deps.config.broadcast_channel:  # of a private incident, only that it exists and who commands it
         text, blocks = ((render.private_announcement_text(incident), render.private_announcement(incident))
                         if incident.private else (render.incident_summary(incident), render.announcement(incident)))
-        deps.outbox.enqueue(session, incident.id, slack_effects.POST, channel=deps.config.broadcast_channel,
-                            text=text, blocks=slack_effects.serialised(blocks))
+        deps.outbox.broadcast(session, incident.id, slack_effects.POST, channel=deps.config.broadcast_channel,
+                              text=text, blocks=slack_effects.serialised(blocks))
     knowledge.queue_similar(deps, session, incident)
     change_events.queue_changes_before(deps, session, incident)

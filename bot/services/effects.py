@@ -46,9 +46,16 @@ def incident_lane(incident_id: int) -> str:
     return f"incident:{incident_id}"
 
 
+def broadcast_lane(incident_id: int) -> str:
+    """An incident's posts to the broadcast channel, one at a time, in order, beside its own lane: when Slack's
+    limit on the broadcast channel (shared by every incident) holds them, the incident's channel and card go on."""
+    return f"incident:{incident_id}:broadcast"
+
+
 def incident_of_lane(lane: str) -> int | None:
     head, _, rest = lane.partition(":")
-    return int(rest) if head == "incident" and rest.isdigit() else None
+    number = rest.removesuffix(":broadcast")
+    return int(number) if head == "incident" and number.isdigit() else None
 
 
 class Outbox:
@@ -60,6 +67,10 @@ class Outbox:
     def enqueue(self, session: Session, incident_id: int, kind: str, /, **payload: Any) -> None:
         """Queue ``kind`` in incident ``incident_id``'s lane (its items are delivered in order)."""
         self.enqueue_in(session, incident_lane(incident_id), kind, payload)
+
+    def broadcast(self, session: Session, incident_id: int, kind: str, /, **payload: Any) -> None:
+        """Queue ``kind`` in incident ``incident_id``'s broadcast lane (`broadcast_lane`)."""
+        self.enqueue_in(session, broadcast_lane(incident_id), kind, payload)
 
     def enqueue_in(self, session: Session, lane: str, kind: str, payload: dict[str, Any], *,
                    wake: bool = True) -> None:

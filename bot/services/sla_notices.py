@@ -48,8 +48,8 @@ def send_due(deps: Deps, claimed: Claimed, now: datetime) -> None:
             deps.outbox.enqueue(session, facts.incident_id, slack_effects.POST, channel=facts.channel_id,
                                 text=message)
         if breach and deps.config.broadcast_channel and not facts.private:  # a private one is told in its channel
-            deps.outbox.enqueue(session, facts.incident_id, slack_effects.POST, channel=deps.config.broadcast_channel,
-                                text=message + f" Channel: <#{facts.channel_id}>")
+            deps.outbox.broadcast(session, facts.incident_id, slack_effects.POST, channel=deps.config.broadcast_channel,
+                                  text=message + f" Channel: <#{facts.channel_id}>")
         if breach or overdue:
             deps.outbox.enqueue(session, facts.incident_id, slack_effects.CARD, incident_id=facts.incident_id)
     deps.outbox.wake()

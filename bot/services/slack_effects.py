@@ -65,8 +65,8 @@ def publish(
     if say:
         deps.outbox.enqueue(session, incident.id, POST, channel=channel, text=say, blocks=serialised(say_blocks))
     if announce and deps.config.broadcast_channel and not incident.private:
-        deps.outbox.enqueue(session, incident.id, POST, channel=deps.config.broadcast_channel,
-                            text=render.incident_summary(incident), blocks=serialised(announce))
+        deps.outbox.broadcast(session, incident.id, POST, channel=deps.config.broadcast_channel,
+                              text=render.incident_summary(incident), blocks=serialised(announce))
 
 
 # executors
