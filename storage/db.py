@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_MS = 10_000  # "database is locked" is waited out (retried) this long, not shown to anyone
@@ -80,6 +80,11 @@ def _configure_sqlite(engine: Engine) -> None:
         # waiting; writers take the write lock at BEGIN and wait for it (busy_timeout) instead.
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def is_read_only(connection: Connection) -> bool:
+    """Whether ``connection`` is in a transaction of ``Database.read`` (one that never writes)."""
+    return bool(connection.get_execution_options().get(_READ_ONLY, False))
 
 
 class Database:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.incident import Status
 from bot.domain.search import MARK_END, MARK_START, SNIPPET_FIELDS, FoundIncident, SearchHit
+from storage.db import is_read_only
 from storage.types import as_utc
 
 POOL = 200
@@ -33,6 +34,9 @@ MAX_HITS = 10
 SNIPPET_WORDS = 16
 RANK_BUDGET = 20_000  # on SQLite, incidents bm25 may count per search (``_ranking_terms``)
 DENSITY_SAMPLE = 64
+_SPANS_KEY = "firebell_search_spans"  # in a connection's info: (index version, {term: its sample's span})
+_SPANS_KEPT = 10_000  # terms a connection keeps spans of before it starts again
+_FTS5_STRUCTURE_ID = 10  # the row of incident_search_data holding FTS5's structure record
 _SCORE_DIGITS = 7  # scores equal to this many decimals are equal (newest first among them)
 FIELDS = SNIPPET_FIELDS  # where a snippet can come from, preferred in this order when they match as well
 _KEY_COLUMNS = "{title description root_cause resolution}"  # FTS5 columns that say what an incident was about
@@ -158,21 +162,18 @@ def _ranking_terms(session: Session, terms: Sequence[str], budget: int) -> list[
     select (every one must match) but do not rank. A term left out is one found in thousands of incidents, so
     bm25 would weigh it little (its idf ``ln((N - n + 0.5) / (n + 0.5))`` is small, and nearly zero when it is in
     half of them). How many incidents hold a term is estimated from its ``DENSITY_SAMPLE`` newest matches: the
-    share of the newest ids they span."""
+    share of the newest ids they span (``_term_spans``)."""
     if len(terms) == 1:
         return list(terms)
-    top = incident_count(session)
+    top, version = session.execute(text(
+        "SELECT (SELECT coalesce(max(id), 0) FROM incidents), "
+        f"(SELECT block FROM incident_search_data WHERE id = {_FTS5_STRUCTURE_ID})")).one()
     if top * len(terms) <= budget:
         return list(terms)
-    names = [f"t{i}" for i in range(len(terms))]
-    spans = ", ".join(
-        f"(SELECT count(*) || ' ' || coalesce(min(rowid), 0) FROM (SELECT rowid FROM incident_search "
-        f"WHERE incident_search MATCH :{n} ORDER BY rowid DESC LIMIT :sample)) AS {n}" for n in names)
-    params: dict[str, Any] = {n: _fts_literal(term) for n, term in zip(names, terms, strict=True)}
-    row = session.execute(text(f"SELECT {spans}"), {**params, "sample": DENSITY_SAMPLE}).one()
+    spans = _term_spans(session, terms, version)
     estimates = []
-    for order, (n, term) in enumerate(zip(names, terms, strict=True)):
-        count, oldest = (int(part) for part in getattr(row, n).split())
+    for order, term in enumerate(terms):
+        count, oldest = spans[term]
         estimate = count if count < DENSITY_SAMPLE else count * top / max(1, top - oldest + 1)
         estimates.append((estimate, order, term))
     estimates.sort()
@@ -184,6 +185,39 @@ def _ranking_terms(session: Session, terms: Sequence[str], budget: int) -> list[
         chosen.append((order, term))
         spent += estimate
     return [term for _, term in sorted(chosen)]
+
+
+def _term_spans(session: Session, terms: Sequence[str], version: bytes | None) -> dict[str, tuple[int, int]]:
+    """For each term, how many of its ``DENSITY_SAMPLE`` newest matches there are and the oldest id among them.
+
+    They change only when the index does, so a read-only transaction keeps them with its database connection
+    (``Connection.info``) under the index's version: FTS5's structure record, which every change of the index
+    rewrites (its write counter grows). A search after a write reads them again at once. A write transaction
+    neither reads nor fills the cache: what it sees may yet be rolled back, and the next write could then leave a
+    structure record equal to the one it saw."""
+    connection = session.connection()
+    cache: dict[str, tuple[int, int]] | None = None
+    if version is not None and is_read_only(connection):
+        kept = connection.info.get(_SPANS_KEY)
+        if kept is None or kept[0] != version or len(kept[1]) > _SPANS_KEPT:
+            kept = (version, {})
+            connection.info[_SPANS_KEY] = kept
+        cache = kept[1]
+    missing = [term for term in terms if cache is None or term not in cache]
+    found: dict[str, tuple[int, int]] = {}
+    if missing:
+        names = [f"t{i}" for i in range(len(missing))]
+        spans = ", ".join(
+            f"(SELECT count(*) || ' ' || coalesce(min(rowid), 0) FROM (SELECT rowid FROM incident_search "
+            f"WHERE incident_search MATCH :{n} ORDER BY rowid DESC LIMIT :sample)) AS {n}" for n in names)
+        params: dict[str, Any] = {n: _fts_literal(term) for n, term in zip(names, missing, strict=True)}
+        row = session.execute(text(f"SELECT {spans}"), {**params, "sample": DENSITY_SAMPLE}).one()
+        for n, term in zip(names, missing, strict=True):
+            count, oldest = (int(part) for part in getattr(row, n).split())
+            found[term] = (count, oldest)
+        if cache is not None:
+            cache.update(found)
+    return {term: found[term] if term in found else cache[term] for term in terms}  # type: ignore[index]
 
 
 def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,

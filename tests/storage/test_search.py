@@ -200,6 +200,34 @@ def test_a_word_too_common_to_count_does_not_rank_on_sqlite(db):
         assert budgeted == [72, 71]
 
 
+def test_a_write_changes_which_words_rank_at_once(db):
+    """On SQLite the words' counts are kept between searches until the index changes: the next search after a write
+    ranks as a search on a fresh connection does."""
+    with db.transaction() as session:
+        for number in range(1, 71):
+            add_incident(session, number, f"Outage {number}", description="the api returned errors")
+        add_incident(session, 71, "Api outage at noon for sure", description="redis evicted keys")
+        add_incident(session, 72, "Outage at noon", description="redis evicted keys", status="resolved",
+                     root_cause="the api", resolution="none")
+
+    def budgeted(database: Database) -> list[int]:
+        with database.read() as session:
+            return numbers(index.search(session, ["redis", "api"], team_id="T1", rank_budget=10))
+
+    before = budgeted(db)
+    assert budgeted(db) == before
+    with db.transaction() as session:  # "redis" becomes the commoner word: "api" alone ranks now
+        for number in range(73, 273):
+            add_incident(session, number, f"Cache {number}", description="redis restarted")
+    fresh = Database.from_url(str(db.engine.url))
+    try:
+        assert budgeted(db) == budgeted(fresh)
+    finally:
+        fresh.dispose()
+    if db.dialect == "sqlite":
+        assert (before, budgeted(db)) == ([72, 71], [71, 72])
+
+
 def test_any_term_finds_incidents_holding_some_of_the_words(db):
     with db.transaction() as session:
         add_incident(session, 1, "Kafka consumer lag")
