@@ -32,11 +32,14 @@ from storage.types import as_utc
 POOL = 200
 MAX_HITS = 10
 SNIPPET_WORDS = 16
+SNIPPET_SPAN = 10_000  # on SQLite, chosen incidents further apart than this (in ids) get snippets from a scratch index
 RANK_BUDGET = 20_000  # on SQLite, incidents bm25 may count per search (``_ranking_terms``)
 DENSITY_SAMPLE = 64
 _SPANS_KEY = "firebell_search_spans"  # in a connection's info: (index version, {term: its sample's span})
 _SPANS_KEPT = 10_000  # terms a connection keeps spans of before it starts again
 _FTS5_STRUCTURE_ID = 10  # the row of incident_search_data holding FTS5's structure record
+_TOKENIZER = "porter unicode61 remove_diacritics 2"  # incident_search's own (migration 0009)
+_SCRATCH = "incident_search_scratch"  # on SQLite, a connection's TEMP FTS5 table: snippets of far-apart hits
 _SCORE_DIGITS = 7  # scores equal to this many decimals are equal (newest first among them)
 FIELDS = SNIPPET_FIELDS  # where a snippet can come from, preferred in this order when they match as well
 _KEY_COLUMNS = "{title description root_cause resolution}"  # FTS5 columns that say what an incident was about
@@ -224,25 +227,28 @@ def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
               any_term: bool) -> dict[int, tuple[str | None, str | None]]:
     """For each incident, the field where the terms matched best and a short excerpt of it."""
     if _is_sqlite(session):
-        # One walk of the matches between the lowest and highest id, the snippets made for the chosen ones only:
-        # FTS5 would answer "rowid IN (…)" by running the query once per id, each run seeking into every segment
-        # (``+rowid`` keeps the list from it).
-        columns = ", ".join(f"snippet(incident_search, {index}, :start, :end, '…', {SNIPPET_WORDS}) AS {field}"
-                            for index, field in enumerate(FIELDS, start=1))
-        statement = text(f"SELECT rowid AS id, {columns} FROM incident_search WHERE incident_search MATCH :query "
-                         "AND rowid BETWEEN :low AND :high AND +rowid IN :ids")
-        params: dict[str, Any] = {"query": _fts_query(terms, any_term=any_term), "start": MARK_START,
-                                  "end": MARK_END, "low": min(ids), "high": max(ids)}
+        query = _fts_query(terms, any_term=any_term)
+        if max(ids) - min(ids) >= SNIPPET_SPAN:
+            rows = _scratch_snippets(session, query, ids)
+        else:
+            # One walk of the matches between the lowest and highest id, the snippets made for the chosen ones only:
+            # FTS5 would answer "rowid IN (…)" by running the query once per id, each run seeking into every segment
+            # (``+rowid`` keeps the list from it).
+            statement = text(f"SELECT rowid AS id, {_snippet_columns('incident_search')} FROM incident_search "
+                             "WHERE incident_search MATCH :query AND rowid BETWEEN :low AND :high AND +rowid IN :ids")
+            rows = session.execute(statement.bindparams(bindparam("ids", expanding=True)), {
+                "query": query, "start": MARK_START, "end": MARK_END, "low": min(ids), "high": max(ids),
+                "ids": list(ids)}).all()
     else:
         names, params = _term_params(terms)
-        query = _ts_query(names, any_term=any_term)
+        ts_query = _ts_query(names, any_term=any_term)
         sources = {"description": "i.description", "updates": "incident_search_updates(i.id)",
                    "root_cause": "coalesce(i.root_cause, '')", "resolution": "coalesce(i.resolution, '')"}
-        columns = ", ".join(f"ts_headline('english', {sources[field]}, {query}, :options) AS {field}"
+        columns = ", ".join(f"ts_headline('english', {sources[field]}, {ts_query}, :options) AS {field}"
                             for field in FIELDS)
         statement = text(f"SELECT i.id, {columns} FROM incidents i WHERE i.id IN :ids")
-        params["options"] = _HEADLINE
-    rows = session.execute(statement.bindparams(bindparam("ids", expanding=True)), {**params, "ids": list(ids)})
+        rows = session.execute(statement.bindparams(bindparam("ids", expanding=True)),
+                               {**params, "options": _HEADLINE, "ids": list(ids)}).all()
     result: dict[int, tuple[str | None, str | None]] = {}
     for row in rows:
         excerpts = [(field, _one_line(getattr(row, field) or "")) for field in FIELDS]
@@ -252,6 +258,41 @@ def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
             _, _, field, excerpt = max(marked)
             result[row.id] = (field, excerpt)
     return result
+
+
+def _snippet_columns(table: str) -> str:
+    return ", ".join(f"snippet({table}, {index}, :start, :end, '…', {SNIPPET_WORDS}) AS {field}"
+                     for index, field in enumerate(FIELDS, start=1))
+
+
+_SCRATCH_SETUP = [
+    f"CREATE TEMP TABLE IF NOT EXISTS {_SCRATCH}_text (title, description, updates, root_cause, resolution)",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SCRATCH} USING fts5(title, description, updates, root_cause, "
+    f"resolution, tokenize = '{_TOKENIZER}', content = '{_SCRATCH}_text')",
+]
+
+
+def _scratch_snippets(session: Session, query: str, ids: Sequence[int]) -> Sequence[Any]:
+    """The snippets of incidents far apart, from a scratch FTS5 index of just their text (a TEMP table of this
+    connection, emptied each time): walking the whole index between them would read most of a common word's
+    matches, and running the query once per id seeks into every segment for each. snippet() reads only the row's
+    own text and where the query's terms are in it, so it gives the same excerpt from either index. The statements
+    go to the driver as they are (SQLite's ``?`` parameters): six of them, and each would cost more to compile
+    than to run."""
+    connection = session.connection()
+    columns = "title, description, updates, root_cause, resolution"
+    marks = ", ".join("?" for _ in ids)
+    for statement in (*_SCRATCH_SETUP, f"INSERT INTO {_SCRATCH}({_SCRATCH}) VALUES ('delete-all')",
+                      f"DELETE FROM {_SCRATCH}_text"):
+        connection.exec_driver_sql(statement)
+    connection.exec_driver_sql(f"INSERT INTO {_SCRATCH}_text (rowid, {columns}) SELECT rowid, {columns} "
+                               f"FROM incident_search WHERE rowid IN ({marks})", tuple(ids))
+    connection.exec_driver_sql(f"INSERT INTO {_SCRATCH} (rowid, {columns}) SELECT rowid, {columns} "
+                               f"FROM {_SCRATCH}_text")
+    snippets = ", ".join(f"snippet({_SCRATCH}, {index}, ?, ?, '…', {SNIPPET_WORDS}) AS {field}"
+                         for index, field in enumerate(FIELDS, start=1))
+    return connection.exec_driver_sql(f"SELECT rowid AS id, {snippets} FROM {_SCRATCH} WHERE {_SCRATCH} MATCH ?",
+                                      (*(MARK_START, MARK_END) * len(FIELDS), query)).all()
 
 
 def _one_line(excerpt: str) -> str:

@@ -155,6 +155,32 @@ def test_a_long_update_is_cut_to_a_snippet_around_the_match(db):
     assert len(hit.snippet.split()) <= index.SNIPPET_WORDS + 2
 
 
+def test_hits_far_apart_have_the_same_snippets_as_hits_close_together(db, monkeypatch):
+    """On SQLite the snippets of hits far apart come from a scratch index of their text: the same excerpts."""
+    filler = " ".join(f"word{n}" for n in range(40))
+    with db.transaction() as session:
+        for number in range(1, 13):
+            incident = add_incident(session, number, f"Checkout {number} slow", description=f"cache misses {filler}",
+                                    status="resolved" if number % 3 else "declared",
+                                    root_cause="the cache was cold" if number % 3 else None,
+                                    resolution="warmed the cache" if number % 3 else None)
+            add_event(session, incident, "update", f"{filler} the checkout cache evicted keys {filler}")
+            add_event(session, incident, "note", "cache hit ratio back to normal after a naïve retry")
+
+    def hits(span: int, typed: str) -> list[tuple[int, str | None, str | None, float]]:
+        monkeypatch.setattr(index, "SNIPPET_SPAN", span)
+        with db.read() as session:
+            found = knowledge.find(session, typed, team_id="T1").hits
+        return [(hit.incident.number, hit.snippet_field, hit.snippet, hit.score) for hit in found]
+
+    for typed in ("cache", "checkout cache", "cold cache", "evicted word3", "ratio normal zzz", "caches evicting",
+                  "naive retries"):
+        close = hits(10**9, typed)
+        assert close, typed
+        assert hits(0, typed) == close, typed
+        assert hits(0, typed) == close, typed  # the scratch index emptied and filled again
+
+
 def _common_word_and_a_rare_one(session) -> None:
     """70 incidents say "api" (more than the newest 64 FTS5 counts when it estimates), four say "redis"."""
     for number in range(1, 71):
