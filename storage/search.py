@@ -12,7 +12,10 @@ thousands of incidents is ranked among its most recent ones.
 
 On SQLite, bm25 itself counts every incident holding each term (its idf), whatever it ranks: that part grows with
 the stored incidents. So a term found in so many incidents that counting them would cost more than ``RANK_BUDGET``
-still selects but does not rank; the rarer terms of the query rank (``_ranking_terms``; at least the rarest).
+still selects but does not rank; the rarer terms of the query rank (``_ranking_terms``; at least the rarest). What
+that choice reads of the index is kept per connection until the index changes (``_term_spans``), and the snippets of
+hits far apart come from a scratch index of just their text (``_scratch_snippets``), not from a walk of every match
+between them.
 """
 
 from __future__ import annotations
@@ -206,21 +209,21 @@ def _term_spans(session: Session, terms: Sequence[str], version: bytes | None) -
             kept = (version, {})
             connection.info[_SPANS_KEY] = kept
         cache = kept[1]
-    missing = [term for term in terms if cache is None or term not in cache]
-    found: dict[str, tuple[int, int]] = {}
+    spans = {} if cache is None else {term: cache[term] for term in terms if term in cache}
+    missing = [term for term in terms if term not in spans]
     if missing:
         names = [f"t{i}" for i in range(len(missing))]
-        spans = ", ".join(
+        samples = ", ".join(
             f"(SELECT count(*) || ' ' || coalesce(min(rowid), 0) FROM (SELECT rowid FROM incident_search "
             f"WHERE incident_search MATCH :{n} ORDER BY rowid DESC LIMIT :sample)) AS {n}" for n in names)
         params: dict[str, Any] = {n: _fts_literal(term) for n, term in zip(names, missing, strict=True)}
-        row = session.execute(text(f"SELECT {spans}"), {**params, "sample": DENSITY_SAMPLE}).one()
+        row = session.execute(text(f"SELECT {samples}"), {**params, "sample": DENSITY_SAMPLE}).one()
         for n, term in zip(names, missing, strict=True):
             count, oldest = (int(part) for part in getattr(row, n).split())
-            found[term] = (count, oldest)
-        if cache is not None:
-            cache.update(found)
-    return {term: found[term] if term in found else cache[term] for term in terms}  # type: ignore[index]
+            spans[term] = (count, oldest)
+            if cache is not None:
+                cache[term] = (count, oldest)
+    return spans
 
 
 def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
@@ -234,8 +237,10 @@ def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
             # One walk of the matches between the lowest and highest id, the snippets made for the chosen ones only:
             # FTS5 would answer "rowid IN (…)" by running the query once per id, each run seeking into every segment
             # (``+rowid`` keeps the list from it).
-            statement = text(f"SELECT rowid AS id, {_snippet_columns('incident_search')} FROM incident_search "
-                             "WHERE incident_search MATCH :query AND rowid BETWEEN :low AND :high AND +rowid IN :ids")
+            columns = ", ".join(f"snippet(incident_search, {index}, :start, :end, '…', {SNIPPET_WORDS}) AS {field}"
+                                for index, field in enumerate(FIELDS, start=1))
+            statement = text(f"SELECT rowid AS id, {columns} FROM incident_search WHERE incident_search MATCH :query "
+                             "AND rowid BETWEEN :low AND :high AND +rowid IN :ids")
             rows = session.execute(statement.bindparams(bindparam("ids", expanding=True)), {
                 "query": query, "start": MARK_START, "end": MARK_END, "low": min(ids), "high": max(ids),
                 "ids": list(ids)}).all()
@@ -258,11 +263,6 @@ def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
             _, _, field, excerpt = max(marked)
             result[row.id] = (field, excerpt)
     return result
-
-
-def _snippet_columns(table: str) -> str:
-    return ", ".join(f"snippet({table}, {index}, :start, :end, '…', {SNIPPET_WORDS}) AS {field}"
-                     for index, field in enumerate(FIELDS, start=1))
 
 
 _SCRATCH_SETUP = [
