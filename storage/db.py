@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_MS = 10_000  # "database is locked" is waited out (retried) this long, not shown to anyone
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024  # SQLite reads the file through a memory map this large (see _on_connect)
 CONNECT_TIMEOUT_S = 2  # a database that does not answer is reported within Slack's 3 seconds
 _READ_ONLY = "firebell_read_only"
 
@@ -72,6 +73,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Pages are read from the OS's cache in place, not copied into each connection's own (2 MB) cache one read()
+        # at a time: a search's walk of a common word's matches at 100,000 incidents reads megabytes of the index.
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -80,6 +84,11 @@ def _configure_sqlite(engine: Engine) -> None:
         # waiting; writers take the write lock at BEGIN and wait for it (busy_timeout) instead.
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def is_read_only(connection: Connection) -> bool:
+    """Whether ``connection`` is in a transaction of ``Database.read`` (one that never writes)."""
+    return bool(connection.get_execution_options().get(_READ_ONLY, False))
 
 
 class Database:

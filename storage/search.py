@@ -12,7 +12,10 @@ thousands of incidents is ranked among its most recent ones.
 
 On SQLite, bm25 itself counts every incident holding each term (its idf), whatever it ranks: that part grows with
 the stored incidents. So a term found in so many incidents that counting them would cost more than ``RANK_BUDGET``
-still selects but does not rank; the rarer terms of the query rank (``_ranking_terms``; at least the rarest).
+still selects but does not rank; the rarer terms of the query rank (``_ranking_terms``; at least the rarest). What
+that choice reads of the index is kept per connection until the index changes (``_term_spans``), and the snippets of
+hits far apart come from a scratch index of just their text (``_scratch_snippets``), not from a walk of every match
+between them.
 """
 
 from __future__ import annotations
@@ -26,13 +29,20 @@ from sqlalchemy.orm import Session
 
 from bot.domain.incident import Status
 from bot.domain.search import MARK_END, MARK_START, SNIPPET_FIELDS, FoundIncident, SearchHit
+from storage.db import is_read_only
 from storage.types import as_utc
 
 POOL = 200
 MAX_HITS = 10
 SNIPPET_WORDS = 16
+SNIPPET_SPAN = 10_000  # on SQLite, chosen incidents further apart than this (in ids) get snippets from a scratch index
 RANK_BUDGET = 20_000  # on SQLite, incidents bm25 may count per search (``_ranking_terms``)
 DENSITY_SAMPLE = 64
+_SPANS_KEY = "firebell_search_spans"  # in a connection's info: (index version, {term: its sample's span})
+_SPANS_KEPT = 10_000  # terms a connection keeps spans of before it starts again
+_FTS5_STRUCTURE_ID = 10  # the row of incident_search_data holding FTS5's structure record
+_TOKENIZER = "porter unicode61 remove_diacritics 2"  # incident_search's own (migration 0009)
+_SCRATCH = "incident_search_scratch"  # on SQLite, a connection's TEMP FTS5 table: snippets of far-apart hits
 _SCORE_DIGITS = 7  # scores equal to this many decimals are equal (newest first among them)
 FIELDS = SNIPPET_FIELDS  # where a snippet can come from, preferred in this order when they match as well
 _KEY_COLUMNS = "{title description root_cause resolution}"  # FTS5 columns that say what an incident was about
@@ -158,21 +168,18 @@ def _ranking_terms(session: Session, terms: Sequence[str], budget: int) -> list[
     select (every one must match) but do not rank. A term left out is one found in thousands of incidents, so
     bm25 would weigh it little (its idf ``ln((N - n + 0.5) / (n + 0.5))`` is small, and nearly zero when it is in
     half of them). How many incidents hold a term is estimated from its ``DENSITY_SAMPLE`` newest matches: the
-    share of the newest ids they span."""
+    share of the newest ids they span (``_term_spans``)."""
     if len(terms) == 1:
         return list(terms)
-    top = incident_count(session)
+    top, version = session.execute(text(
+        "SELECT (SELECT coalesce(max(id), 0) FROM incidents), "
+        f"(SELECT block FROM incident_search_data WHERE id = {_FTS5_STRUCTURE_ID})")).one()
     if top * len(terms) <= budget:
         return list(terms)
-    names = [f"t{i}" for i in range(len(terms))]
-    spans = ", ".join(
-        f"(SELECT count(*) || ' ' || coalesce(min(rowid), 0) FROM (SELECT rowid FROM incident_search "
-        f"WHERE incident_search MATCH :{n} ORDER BY rowid DESC LIMIT :sample)) AS {n}" for n in names)
-    params: dict[str, Any] = {n: _fts_literal(term) for n, term in zip(names, terms, strict=True)}
-    row = session.execute(text(f"SELECT {spans}"), {**params, "sample": DENSITY_SAMPLE}).one()
+    spans = _term_spans(session, terms, version)
     estimates = []
-    for order, (n, term) in enumerate(zip(names, terms, strict=True)):
-        count, oldest = (int(part) for part in getattr(row, n).split())
+    for order, term in enumerate(terms):
+        count, oldest = spans[term]
         estimate = count if count < DENSITY_SAMPLE else count * top / max(1, top - oldest + 1)
         estimates.append((estimate, order, term))
     estimates.sort()
@@ -186,29 +193,67 @@ def _ranking_terms(session: Session, terms: Sequence[str], budget: int) -> list[
     return [term for _, term in sorted(chosen)]
 
 
+def _term_spans(session: Session, terms: Sequence[str], version: bytes | None) -> dict[str, tuple[int, int]]:
+    """For each term, how many of its ``DENSITY_SAMPLE`` newest matches there are and the oldest id among them.
+
+    They change only when the index does, so a read-only transaction keeps them with its database connection
+    (``Connection.info``) under the index's version: FTS5's structure record, which every change of the index
+    rewrites (its write counter grows). A search after a write reads them again at once. A write transaction
+    neither reads nor fills the cache: what it sees may yet be rolled back, and the next write could then leave a
+    structure record equal to the one it saw."""
+    connection = session.connection()
+    cache: dict[str, tuple[int, int]] | None = None
+    if version is not None and is_read_only(connection):
+        kept = connection.info.get(_SPANS_KEY)
+        if kept is None or kept[0] != version or len(kept[1]) > _SPANS_KEPT:
+            kept = (version, {})
+            connection.info[_SPANS_KEY] = kept
+        cache = kept[1]
+    spans = {} if cache is None else {term: cache[term] for term in terms if term in cache}
+    missing = [term for term in terms if term not in spans]
+    if missing:
+        names = [f"t{i}" for i in range(len(missing))]
+        samples = ", ".join(
+            f"(SELECT count(*) || ' ' || coalesce(min(rowid), 0) FROM (SELECT rowid FROM incident_search "
+            f"WHERE incident_search MATCH :{n} ORDER BY rowid DESC LIMIT :sample)) AS {n}" for n in names)
+        params: dict[str, Any] = {n: _fts_literal(term) for n, term in zip(names, missing, strict=True)}
+        row = session.execute(text(f"SELECT {samples}"), {**params, "sample": DENSITY_SAMPLE}).one()
+        for n, term in zip(names, missing, strict=True):
+            count, oldest = (int(part) for part in getattr(row, n).split())
+            spans[term] = (count, oldest)
+            if cache is not None:
+                cache[term] = (count, oldest)
+    return spans
+
+
 def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
               any_term: bool) -> dict[int, tuple[str | None, str | None]]:
     """For each incident, the field where the terms matched best and a short excerpt of it."""
     if _is_sqlite(session):
-        # One walk of the matches between the lowest and highest id, the snippets made for the chosen ones only:
-        # FTS5 would answer "rowid IN (…)" by running the query once per id, each run seeking into every segment
-        # (``+rowid`` keeps the list from it).
-        columns = ", ".join(f"snippet(incident_search, {index}, :start, :end, '…', {SNIPPET_WORDS}) AS {field}"
-                            for index, field in enumerate(FIELDS, start=1))
-        statement = text(f"SELECT rowid AS id, {columns} FROM incident_search WHERE incident_search MATCH :query "
-                         "AND rowid BETWEEN :low AND :high AND +rowid IN :ids")
-        params: dict[str, Any] = {"query": _fts_query(terms, any_term=any_term), "start": MARK_START,
-                                  "end": MARK_END, "low": min(ids), "high": max(ids)}
+        query = _fts_query(terms, any_term=any_term)
+        if max(ids) - min(ids) >= SNIPPET_SPAN:
+            rows = _scratch_snippets(session, query, ids)
+        else:
+            # One walk of the matches between the lowest and highest id, the snippets made for the chosen ones only:
+            # FTS5 would answer "rowid IN (…)" by running the query once per id, each run seeking into every segment
+            # (``+rowid`` keeps the list from it).
+            columns = ", ".join(f"snippet(incident_search, {index}, :start, :end, '…', {SNIPPET_WORDS}) AS {field}"
+                                for index, field in enumerate(FIELDS, start=1))
+            statement = text(f"SELECT rowid AS id, {columns} FROM incident_search WHERE incident_search MATCH :query "
+                             "AND rowid BETWEEN :low AND :high AND +rowid IN :ids")
+            rows = session.execute(statement.bindparams(bindparam("ids", expanding=True)), {
+                "query": query, "start": MARK_START, "end": MARK_END, "low": min(ids), "high": max(ids),
+                "ids": list(ids)}).all()
     else:
         names, params = _term_params(terms)
-        query = _ts_query(names, any_term=any_term)
+        ts_query = _ts_query(names, any_term=any_term)
         sources = {"description": "i.description", "updates": "incident_search_updates(i.id)",
                    "root_cause": "coalesce(i.root_cause, '')", "resolution": "coalesce(i.resolution, '')"}
-        columns = ", ".join(f"ts_headline('english', {sources[field]}, {query}, :options) AS {field}"
+        columns = ", ".join(f"ts_headline('english', {sources[field]}, {ts_query}, :options) AS {field}"
                             for field in FIELDS)
         statement = text(f"SELECT i.id, {columns} FROM incidents i WHERE i.id IN :ids")
-        params["options"] = _HEADLINE
-    rows = session.execute(statement.bindparams(bindparam("ids", expanding=True)), {**params, "ids": list(ids)})
+        rows = session.execute(statement.bindparams(bindparam("ids", expanding=True)),
+                               {**params, "options": _HEADLINE, "ids": list(ids)}).all()
     result: dict[int, tuple[str | None, str | None]] = {}
     for row in rows:
         excerpts = [(field, _one_line(getattr(row, field) or "")) for field in FIELDS]
@@ -218,6 +263,36 @@ def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
             _, _, field, excerpt = max(marked)
             result[row.id] = (field, excerpt)
     return result
+
+
+_SCRATCH_SETUP = [
+    f"CREATE TEMP TABLE IF NOT EXISTS {_SCRATCH}_text (title, description, updates, root_cause, resolution)",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SCRATCH} USING fts5(title, description, updates, root_cause, "
+    f"resolution, tokenize = '{_TOKENIZER}', content = '{_SCRATCH}_text')",
+]
+
+
+def _scratch_snippets(session: Session, query: str, ids: Sequence[int]) -> Sequence[Any]:
+    """The snippets of incidents far apart, from a scratch FTS5 index of just their text (a TEMP table of this
+    connection, emptied each time): walking the whole index between them would read most of a common word's
+    matches, and running the query once per id seeks into every segment for each. snippet() reads only the row's
+    own text and where the query's terms are in it, so it gives the same excerpt from either index. The statements
+    go to the driver as they are (SQLite's ``?`` parameters): six of them, and each would cost more to compile
+    than to run."""
+    connection = session.connection()
+    columns = "title, description, updates, root_cause, resolution"
+    marks = ", ".join("?" for _ in ids)
+    for statement in (*_SCRATCH_SETUP, f"INSERT INTO {_SCRATCH}({_SCRATCH}) VALUES ('delete-all')",
+                      f"DELETE FROM {_SCRATCH}_text"):
+        connection.exec_driver_sql(statement)
+    connection.exec_driver_sql(f"INSERT INTO {_SCRATCH}_text (rowid, {columns}) SELECT rowid, {columns} "
+                               f"FROM incident_search WHERE rowid IN ({marks})", tuple(ids))
+    connection.exec_driver_sql(f"INSERT INTO {_SCRATCH} (rowid, {columns}) SELECT rowid, {columns} "
+                               f"FROM {_SCRATCH}_text")
+    snippets = ", ".join(f"snippet({_SCRATCH}, {index}, ?, ?, '…', {SNIPPET_WORDS}) AS {field}"
+                         for index, field in enumerate(FIELDS, start=1))
+    return connection.exec_driver_sql(f"SELECT rowid AS id, {snippets} FROM {_SCRATCH} WHERE {_SCRATCH} MATCH ?",
+                                      (*(MARK_START, MARK_END) * len(FIELDS), query)).all()
 
 
 def _one_line(excerpt: str) -> str:

@@ -155,6 +155,32 @@ def test_a_long_update_is_cut_to_a_snippet_around_the_match(db):
     assert len(hit.snippet.split()) <= index.SNIPPET_WORDS + 2
 
 
+def test_hits_far_apart_have_the_same_snippets_as_hits_close_together(db, monkeypatch):
+    """On SQLite the snippets of hits far apart come from a scratch index of their text: the same excerpts."""
+    filler = " ".join(f"word{n}" for n in range(40))
+    with db.transaction() as session:
+        for number in range(1, 13):
+            incident = add_incident(session, number, f"Checkout {number} slow", description=f"cache misses {filler}",
+                                    status="resolved" if number % 3 else "declared",
+                                    root_cause="the cache was cold" if number % 3 else None,
+                                    resolution="warmed the cache" if number % 3 else None)
+            add_event(session, incident, "update", f"{filler} the checkout cache evicted keys {filler}")
+            add_event(session, incident, "note", "cache hit ratio back to normal after a naïve retry")
+
+    def hits(span: int, typed: str) -> list[tuple[int, str | None, str | None, float]]:
+        monkeypatch.setattr(index, "SNIPPET_SPAN", span)
+        with db.read() as session:
+            found = knowledge.find(session, typed, team_id="T1").hits
+        return [(hit.incident.number, hit.snippet_field, hit.snippet, hit.score) for hit in found]
+
+    for typed in ("cache", "checkout cache", "cold cache", "evicted word3", "ratio normal zzz", "caches evicting",
+                  "naive retries"):
+        close = hits(10**9, typed)
+        assert close, typed
+        assert hits(0, typed) == close, typed
+        assert hits(0, typed) == close, typed  # the scratch index emptied and filled again
+
+
 def _common_word_and_a_rare_one(session) -> None:
     """70 incidents say "api" (more than the newest 64 FTS5 counts when it estimates), four say "redis"."""
     for number in range(1, 71):
@@ -198,6 +224,34 @@ def test_a_word_too_common_to_count_does_not_rank_on_sqlite(db):
     assert full == [71, 72]  # "api" in the title weighs more than in the root cause
     if db.dialect == "sqlite":  # counting "api" would cost more than the budget: "redis" alone ranks, equal in both
         assert budgeted == [72, 71]
+
+
+def test_a_write_changes_which_words_rank_at_once(db):
+    """On SQLite the words' counts are kept between searches until the index changes: the next search after a write
+    ranks as a search on a fresh connection does."""
+    with db.transaction() as session:
+        for number in range(1, 71):
+            add_incident(session, number, f"Outage {number}", description="the api returned errors")
+        add_incident(session, 71, "Api outage at noon for sure", description="redis evicted keys")
+        add_incident(session, 72, "Outage at noon", description="redis evicted keys", status="resolved",
+                     root_cause="the api", resolution="none")
+
+    def budgeted(database: Database) -> list[int]:
+        with database.read() as session:
+            return numbers(index.search(session, ["redis", "api"], team_id="T1", rank_budget=10))
+
+    before = budgeted(db)
+    assert budgeted(db) == before
+    with db.transaction() as session:  # "redis" becomes the commoner word: "api" alone ranks now
+        for number in range(73, 273):
+            add_incident(session, number, f"Cache {number}", description="redis restarted")
+    fresh = Database.from_url(str(db.engine.url))
+    try:
+        assert budgeted(db) == budgeted(fresh)
+    finally:
+        fresh.dispose()
+    if db.dialect == "sqlite":
+        assert (before, budgeted(db)) == ([72, 71], [71, 72])
 
 
 def test_any_term_finds_incidents_holding_some_of_the_words(db):

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 from storage import migrate
 from storage import repositories as repo
+from storage.db import SQLITE_MMAP_BYTES
 from storage.models import Base, IncidentCounter
 from storage.search import not_search_index
 
@@ -94,6 +96,13 @@ def _incident(session, number: int, declared_at: datetime, **extra):
         status=extra.pop("status", "declared"), declared_by="U1", commander="U1", declared_at=declared_at,
         **extra,
     )
+
+
+def test_sqlite_connections_read_through_a_memory_map(db):
+    if db.dialect != "sqlite":
+        pytest.skip("a SQLite setting")
+    with db.read() as session:
+        assert session.execute(text("PRAGMA mmap_size")).scalar_one() == SQLITE_MMAP_BYTES
 
 
 def test_times_come_back_aware_utc(db):
