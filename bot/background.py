@@ -16,13 +16,15 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from bot.messages import error_id
 
 log = logging.getLogger(__name__)
 
 Work = Callable[[], Any]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Background:
@@ -90,15 +92,27 @@ class KeyedLocks:
 class Busy:
     """Requests in flight at a door, and background work that gives way to them: at concurrency 10 one interpreter's
     threads take turns, so work done beside the requests is added to their answer time. ``quiet_in`` says how long
-    until no request has been in flight for ``quiet`` seconds: work that can wait is put off by that much."""
+    until no request has been in flight for ``quiet`` seconds: work that can wait is put off by that much.
 
-    def __init__(self, quiet: float = 0.05, clock: Callable[[], float] = time.monotonic) -> None:
+    With a ``resume`` registered (`when_quiet`), work put off while the doors are busy is put off for as long as it
+    may wait, and ``resume`` is called once the doors have been quiet for ``quiet``: nothing comes back every
+    ``quiet`` seconds to look (on SQLite each look is a write that the requests would wait behind)."""
+
+    def __init__(self, quiet: float = 0.05, clock: Callable[[], float] = time.monotonic,
+                 later: Callable[[float, Callable[[], None]], None] | None = None) -> None:
         self.quiet = quiet
         self.clock = clock
+        self._later = later or _timer
         self._lock = threading.Lock()
         self._in_flight = 0
         self._last = float("-inf")  # when the last request ended (monotonic)
         self.waiting = False  # work that gives way is put off and will come back by itself
+        self._resume: Callable[[], None] | None = None
+        self._looking = False  # a look whether the doors are quiet is set (``later``)
+
+    def when_quiet(self, resume: Callable[[], None]) -> None:
+        """What brings work put off back once the doors are quiet (called on a thread of its own)."""
+        self._resume = resume
 
     @contextmanager
     def request(self) -> Iterator[None]:
@@ -110,6 +124,26 @@ class Busy:
             with self._lock:
                 self._in_flight -= 1
                 self._last = self.clock()
+                look = self._in_flight == 0 and self.waiting and self._resume is not None and not self._looking
+                self._looking = self._looking or look
+            if look:
+                self._later(self.quiet, self._look)
+
+    def _look(self) -> None:
+        with self._lock:
+            left = self._quiet_in() if self._in_flight == 0 else None  # None: the request in flight will look
+            again = left is not None and left > 0 and self.waiting
+            resume = self.waiting and left == 0
+            self._looking = again
+            if resume:
+                self.waiting = False
+        if again and left is not None:
+            self._later(left, self._look)  # a request came and went meanwhile: quiet a little later
+        elif resume and self._resume is not None:
+            try:
+                self._resume()
+            except Exception:  # the work comes back by itself when it may wait no longer
+                log.exception("could not bring back the work put off for the doors")
 
     def quiet_in(self) -> float:
         """Seconds until the doors may be quiet (0: they are): a request in flight ends at an unknown time, so
@@ -124,11 +158,66 @@ class Busy:
 
     def put_off(self, longest: float) -> float:
         """For the work that gives way: seconds to put it off (0: go now), at most ``longest``. While it is put off,
-        `waiting` is True: the doors need not wake it, it comes back by itself."""
+        `waiting` is True: the doors need not wake it, it comes back by itself (with a ``resume``, once they are
+        quiet; a request in flight when it is put off ends later)."""
         with self._lock:
-            wait = min(self._quiet_in(), longest) if longest > 0 else 0.0
+            quiet_in = self._quiet_in() if longest > 0 else 0.0
+            wait = 0.0 if quiet_in == 0 else longest if self._resume is not None else min(quiet_in, longest)
             self.waiting = wait > 0
-            return wait
+            look = self.waiting and self._resume is not None and self._in_flight == 0 and not self._looking
+            self._looking = self._looking or look
+        if look:  # no request will end to look: the last ended less than ``quiet`` ago
+            self._later(quiet_in, self._look)
+        return wait
+
+
+def _timer(seconds: float, then: Callable[[], None]) -> None:
+    timer = threading.Timer(seconds, then)
+    timer.daemon = True
+    timer.start()
+
+
+class Together(Generic[T, R]):
+    """Writes that arrive together are written together (a group commit): a caller whose item finds no write under
+    way writes it at once, with every item queued meanwhile, in one ``write`` (one transaction: its results are the
+    items', in order); the callers that came while a write was under way wait for it to end, and the first of them
+    writes all of theirs in the next. Each caller returns only once its own item is written (or raises what the
+    write raised), so "stored" still means committed, for one round trip and one commit per group, not per item."""
+
+    def __init__(self) -> None:
+        self._queue: list[_Waiting[T, R]] = []
+        self._queue_lock = threading.Lock()
+        self._writing = threading.Lock()
+
+    def __call__(self, item: T, write: Callable[[list[T]], list[R]]) -> R:
+        waiting = _Waiting[T, R](item)
+        with self._queue_lock:
+            self._queue.append(waiting)
+        with self._writing:
+            if not waiting.done:  # not written by the write before: write it, with whatever queued behind it
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                try:
+                    results = write([w.item for w in group])
+                except Exception as exc:  # none of the group was written: each caller raises it
+                    for w in group:
+                        w.error, w.done = exc, True
+                else:
+                    for w, result in zip(group, results, strict=True):
+                        w.result, w.done = result, True
+        if waiting.error is not None:
+            raise waiting.error
+        return cast(R, waiting.result)
+
+
+class _Waiting(Generic[T, R]):
+    __slots__ = ("item", "result", "error", "done")
+
+    def __init__(self, item: T) -> None:
+        self.item = item
+        self.result: R | None = None
+        self.error: Exception | None = None
+        self.done = False
 
 
 class Coalescing:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.background import Background, Busy, Coalescing, KeyedLocks
+from bot.background import Background, Busy, Coalescing, KeyedLocks, Together
 from bot.caching import ChangeAwareCache, Recently
 from bot.config import FirebellConfig
 from bot.observability.metrics import Metrics
@@ -36,6 +36,8 @@ class Deps:
     cache: ChangeAwareCache = field(default_factory=ChangeAwareCache)  # reads many ask for, dropped on a change
     declare_locks: KeyedLocks = field(default_factory=KeyedLocks)  # orders one team's declares on SQLite
     alert_doors: Busy = field(default_factory=Busy)  # notifications being taken, which their routing gives way to
+    # the notifications taken at once, stored together: (source, body, received at) → id
+    alert_writes: Together[tuple[str, str, datetime], int] = field(default_factory=Together)
     home_refresh: Coalescing = field(default_factory=Coalescing)  # App Home dashboards, refreshed after changes
     charts: ChangeAwareCache = field(default_factory=lambda: ChangeAwareCache(ttl=60))  # drawn report charts (PNG)
     recent_asks: Recently = field(default_factory=Recently)  # requests lately answered in this process

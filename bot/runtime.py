@@ -212,6 +212,7 @@ def build(settings: Settings, config: FirebellConfig | None = None, *, clock: Cl
     due = wakeups.DueSignal(db, notify=settings.firebell_deadline_notify)
     due.on_outbox(delivery.wake)  # every commit that queued items wakes the delivery
     deps.outbox.deliver_with(delivery.wake)
+    deps.alert_doors.when_quiet(lambda: alert_intake.resume_routing(deps))
     delivery.start()  # delivers what an earlier run left in the outbox, then what comes
     oncall.plan_handoffs(deps)  # each tier's next shift change (the schedule may have changed while we were down)
     handoffs.sync_usergroups(deps, deps.clock())

@@ -51,10 +51,11 @@ def _locked(query: Any) -> Any:
     return query.with_for_update().execution_options(populate_existing=True)
 
 
-def store_notification(session: Session, team_id: str, source: str, body: str, now: datetime) -> int:
-    """The notification as received, not yet routed; its id."""
-    return session.execute(_STORE_NOTIFICATION, {"team_id": team_id, "source": source, "body": body,
-                                                 "received_at": now}).scalar_one()
+def store_notifications(session: Session, team_id: str, received: Sequence[tuple[str, str, datetime]]) -> list[int]:
+    """The notifications as received, (source, body, received at) each, not yet routed; their ids, in that order."""
+    return list(session.execute(_STORE_NOTIFICATIONS, [
+        {"team_id": team_id, "source": source, "body": body, "received_at": at} for source, body, at in received])
+        .scalars())
 
 
 def take_notification(session: Session, notification_id: int, now: datetime) -> tuple[str, str, datetime] | None:
@@ -75,7 +76,7 @@ def unrouted_notifications(session: Session, team_id: str | None = None) -> list
 
 # Built once, on the table: the door runs the INSERT for every notification, with nothing else in its transaction
 # but the outbox item.
-_STORE_NOTIFICATION = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id)
+_STORE_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id, sort_by_parameter_order=True)
 _TAKE_NOTIFICATION = (update(_NOTIFICATIONS)
                       .where(_NOTIFICATIONS.c.id == bindparam("notification"), _NOTIFICATIONS.c.routed_at.is_(None))
                       .values(routed_at=bindparam("now"))

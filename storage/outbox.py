@@ -29,6 +29,15 @@ def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now
         wakeups.outbox_written(session)
 
 
+def enqueue_all(session: Session, lane: str, kind: str, payloads: list[dict[str, Any]], now: datetime, *,
+                wake: bool = True) -> None:
+    """Queue one item of ``kind`` per payload, in that order, in one statement (as `enqueue` each)."""
+    session.execute(_ENQUEUE, [{"lane": lane, "kind": kind, "payload": json.dumps(payload), "created_at": now,
+                                "next_attempt_at": now, "attempts": 0} for payload in payloads])
+    if wake:
+        wakeups.outbox_written(session)
+
+
 _OUTBOX = cast(Table, OutboxRow.__table__)  # the statements on the table itself load no objects
 # Built once: no object for the session to track and flush at commit (ids still follow the calls).
 _ENQUEUE = insert(_OUTBOX)
@@ -186,6 +195,15 @@ def put_back(session: Session, item_id: int, at: datetime, owner: str) -> None:
     counted, its last error kept."""
     session.execute(update(OutboxRow).where(OutboxRow.id == item_id, OutboxRow.claimed_by == owner).values(
         next_attempt_at=at, claimed_at=None, claimed_by=None, attempts=OutboxRow.attempts - 1))
+
+
+def bring_forward(session: Session, lane: str, kind: str, now: datetime) -> int:
+    """Make the unclaimed items of ``kind`` in ``lane`` that were put off due now; how many."""
+    result = session.execute(update(OutboxRow).where(
+        OutboxRow.lane == lane, OutboxRow.kind == kind, OutboxRow.delivered_at.is_(None),
+        OutboxRow.failed_at.is_(None), OutboxRow.claimed_by.is_(None), OutboxRow.next_attempt_at > now)
+        .values(next_attempt_at=now))
+    return result.rowcount  # type: ignore[attr-defined]
 
 
 def failed(session: Session, item_id: int, now: datetime, error: str, owner: str) -> bool:

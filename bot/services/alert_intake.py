@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +28,8 @@ from bot.domain.incident import Severity
 from bot.services.effects import Attempt, Executors, NotYet
 from bot.web.alert_payloads import notification
 from storage import alerts as rows
+from storage import outbox as outbox_rows
+from storage import wakeups
 from storage.outbox import now as outbox_now
 from storage.models import AlertDigestRow, AlertEpisodeRow, AlertGroupRow, AlertTeamRow
 
@@ -77,44 +78,48 @@ def register(executors: Executors) -> None:
 
 def accept(deps: Deps, source: Source, body: bytes) -> dict[str, object]:
     """The door's part: the notification stored as it came, and its routing queued in the team's lane, in one short
-    transaction (raises when the database is away); the answer's body."""
+    transaction with the notifications that came at the same moment (raises when the database is away: none of them
+    is stored); the answer's body, once it is committed."""
     text = body.decode(json.detect_encoding(body))
-    with _turn(deps), deps.db.transaction() as session:
-        notification_id = rows.store_notification(session, deps.team_id, source.value, text, deps.clock())
+    notification_id = deps.alert_writes((source.value, text, deps.clock()), lambda group: _store(deps, group))
+    return {"status": "stored", "notification": notification_id}
+
+
+def _store(deps: Deps, received: list[tuple[str, str, datetime]]) -> list[int]:
+    with deps.db.transaction() as session:
+        ids = rows.store_notifications(session, deps.team_id, received)
         # while a routing of this team is put off (it comes back by itself), waking the delivery for one queued
         # behind it would only claim it to put it off again: work beside the requests adds to their answer time
-        deps.outbox.enqueue_in(session, team_lane(deps.team_id), ROUTE, {"notification_id": notification_id},
-                               wake=not deps.alert_doors.waiting)
-    return {"status": "stored", "notification": notification_id}
+        deps.outbox.enqueue_all_in(session, team_lane(deps.team_id), ROUTE, [{"notification_id": i} for i in ids],
+                                   wake=not deps.alert_doors.waiting)
+    return ids
 
 
 def route_notification(deps: Deps, *, attempt: Attempt, notification_id: int) -> None:
     """Outbox executor: route a stored notification, in a transaction that first marks it routed;
     one routed already (its item delivered again after a stop) is left alone. While notifications come in, it is put
-    back until the doors are quiet (ROUTING_DEFERRED after it was queued at the latest), other lanes going on
-    meanwhile: one interpreter's threads take turns, and routing done beside the requests would be added to their
-    answer time."""
+    back until the doors are quiet (`resume_routing`; ROUTING_DEFERRED after it was queued at the latest), other
+    lanes going on meanwhile: one interpreter's threads take turns, and routing done beside the requests would be
+    added to their answer time."""
     left = (attempt.created_at + ROUTING_DEFERRED - outbox_now()).total_seconds()
     if (wait := deps.alert_doors.put_off(left)) > 0:
         raise NotYet("alert doors busy", wait)
-    with _turn(deps):
-        with deps.db.transaction() as session:
-            taken = rows.take_notification(session, notification_id, deps.clock())
-            if taken is None:
-                return
-            source, body, received_at = taken
-            receipt = _receive_in(deps, session, notification(Source(source), json.loads(body)), received_at)
+    with deps.db.transaction() as session:
+        taken = rows.take_notification(session, notification_id, deps.clock())
+        if taken is None:
+            return
+        source, body, received_at = taken
+        receipt = _receive_in(deps, session, notification(Source(source), json.loads(body)), received_at)
     log.debug("alert notification %s routed: group %s, episode %s (%s), %s new and %s resolved alerts",
               notification_id, receipt.group_id, receipt.episode_id, receipt.state, receipt.new_alerts,
               receipt.resolved_alerts)
 
 
-def _turn(deps: Deps) -> AbstractContextManager[object]:
-    """On SQLite (one process, one writer) this process's notifications (stored and routed) take turns on a lock
-    first: a waiting thread is handed the database at once instead of polling for SQLite's write lock."""
-    if deps.db.dialect == "sqlite":
-        return deps.declare_locks.hold(("alerts", deps.team_id))
-    return nullcontext()
+def resume_routing(deps: Deps) -> None:
+    """The doors are quiet: the team's routing put off for them is due now (and the delivery woken by the commit)."""
+    with deps.db.transaction() as session:
+        if outbox_rows.bring_forward(session, team_lane(deps.team_id), ROUTE, outbox_now()):
+            wakeups.outbox_written(session)
 
 
 def _receive_in(deps: Deps, session: Session, group: AlertGroup, now: datetime) -> Receipt:

@@ -76,6 +76,11 @@ class Outbox:
                    wake: bool = True) -> None:
         outbox_rows.enqueue(session, lane, kind, payload, outbox_rows.now(), wake=wake)
 
+    def enqueue_all_in(self, session: Session, lane: str, kind: str, payloads: list[dict[str, Any]], *,
+                       wake: bool = True) -> None:
+        """One item of ``kind`` per payload, in that order, in ``lane``."""
+        outbox_rows.enqueue_all(session, lane, kind, payloads, outbox_rows.now(), wake=wake)
+
     def wake(self) -> None:
         """Tell the delivery there is new work (after the transaction that queued it committed)."""
         self._wake()

@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from bot.background import Background, Busy
+from bot.background import Background, Busy, Together
 
 
 class Clock:
@@ -62,3 +62,101 @@ def test_work_put_off_for_the_doors_is_marked_waiting_until_it_may_go_and_never_
         assert busy.put_off(longest=0) == 0 and not busy.waiting  # its time is up: it goes, doors busy or not
     clock.now += 0.05
     assert busy.put_off(longest=1.0) == 0 and not busy.waiting
+
+
+class Later:
+    """What Busy asked to run later, run when the test says."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[float, object]] = []
+
+    def __call__(self, seconds: float, then) -> None:
+        self.asked.append((seconds, then))
+
+    def run(self) -> float:
+        seconds, then = self.asked.pop(0)
+        then()
+        return seconds
+
+
+def test_work_put_off_for_busy_doors_waits_its_longest_and_is_brought_back_once_they_are_quiet():
+    clock, later, resumed = Clock(), Later(), []
+    busy = Busy(quiet=0.05, clock=clock, later=later)
+    busy.when_quiet(lambda: resumed.append(clock.now))
+    with busy.request():
+        assert busy.put_off(longest=2.0) == 2.0 and busy.waiting  # nobody looks every 50 ms meanwhile
+        with busy.request():
+            pass
+        assert later.asked == []  # one of two ended: still busy
+    assert [s for s, _ in later.asked] == [0.05]  # the last one ended: a look once they have been quiet that long
+    clock.now += 0.03
+    with busy.request():  # another came and went meanwhile
+        pass
+    clock.now += 0.02
+    assert later.run() == 0.05 and resumed == []  # quiet for 0.02 s only
+    assert [s for s, _ in later.asked] == [pytest.approx(0.03)]
+    clock.now += 0.03
+    later.run()
+    assert resumed == [clock.now] and not busy.waiting and later.asked == []
+    with busy.request():  # nothing is waiting: a request ending sets no look
+        pass
+    assert later.asked == []
+
+
+def test_work_put_off_just_after_the_last_request_is_looked_at_when_the_doors_turn_quiet():
+    clock, later, resumed = Clock(), Later(), []
+    busy = Busy(quiet=0.05, clock=clock, later=later)
+    busy.when_quiet(lambda: resumed.append(clock.now))
+    with busy.request():
+        pass
+    clock.now += 0.01
+    assert busy.put_off(longest=2.0) == 2.0  # no request will end to look: the look is set now
+    assert [s for s, _ in later.asked] == [pytest.approx(0.04)]
+    clock.now += 0.04
+    later.run()
+    assert resumed == [clock.now]
+    assert busy.put_off(longest=2.0) == 0 and not busy.waiting  # quiet: it goes
+
+
+def test_writes_that_arrive_while_one_is_under_way_are_written_together_each_caller_getting_its_own():
+    together: Together[str, str] = Together()
+    groups: list[list[str]] = []
+    first_in, release = threading.Event(), threading.Event()
+
+    def write(items: list[str]) -> list[str]:
+        groups.append(list(items))
+        if items == ["a"]:
+            first_in.set()
+            release.wait(10)
+        return [f"stored {item}" for item in items]
+
+    results: dict[str, str] = {}
+
+    def call(item: str) -> None:
+        results[item] = together(item, write)
+
+    first = threading.Thread(target=call, args=("a",))
+    first.start()
+    assert first_in.wait(10)
+    others = [threading.Thread(target=call, args=(item,)) for item in "bcd"]
+    for thread in others:
+        thread.start()
+    while len(together._queue) < 3:  # all three queued behind the write under way
+        threading.Event().wait(0.001)
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert groups[0] == ["a"] and sorted(groups[1]) == ["b", "c", "d"] and len(groups) == 2
+    assert results == {item: f"stored {item}" for item in "abcd"}
+    assert together("e", write) == "stored e" and groups[-1] == ["e"]  # alone: written at once, alone
+
+
+def test_a_write_that_fails_fails_every_caller_of_its_group_and_not_the_next():
+    together: Together[int, int] = Together()
+
+    def broken(items: list[int]) -> list[int]:
+        raise OSError("database away")
+
+    with pytest.raises(OSError, match="database away"):
+        together(1, broken)
+    assert together(2, lambda items: [n * 10 for n in items]) == 20

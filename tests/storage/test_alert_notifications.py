@@ -14,9 +14,9 @@ BODY = '{"version": "4", "groupKey": "{}:{alertname=\\"Down\\"}", "alerts": ["é
 
 def test_a_notification_is_stored_as_it_came_and_taken_once(db):
     with db.transaction() as session:
-        first = rows.store_notification(session, "T1", "alertmanager", BODY, NOW)
-        second = rows.store_notification(session, "T1", "grafana", "{}", NOW + timedelta(seconds=1))
-        other = rows.store_notification(session, "T2", "alertmanager", "{}", NOW)
+        first, second = rows.store_notifications(session, "T1", [("alertmanager", BODY, NOW),  # in one statement
+                                                                  ("grafana", "{}", NOW + timedelta(seconds=1))])
+        [other] = rows.store_notifications(session, "T2", [("alertmanager", "{}", NOW)])
     assert first < second
     with db.read() as session:
         assert rows.unrouted_notifications(session, "T1") == [first, second]
@@ -33,7 +33,7 @@ def test_a_notification_is_stored_as_it_came_and_taken_once(db):
 
 def test_a_take_rolled_back_leaves_the_notification_to_route(db):
     with db.transaction() as session:
-        stored = rows.store_notification(session, "T1", "alertmanager", BODY, NOW)
+        [stored] = rows.store_notifications(session, "T1", [("alertmanager", BODY, NOW)])
     try:
         with db.transaction() as session:
             assert rows.take_notification(session, stored, NOW) is not None
@@ -46,7 +46,7 @@ def test_a_take_rolled_back_leaves_the_notification_to_route(db):
 
 def test_two_transactions_taking_the_same_notification_at_once_take_it_once(db):
     with db.transaction() as session:
-        stored = rows.store_notification(session, "T1", "alertmanager", BODY, NOW)
+        [stored] = rows.store_notifications(session, "T1", [("alertmanager", BODY, NOW)])
     both = threading.Barrier(2)
     taken: list[object] = []
 
@@ -61,3 +61,11 @@ def test_two_transactions_taking_the_same_notification_at_once_take_it_once(db):
     for thread in threads:
         thread.join()
     assert sorted(taken, key=lambda t: t is None) == [("alertmanager", BODY, NOW), None]
+
+
+def test_notifications_stored_together_keep_their_own_ids_in_order(db):
+    with db.transaction() as session:
+        ids = rows.store_notifications(session, "T1", [("alertmanager", f'{{"n": {n}}}', NOW) for n in range(5)])
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    with db.transaction() as session:
+        assert [rows.take_notification(session, i, NOW)[1] for i in ids] == [f'{{"n": {n}}}' for n in range(5)]

@@ -64,3 +64,25 @@ def test_no_items_are_taken_behind_when_none_are_asked_for(db: Database):
     queue(db, ["incident:1", "incident:1"])
     heads, followers = claim(db, "replica-a", per_lane=0)
     assert places(heads) == [("incident:1", 0, 1)] and followers == []
+
+
+def test_items_put_off_are_brought_forward_by_lane_and_kind_and_claimable_at_once(db: Database):
+    now = outbox.now()
+    with db.transaction() as session:
+        outbox.enqueue(session, "alerts:team:T1", "alert_route", {"place": 0}, now)
+        outbox.enqueue(session, "alerts:team:T1", "alert_route", {"place": 1}, now)
+        outbox.enqueue(session, "alerts:team:T2", "alert_route", {"place": 2}, now)
+    heads, _ = claim(db, "replica-a", per_lane=0)
+    later = now + timedelta(seconds=2)
+    with db.transaction() as session:  # both heads put off (the doors were busy)
+        for head in heads:
+            outbox.put_back(session, head.id, later, "replica-a")
+    assert claim(db, "replica-b") == ([], [])
+    with db.transaction() as session:
+        assert outbox.bring_forward(session, "alerts:team:T1", "alert_route", outbox.now()) == 1  # its head only
+        assert outbox.bring_forward(session, "alerts:team:T1", "alert_post", outbox.now()) == 0
+    heads, followers = claim(db, "replica-b")
+    assert places(heads) == [("alerts:team:T1", 0, 1)]  # T2's stays put off
+    assert places(followers) == [("alerts:team:T1", 1, 1)]
+    with db.transaction() as session:  # a claimed item is left alone
+        assert outbox.bring_forward(session, "alerts:team:T1", "alert_route", outbox.now()) == 0
