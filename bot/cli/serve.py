@@ -4,6 +4,7 @@ outbox. It upgrades the database first, and runs `firebell check`'s checks, logg
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -40,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: server.request_stop())
     firebell.connect()
+    # What start-up made lives as long as the process: out of the collector's sight, a full collection walks only
+    # what was made since (a few ms instead of the 60-80 ms, every few seconds under load, that every request in
+    # flight waited out)
+    gc.collect()
+    gc.freeze()
     where = "Slack over Socket Mode" if args.socket_mode else f"{server.url}/slack/events"
     log.info("listening on %s (health: %s/healthz, metrics: %s/metrics)", where, server.url, server.url)
     try:
