@@ -29,6 +29,7 @@ from storage import claims, outbox, repositories
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=15)  # renewed every quarter while held: a dead replica's items are free within it
+BATCH = 16  # lanes in hand at most
 FOLLOWERS = 2  # items behind each lane head claimed with it: short runs, so a lane's turn with its worker is short
 SAFETY_POLL_SECONDS = 10.0  # the longest it sleeps without looking (items of another process, dead replicas' claims)
 MAX_ATTEMPTS = 15  # with backoff capped at 5 minutes: about an hour of trying
@@ -105,8 +106,10 @@ class Delivery:
         while not self._stop.is_set():
             self._wake.clear()  # before the claim: a wake during it (new work, a lane done) is not lost
             try:
-                free = self._workers - self._in_flight()
-                lanes = self._claim(limit=free) if free > 0 else []
+                # not a claim as each lane's run ends (under load, several claims per declare): up to BATCH lanes in
+                # hand (those beyond the workers queue for one), claimed together once half of them are done
+                in_hand = self._in_flight()
+                lanes = self._claim(limit=BATCH - in_hand) if in_hand <= BATCH // 2 else []
             except Exception:  # the database may be away; try again shortly
                 log.exception("outbox delivery failed; retrying")
                 self._wake.wait(1.0)
