@@ -124,10 +124,15 @@ class Busy:
             with self._lock:
                 self._in_flight -= 1
                 self._last = self.clock()
-                look = self._in_flight == 0 and self.waiting and self._resume is not None and not self._looking
-                self._looking = self._looking or look
+                look = self._in_flight == 0 and self._set_look()
             if look:
                 self._later(self.quiet, self._look)
+
+    def _set_look(self) -> bool:
+        """(Under the lock.) Whether to set a look for the work put off now: none is set yet, and there is one."""
+        look = self.waiting and self._resume is not None and not self._looking
+        self._looking = self._looking or look
+        return look
 
     def _look(self) -> None:
         with self._lock:
@@ -162,10 +167,12 @@ class Busy:
         quiet; a request in flight when it is put off ends later)."""
         with self._lock:
             quiet_in = self._quiet_in() if longest > 0 else 0.0
-            wait = 0.0 if quiet_in == 0 else longest if self._resume is not None else min(quiet_in, longest)
+            if quiet_in == 0:
+                wait = 0.0
+            else:  # with a resume, it is brought back when the doors are quiet; without, it comes back to look
+                wait = longest if self._resume is not None else min(quiet_in, longest)
             self.waiting = wait > 0
-            look = self.waiting and self._resume is not None and self._in_flight == 0 and not self._looking
-            self._looking = self._looking or look
+            look = self._in_flight == 0 and self._set_look()
         if look:  # no request will end to look: the last ended less than ``quiet`` ago
             self._later(quiet_in, self._look)
         return wait

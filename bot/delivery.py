@@ -121,18 +121,21 @@ class Delivery:
             pause = self._until_next_retry()
             if pause is None or pause > 0:
                 self._wake.wait(pause)
-        with self._held_lock:
-            running = list(self._running)
-        wait(running)  # the lanes in hand are finished (stop) before what they delivered is marked
+        self._wait_running()  # the lanes in hand are finished (stop) before what they delivered is marked
         self._mark_done()
 
     def _in_flight(self) -> int:
         with self._held_lock:
             return len(self._running)
 
+    def _wait_running(self) -> None:
+        with self._held_lock:
+            running = list(self._running)
+        wait(running)
+
     def _start(self, run: list[outbox.Claimed]) -> None:
-        """Deliver one lane's run on a worker; when it is done, the loop is woken to mark it and claim again (the
-        lane's next item, or another lane's: no lane waits for another's run to end)."""
+        """Deliver one lane's run on a worker; when it is done, the loop is woken to mark it and, once half the lanes
+        in hand are done, claim again (no lane waits for another's run to end)."""
         future = self._pool.submit(self._deliver_run, run)
         with self._held_lock:
             self._running.add(future)
@@ -201,13 +204,11 @@ class Delivery:
 
     def run_once(self) -> int:
         """Claim what is due and deliver it, lanes in parallel, before returning the number of items claimed (a
-        bench's or a test's step; the running delivery claims again each time a lane is done instead)."""
+        bench's or a test's step; the running delivery claims again as lanes are done instead)."""
         lanes = self._claim(limit=self._workers)
         for run in lanes:
             self._start(run)
-        with self._held_lock:
-            running = list(self._running)
-        wait(running)
+        self._wait_running()
         return sum(len(run) for run in lanes)
 
     def _claim(self, *, limit: int) -> list[list[outbox.Claimed]]:

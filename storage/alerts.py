@@ -74,8 +74,8 @@ def unrouted_notifications(session: Session, team_id: str | None = None) -> list
     return list(session.execute(query).scalars())
 
 
-# Built once, on the table: the door runs the INSERT for every notification, with nothing else in its transaction
-# but the outbox item.
+# Built once, on the table: the door runs the INSERT for every group of notifications stored together, with nothing
+# else in its transaction but their outbox items.
 _STORE_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id, sort_by_parameter_order=True)
 _TAKE_NOTIFICATION = (update(_NOTIFICATIONS)
                       .where(_NOTIFICATIONS.c.id == bindparam("notification"), _NOTIFICATIONS.c.routed_at.is_(None))

@@ -83,8 +83,7 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # A deferred transaction that later writes can fail with "database is locked" without
         # waiting; writers take the write lock at BEGIN and wait for it (busy_timeout) instead.
-        read_only = connection.get_execution_options().get(_READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if is_read_only(connection) else "BEGIN IMMEDIATE")
 
 
 def is_read_only(connection: Connection) -> bool:

@@ -23,10 +23,7 @@ def now() -> datetime:
 def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now: datetime, *,
             wake: bool = True) -> None:
     """Queue an item; its commit wakes this process's delivery unless ``wake`` is False (a look is due anyway)."""
-    session.execute(_ENQUEUE, {"lane": lane, "kind": kind, "payload": json.dumps(payload), "created_at": now,
-                               "next_attempt_at": now, "attempts": 0})
-    if wake:
-        wakeups.outbox_written(session)
+    enqueue_all(session, lane, kind, [payload], now, wake=wake)
 
 
 def enqueue_all(session: Session, lane: str, kind: str, payloads: list[dict[str, Any]], now: datetime, *,

@@ -265,10 +265,11 @@ def _snippets(session: Session, terms: Sequence[str], ids: Sequence[int], *,
     return result
 
 
+_SCRATCH_COLUMNS = "title, description, updates, root_cause, resolution"  # incident_search's, in its order
 _SCRATCH_SETUP = [
-    f"CREATE TEMP TABLE IF NOT EXISTS {_SCRATCH}_text (title, description, updates, root_cause, resolution)",
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SCRATCH} USING fts5(title, description, updates, root_cause, "
-    f"resolution, tokenize = '{_TOKENIZER}', content = '{_SCRATCH}_text')",
+    f"CREATE TEMP TABLE IF NOT EXISTS {_SCRATCH}_text ({_SCRATCH_COLUMNS})",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_SCRATCH} USING fts5({_SCRATCH_COLUMNS}, tokenize = '{_TOKENIZER}', "
+    f"content = '{_SCRATCH}_text')",
 ]
 
 
@@ -280,7 +281,7 @@ def _scratch_snippets(session: Session, query: str, ids: Sequence[int]) -> Seque
     go to the driver as they are (SQLite's ``?`` parameters): six of them, and each would cost more to compile
     than to run."""
     connection = session.connection()
-    columns = "title, description, updates, root_cause, resolution"
+    columns = _SCRATCH_COLUMNS
     marks = ", ".join("?" for _ in ids)
     for statement in (*_SCRATCH_SETUP, f"INSERT INTO {_SCRATCH}({_SCRATCH}) VALUES ('delete-all')",
                       f"DELETE FROM {_SCRATCH}_text"):
