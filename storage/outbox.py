@@ -29,8 +29,14 @@ def enqueue(session: Session, lane: str, kind: str, payload: dict[str, Any], now
 def enqueue_all(session: Session, lane: str, kind: str, payloads: list[dict[str, Any]], now: datetime, *,
                 wake: bool = True) -> None:
     """Queue one item of ``kind`` per payload, in that order, in one statement (as `enqueue` each)."""
+    enqueue_items(session, [(lane, kind, payload) for payload in payloads], now, wake=wake)
+
+
+def enqueue_items(session: Session, items: list[tuple[str, str, dict[str, Any]]], now: datetime, *,
+                  wake: bool = True) -> None:
+    """Queue each (lane, kind, payload), in that order, in one statement (as `enqueue` each)."""
     session.execute(_ENQUEUE, [{"lane": lane, "kind": kind, "payload": json.dumps(payload), "created_at": now,
-                                "next_attempt_at": now, "attempts": 0} for payload in payloads])
+                                "next_attempt_at": now, "attempts": 0} for lane, kind, payload in items])
     if wake:
         wakeups.outbox_written(session)
 

@@ -12,7 +12,7 @@ from bot.deps import Deps
 from bot.domain.changes import Change
 from bot.domain.incident import Incident
 from bot.services import slack_effects
-from bot.services.effects import Attempt, Executors
+from bot.services.effects import Attempt, Executors, Queued
 from bot.slack import changes as render
 from storage import changes as rows
 from storage import repositories as repo
@@ -49,9 +49,9 @@ def candidates(deps: Deps, incident: Incident) -> list[Change]:
                             deps.clock())
 
 
-def queue_changes_before(deps: Deps, session: Session, incident: Incident) -> None:
-    """In the declare's transaction: once it has committed, post the changes before it (behind the card)."""
-    deps.outbox.enqueue_in(session, f"changes:{incident.id}", CHANGES_BEFORE, {"incident_id": incident.id})
+def changes_before(incident: Incident) -> Queued:
+    """Queued in the declare's transaction: once it has committed, post the changes before it (behind the card)."""
+    return Queued(f"changes:{incident.id}", CHANGES_BEFORE, {"incident_id": incident.id})
 
 
 def post_changes_before(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:

@@ -17,7 +17,7 @@ from bot.domain.errors import FirebellError, SlackFailure
 from bot.domain.incident import Incident, Severity, Status
 from bot.observability.logs import Event, incident_event
 from bot.services import change_events, clock_plan, knowledge, paging, slack_effects
-from bot.services.effects import Attempt, Executors, Failure
+from bot.services.effects import Attempt, Executors, Failure, Queued, broadcast_lane, incident_lane
 from bot.slack import render
 from bot.slack.gateway import NameTaken, SlackCallFailed, will_heal
 from storage import repositories as repo
@@ -251,18 +251,18 @@ def _open_channel(deps: Deps, session: Session, incident: Incident) -> None:
     """In the declare transaction: the topic (first, before anyone can act in the channel), the reporter's invite,
     the card; the announcement in the incident's broadcast lane (it goes out as soon as the broadcast channel's limit
     allows, neither waiting for the card nor holding it up); and, in a lane of its own, the look for similar past
-    incidents (posted after the card). Delivered from the outbox; a step Slack refuses for good is said in the
-    channel."""
+    incidents and in another the changes before it (both posted after the card), all written in one statement.
+    Delivered from the outbox; a step Slack refuses for good is said in the channel."""
     channel = incident.channel_id
     assert channel is not None
-    deps.outbox.enqueue(session, incident.id, slack_effects.TOPIC, channel=channel,
-                        topic=render.channel_topic(incident))
-    deps.outbox.enqueue(session, incident.id, slack_effects.INVITE, channel=channel, users=[incident.declared_by])
-    deps.outbox.enqueue(session, incident.id, slack_effects.POST_CARD, incident_id=incident.id)
+    lane = incident_lane(incident.id)
+    items = [Queued(lane, slack_effects.TOPIC, {"channel": channel, "topic": render.channel_topic(incident)}),
+             Queued(lane, slack_effects.INVITE, {"channel": channel, "users": [incident.declared_by]}),
+             Queued(lane, slack_effects.POST_CARD, {"incident_id": incident.id})]
     if deps.config.broadcast_channel:  # of a private incident, only that it exists and who commands it
         text, blocks = ((render.private_announcement_text(incident), render.private_announcement(incident))
                         if incident.private else (render.incident_summary(incident), render.announcement(incident)))
-        deps.outbox.broadcast(session, incident.id, slack_effects.POST, channel=deps.config.broadcast_channel,
-                              text=text, blocks=slack_effects.serialised(blocks))
-    knowledge.queue_similar(deps, session, incident)
-    change_events.queue_changes_before(deps, session, incident)
+        items.append(Queued(broadcast_lane(incident.id), slack_effects.POST, {
+            "channel": deps.config.broadcast_channel, "text": text, "blocks": slack_effects.serialised(blocks)}))
+    items += [knowledge.similar_lookup(incident), change_events.changes_before(incident)]
+    deps.outbox.enqueue_items(session, items)  # one statement: a declare's share of the database's work

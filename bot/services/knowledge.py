@@ -18,7 +18,7 @@ from bot.domain import search as words
 from bot.domain.incident import Incident
 from bot.domain.search import SearchHit, SearchResults, SimilarIncident
 from bot.services import slack_effects, visibility
-from bot.services.effects import Attempt, Executors
+from bot.services.effects import Attempt, Executors, Queued
 from bot.slack import knowledge as render
 from storage import problems as problem_rows
 from storage import repositories as repo
@@ -116,9 +116,9 @@ def similar(session: Session, *, incident_id: int, team_id: str, title: str, des
     return [SimilarIncident(found[v.incident_id], v.score, v.shared, problems.get(v.incident_id)) for v in verdicts]
 
 
-def queue_similar(deps: Deps, session: Session, incident: Incident) -> None:
-    """In the declare's transaction: look for similar past incidents once it has committed."""
-    deps.outbox.enqueue_in(session, f"similar:{incident.id}", SIMILAR, {"incident_id": incident.id})
+def similar_lookup(incident: Incident) -> Queued:
+    """Queued in the declare's transaction: look for similar past incidents once it has committed."""
+    return Queued(f"similar:{incident.id}", SIMILAR, {"incident_id": incident.id})
 
 
 def post_similar(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
