@@ -117,11 +117,18 @@ def search(session: Session, terms: Sequence[str], *, team_id: str | None = None
     return hits
 
 
+# psycopg prepares a statement after its fifth run, and PostgreSQL may then keep one generic plan for it, made
+# without the terms: a plan that fetches every match from the heap to find the newest ones cost 26 ms at 100,000
+# incidents for a word the plan made for it finds in 0.5 ms. A search plans each of its statements for its terms.
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 def _postgresql_ranked(session: Session, terms: Sequence[str], *, team_id: str | None, any_term: bool, limit: int,
                        pool: int) -> list[tuple[int, float]]:
     names, params = _term_params(terms)
     query = _ts_query(names, any_term=any_term)
     team = "" if team_id is None else " AND s.team_id = :team"
+    session.execute(_CUSTOM_PLANS)
     sql = (f"SELECT p.incident_id AS id, ts_rank({_TS_RANK_WEIGHTS}, p.document, {query}, 1) AS score, "
            "i.declared_at FROM (SELECT s.incident_id, s.document FROM incident_search s "
            f"WHERE s.document @@ {query}{team} ORDER BY s.incident_id DESC LIMIT :pool) p "
