@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,8 +62,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=CONNECT_TIMEOUT_S,
-                         connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, **kwargs)
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_timeout=CONNECT_TIMEOUT_S,
+                           connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, **kwargs)
+    event.listen(engine, "checkout", _closed_by_the_server)
+    return engine
+
+
+def _closed_by_the_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled PostgreSQL connection the server has closed (a restart, a failover, an idle timeout) is replaced
+    before it is used, so nobody meets the error. A connection idle in the pool has nothing to read: the server
+    writes to it unasked only to say it is closing it (pool connections do not LISTEN), then ends the stream. So a
+    look at the socket tells, without the round trip ``pool_pre_ping`` would make at each of the seven checkouts of a
+    declare. SQLAlchemy replaces a connection whose checkout raises DisconnectionError with a new one."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection is closed")
+    readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    if readable:
+        raise DisconnectionError("the server wrote to an idle connection: it is closing it")
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from storage import migrate
 from storage import repositories as repo
-from storage.db import SQLITE_MMAP_BYTES
+from storage.db import SQLITE_MMAP_BYTES, make_engine
 from storage.models import Base, IncidentCounter
 from storage.search import not_search_index
 
@@ -103,6 +103,29 @@ def test_sqlite_connections_read_through_a_memory_map(db):
         pytest.skip("a SQLite setting")
     with db.read() as session:
         assert session.execute(text("PRAGMA mmap_size")).scalar_one() == SQLITE_MMAP_BYTES
+
+
+def test_connections_the_server_closed_are_replaced_before_anyone_uses_them(db):
+    """A restart or failover of PostgreSQL closes every connection in the pool; the next transactions get new ones."""
+    if db.dialect != "postgresql":
+        pytest.skip("a PostgreSQL server closing connections")
+    with db.transaction() as session:
+        session.execute(IncidentCounter.__table__.insert().values(team_id="T1", last_number=4))
+        first_backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    admin = make_engine(db.engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_backend}).scalar()
+            while connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                     {"pid": first_backend}).scalar():
+                pass  # the backend is gone once it has closed its end
+    finally:
+        admin.dispose()
+    with db.transaction() as session:
+        assert repo.take_incident_number(session, "T1") == 5
+        assert session.execute(text("SELECT pg_backend_pid()")).scalar_one() != first_backend
+    with db.read() as session:
+        assert session.execute(text("SELECT last_number FROM incident_counters")).scalar_one() == 5
 
 
 def test_times_come_back_aware_utc(db):
