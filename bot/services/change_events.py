@@ -3,6 +3,7 @@ incident's channel ("Changes before this incident"), and on demand (`/incident c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -12,12 +13,13 @@ from bot.deps import Deps
 from bot.domain.changes import Change
 from bot.domain.incident import Incident
 from bot.services import slack_effects
-from bot.services.effects import Attempt, Executors, Queued
+from bot.services.effects import Attempt, Executors
 from bot.slack import changes as render
 from storage import changes as rows
 from storage import repositories as repo
+from storage.models import IncidentRow
 
-CHANGES_BEFORE = "changes_before"  # outbox kind: post the changes before a new incident in its channel
+CHANGES_BEFORE = "changes_before"  # outbox kind of declares queued before ``declare.LOOK_BACK`` did this too
 
 
 def register(executors: Executors) -> None:
@@ -49,26 +51,30 @@ def candidates(deps: Deps, incident: Incident) -> list[Change]:
                             deps.clock())
 
 
-def changes_before(incident: Incident) -> Queued:
-    """Queued in the declare's transaction: once it has committed, post the changes before it (behind the card)."""
-    return Queued(f"changes:{incident.id}", CHANGES_BEFORE, {"incident_id": incident.id})
-
-
 def post_changes_before(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
-    """Outbox executor: the changes of the last `changes.window` before the incident, when there are any; queued
-    once in the incident's lane (claimed in the transaction that queues it)."""
-    window = deps.config.changes.window
+    """Outbox executor: the changes before the incident, when there are any, queued once in its lane."""
     with deps.db.transaction() as session:
         row = repo.find_by_id(session, incident_id)
         if row is None or row.channel_id is None:
             return
-        start = min(row.declared_at, row.detected_at or row.declared_at)
-        found = rows.between(session, row.team_id, start - window, row.declared_at)
-        if not found or not repo.claim_request(session, f"changes-before:{incident_id}", deps.clock()):
-            return
-        text, blocks = render.changes_message(found, window, before_incident=True)
-        deps.outbox.enqueue(session, incident_id, slack_effects.POST, channel=row.channel_id, text=text,
-                            blocks=slack_effects.serialised(blocks))
+        found = before(deps, session, row)
+        if found:
+            queue_changes_before(deps, session, row, found)
     deps.outbox.wake()
+
+
+def before(deps: Deps, session: Session, row: IncidentRow) -> list[Change]:
+    """The changes of the last `changes.window` before the incident (before it was detected, when that was earlier)."""
+    start = min(row.declared_at, row.detected_at or row.declared_at)
+    return rows.between(session, row.team_id, start - deps.config.changes.window, row.declared_at)
+
+
+def queue_changes_before(deps: Deps, session: Session, row: IncidentRow, found: Sequence[Change]) -> None:
+    """Queue the post of ``found`` in the incident's lane (behind its card), once: it is claimed in ``session``."""
+    if row.channel_id is None or not repo.claim_request(session, f"changes-before:{row.id}", deps.clock()):
+        return
+    text, blocks = render.changes_message(found, deps.config.changes.window, before_incident=True)
+    deps.outbox.enqueue(session, row.id, slack_effects.POST, channel=row.channel_id, text=text,
+                        blocks=slack_effects.serialised(blocks))
 
 

@@ -29,10 +29,12 @@ CREATE_TRIES = 5  # per name, when Slack's answer is lost or it fails in a way t
 RECENT_CHANNEL_SECONDS = 600
 
 DECLARE = "declare"  # the outbox kind of an accepted declare
+LOOK_BACK = "look_back"  # outbox kind: the changes before a new incident and the past incidents like it
 
 
 def register(executors: Executors) -> None:
     executors.register(DECLARE, carry_out, describe="declare the incident", gave_up=gave_up)
+    executors.register(LOOK_BACK, look_back, describe="look for the changes before the incident and similar ones")
 
 
 @dataclass(frozen=True)
@@ -250,8 +252,8 @@ def _archive_unused_channel(deps: Deps, channel_id: str) -> None:
 def _open_channel(deps: Deps, session: Session, incident: Incident) -> None:
     """In the declare transaction: the topic (first, before anyone can act in the channel), the reporter's invite,
     the card; the announcement in the incident's broadcast lane (it goes out as soon as the broadcast channel's limit
-    allows, neither waiting for the card nor holding it up); and, in a lane of its own, the look for similar past
-    incidents and in another the changes before it (both posted after the card), all written in one statement.
+    allows, neither waiting for the card nor holding it up); and, in a lane of its own, the look for the changes
+    before it and for similar past incidents (posted after the card), all written in one statement.
     Delivered from the outbox; a step Slack refuses for good is said in the channel."""
     channel = incident.channel_id
     assert channel is not None
@@ -264,5 +266,26 @@ def _open_channel(deps: Deps, session: Session, incident: Incident) -> None:
                         if incident.private else (render.incident_summary(incident), render.announcement(incident)))
         items.append(Queued(broadcast_lane(incident.id), slack_effects.POST, {
             "channel": deps.config.broadcast_channel, "text": text, "blocks": slack_effects.serialised(blocks)}))
-    items += [knowledge.similar_lookup(incident), change_events.changes_before(incident)]
+    items.append(Queued(f"look-back:{incident.id}", LOOK_BACK, {"incident_id": incident.id}))
     deps.outbox.enqueue_items(session, items)  # one statement: a declare's share of the database's work
+
+
+def look_back(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
+    """Outbox executor, in a lane of its own once the declare has committed (a long look through the past never
+    holds up the channel's work): the changes before the incident and the resolved incidents like it, read
+    together; what was found is queued behind the card in the incident's lane, each post once (claimed in the
+    transaction that queues it, so a second run of this item queues nothing)."""
+    with deps.db.read() as session:
+        row = repo.find_by_id(session, incident_id)
+        if row is None or row.channel_id is None:
+            return
+        changes = change_events.before(deps, session, row)
+        similar = knowledge.similar_to(session, row)
+    if not changes and not similar:
+        return
+    with deps.db.transaction() as session:
+        if changes:
+            change_events.queue_changes_before(deps, session, row, changes)
+        if similar:
+            knowledge.queue_similar(deps, session, row, similar)
+    deps.outbox.wake()

@@ -2,12 +2,13 @@
 
 The words and the verdicts come from ``bot.domain.search``, the matching from ``storage.search`` (full-text indexes
 kept by the database's own triggers). The similar-incident lookup runs from the outbox in a lane of its own, after
-the declare has committed: it never delays the declare, the card or the pages, and what it finds is queued behind
-the card in the incident's lane, so it is posted after it.
+the declare has committed (``declare.look_back``, with the changes before the incident): it never delays the declare,
+the card or the pages, and what it finds is queued behind the card in the incident's lane, so it is posted after it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,16 +16,16 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain import search as words
-from bot.domain.incident import Incident
 from bot.domain.search import SearchHit, SearchResults, SimilarIncident
 from bot.services import slack_effects, visibility
-from bot.services.effects import Attempt, Executors, Queued
+from bot.services.effects import Attempt, Executors
 from bot.slack import knowledge as render
 from storage import problems as problem_rows
 from storage import repositories as repo
 from storage import search as index
+from storage.models import IncidentRow
 
-SIMILAR = "similar"  # outbox kind: look for similar past incidents and post them in the new incident's channel
+SIMILAR = "similar"  # outbox kind of declares queued before ``declare.LOOK_BACK`` did this with the changes
 CANDIDATES = 100  # resolved incidents looked at per new incident, newest first
 
 
@@ -116,11 +117,6 @@ def similar(session: Session, *, incident_id: int, team_id: str, title: str, des
     return [SimilarIncident(found[v.incident_id], v.score, v.shared, problems.get(v.incident_id)) for v in verdicts]
 
 
-def similar_lookup(incident: Incident) -> Queued:
-    """Queued in the declare's transaction: look for similar past incidents once it has committed."""
-    return Queued(f"similar:{incident.id}", SIMILAR, {"incident_id": incident.id})
-
-
 def post_similar(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
     """Outbox executor: the lookup, and when anything is similar enough, one post queued behind the card (once: the
     post is claimed in the transaction that queues it, so a second run of this item queues nothing)."""
@@ -128,15 +124,22 @@ def post_similar(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
         row = repo.find_by_id(session, incident_id)
         if row is None or row.channel_id is None:
             return
-        found = similar(session, incident_id=row.id, team_id=row.team_id, title=row.title,
-                        description=row.description)
-        channel, ref = row.channel_id, row.ref
-    if not found:
+        found = similar_to(session, row)
+    if found:
+        with deps.db.transaction() as session:
+            queue_similar(deps, session, row, found)
+        deps.outbox.wake()
+
+
+def similar_to(session: Session, row: IncidentRow) -> list[SimilarIncident]:
+    """The resolved incidents similar to a new one."""
+    return similar(session, incident_id=row.id, team_id=row.team_id, title=row.title, description=row.description)
+
+
+def queue_similar(deps: Deps, session: Session, row: IncidentRow, found: Sequence[SimilarIncident]) -> None:
+    """Queue the post of ``found`` in the incident's lane (behind its card), once: it is claimed in ``session``."""
+    if row.channel_id is None or not repo.claim_request(session, f"similar:{row.id}", deps.clock()):
         return
-    text, blocks = render.similar_incidents(ref, found)
-    with deps.db.transaction() as session:
-        if not repo.claim_request(session, f"similar:{incident_id}", deps.clock()):
-            return
-        deps.outbox.enqueue(session, incident_id, slack_effects.POST, channel=channel, text=text,
-                            blocks=slack_effects.serialised(blocks))
-    deps.outbox.wake()
+    text, blocks = render.similar_incidents(row.ref, found)
+    deps.outbox.enqueue(session, row.id, slack_effects.POST, channel=row.channel_id, text=text,
+                        blocks=slack_effects.serialised(blocks))
