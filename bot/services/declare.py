@@ -168,7 +168,7 @@ def declare(deps: Deps, request: DeclareRequest, *, key: str | None = None, unsu
     incident_event(Event.DECLARED, incident.ref, incident.team_id,
                    f"{incident.severity.label}{' (private)' if incident.private else ''} by {incident.declared_by} "
                    f"in #{incident.channel_name}")
-    paging.page_by_policy(deps, incident.id, f"{request.severity.label} policy")
+    paging.page_by_policy(deps, incident.id, f"{request.severity.label} policy", severity=incident.severity)
     return Declared(incident=incident)
 
 

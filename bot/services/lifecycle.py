@@ -107,7 +107,7 @@ def set_severity(deps: Deps, target: Target, actor: str, severity: Severity) -> 
         publish(deps, session, incident, say=render.incident_summary(incident), say_blocks=blocks, announce=blocks)
     incident_event(Event.SEVERITY, incident.ref, incident.team_id, f"{old.label} → {severity.label} by {actor}")
     if direction == "raised":
-        paging.page_by_policy(deps, incident.id, f"Severity raised to {severity.label}")
+        paging.page_by_policy(deps, incident.id, f"Severity raised to {severity.label}", severity=severity)
     return incident
 
 

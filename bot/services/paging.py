@@ -52,8 +52,11 @@ def page(deps: Deps, target: Target, actor: str | None, tier_name: str, message:
     return incident
 
 
-def page_by_policy(deps: Deps, incident_id: int, why: str) -> None:
-    """The severity names a tier to page (on declare, on a raise): page it unless it is already paged."""
+def page_by_policy(deps: Deps, incident_id: int, why: str, *, severity: Severity | None = None) -> None:
+    """The severity names a tier to page (on declare, on a raise): page it unless it is already paged. A caller that
+    has just stored the severity says which: when it pages nobody (most declares), there is nothing to read."""
+    if severity is not None and not deps.config.severities[severity].page:
+        return
     with deps.db.read() as session:
         row = repo.incident_row(session, incident_id)
         tier_name = deps.config.severities[Severity(row.severity)].page if row.status != Status.RESOLVED.value else None
