@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_MS = 10_000  # "database is locked" is waited out (retried) this long, not shown to anyone
