@@ -46,8 +46,8 @@ from bot.config import FirebellConfig, Settings, SlackLimits  # noqa: E402
 from bot.runtime import build  # noqa: E402
 from bot.slack.gateway import SlackGateway, make_client  # noqa: E402
 from storage import repositories as repo  # noqa: E402
-from storage.db import make_engine, normalise_url  # noqa: E402
 from storage import wakeups  # noqa: E402
+from storage.db import make_engine, normalise_url  # noqa: E402
 from storage.models import DeadlineRow  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,8 +14,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar, cast
 
 from bot.messages import error_id
@@ -167,9 +167,8 @@ class Busy:
         quiet; a request in flight when it is put off ends later)."""
         with self._lock:
             quiet_in = self._quiet_in() if longest > 0 else 0.0
-            if quiet_in == 0:
-                wait = 0.0
-            else:  # with a resume, it is brought back when the doors are quiet; without, it comes back to look
+            wait = 0.0
+            if quiet_in != 0:  # with a resume, it is brought back when the doors are quiet; else it comes back to look
                 wait = longest if self._resume is not None else min(quiet_in, longest)
             self.waiting = wait > 0
             look = self._in_flight == 0 and self._set_look()

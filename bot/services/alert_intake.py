@@ -30,8 +30,8 @@ from bot.web.alert_payloads import notification
 from storage import alerts as rows
 from storage import outbox as outbox_rows
 from storage import wakeups
-from storage.outbox import now as outbox_now
 from storage.models import AlertDigestRow, AlertEpisodeRow, AlertGroupRow, AlertTeamRow
+from storage.outbox import now as outbox_now
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from pydantic import SecretStr
 from sqlalchemy import func, select, update
 
 from bot.sandbox import SlackStandIn
-from storage.db import Database
 from bot.services import alert_intake
 from bot.services.effects import Attempt
 from storage import outbox
+from storage.db import Database
 from storage.models import AlertEpisodeRow, AlertNotificationRow, AlertRow, OutboxRow
 from tests.e2e.conftest import ALICE, BOB, T0, FakeClock, Timed, e2e_config, start_timed, stop
 from tests.e2e.test_lifecycle import FILLED
