@@ -36,7 +36,6 @@ from bot.services import (
     feedback,
     followups,
     handoffs,
-    knowledge,
     oncall,
     page_notices,
     people,
@@ -150,7 +149,6 @@ def outbox_executors() -> Executors:
     slack_effects.register(executors)
     page_notices.register(executors)
     declare.register(executors)
-    knowledge.register(executors)
     reports.register(executors)
     followups.register(executors)
     postmortems.register(executors)
@@ -158,7 +156,6 @@ def outbox_executors() -> Executors:
     handoffs.register(executors)
     alert_intake.register(executors)
     alert_delivery.register(executors)
-    change_events.register(executors)
     return executors
 
 

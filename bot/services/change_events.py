@@ -13,17 +13,10 @@ from bot.deps import Deps
 from bot.domain.changes import Change
 from bot.domain.incident import Incident
 from bot.services import slack_effects
-from bot.services.effects import Attempt, Executors
 from bot.slack import changes as render
 from storage import changes as rows
 from storage import repositories as repo
 from storage.models import IncidentRow
-
-CHANGES_BEFORE = "changes_before"  # outbox kind of declares queued before ``declare.LOOK_BACK`` did this too
-
-
-def register(executors: Executors) -> None:
-    executors.register(CHANGES_BEFORE, post_changes_before, describe="post the changes before the incident")
 
 
 def record(deps: Deps, change: Change) -> tuple[Change, bool]:
@@ -49,18 +42,6 @@ def candidates(deps: Deps, incident: Incident) -> list[Change]:
     with deps.db.read() as session:
         return rows.between(session, incident.team_id, incident.declared_at - deps.config.changes.window,
                             deps.clock())
-
-
-def post_changes_before(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
-    """Outbox executor: the changes before the incident, when there are any, queued once in its lane."""
-    with deps.db.transaction() as session:
-        row = repo.find_by_id(session, incident_id)
-        if row is None or row.channel_id is None:
-            return
-        found = before(deps, session, row)
-        if found:
-            queue_changes_before(deps, session, row, found)
-    deps.outbox.wake()
 
 
 def before(deps: Deps, session: Session, row: IncidentRow) -> list[Change]:

@@ -30,11 +30,14 @@ RECENT_CHANNEL_SECONDS = 600
 
 DECLARE = "declare"  # the outbox kind of an accepted declare
 LOOK_BACK = "look_back"  # outbox kind: the changes before a new incident and the past incidents like it
+LOOKED_APART = ("similar", "changes_before")  # its two halves' kinds, queued apart by declares before it
 
 
 def register(executors: Executors) -> None:
     executors.register(DECLARE, carry_out, describe="declare the incident", gave_up=gave_up)
-    executors.register(LOOK_BACK, look_back, describe="look for the changes before the incident and similar ones")
+    # An item of either old kind does the whole look; each post is claimed once, so the other item queues nothing
+    for kind in (LOOK_BACK, *LOOKED_APART):
+        executors.register(kind, look_back, describe="look for the changes before the incident and similar ones")
 
 
 @dataclass(frozen=True)

@@ -18,19 +18,14 @@ from bot.deps import Deps
 from bot.domain import search as words
 from bot.domain.search import SearchHit, SearchResults, SimilarIncident
 from bot.services import slack_effects, visibility
-from bot.services.effects import Attempt, Executors
 from bot.slack import knowledge as render
 from storage import problems as problem_rows
 from storage import repositories as repo
 from storage import search as index
 from storage.models import IncidentRow
 
-SIMILAR = "similar"  # outbox kind of declares queued before ``declare.LOOK_BACK`` did this with the changes
 CANDIDATES = 100  # resolved incidents looked at per new incident, newest first
 
-
-def register(executors: Executors) -> None:
-    executors.register(SIMILAR, post_similar, describe="look for similar past incidents")
 
 
 def search(deps: Deps, typed: str, *, viewer: str) -> SearchResults:
@@ -115,20 +110,6 @@ def similar(session: Session, *, incident_id: int, team_id: str, title: str, des
     ids = [verdict.incident_id for verdict in verdicts]
     found, problems = index.incidents(session, ids), problem_rows.summaries_of(session, ids)
     return [SimilarIncident(found[v.incident_id], v.score, v.shared, problems.get(v.incident_id)) for v in verdicts]
-
-
-def post_similar(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
-    """Outbox executor: the lookup, and when anything is similar enough, one post queued behind the card (once: the
-    post is claimed in the transaction that queues it, so a second run of this item queues nothing)."""
-    with deps.db.read() as session:
-        row = repo.find_by_id(session, incident_id)
-        if row is None or row.channel_id is None:
-            return
-        found = similar_to(session, row)
-    if found:
-        with deps.db.transaction() as session:
-            queue_similar(deps, session, row, found)
-        deps.outbox.wake()
 
 
 def similar_to(session: Session, row: IncidentRow) -> list[SimilarIncident]:

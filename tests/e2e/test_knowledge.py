@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import FirebellConfig
-from bot.services import knowledge
+from bot.services.declare import look_back
 from bot.services.effects import Attempt
 from tests.e2e.conftest import ALICE, BOB, BROADCAST, CAROL, Running, answer, start, stop
 
@@ -87,8 +87,7 @@ def test_a_new_incident_like_a_resolved_one_is_shown_what_fixed_it_after_its_car
         assert expected in shown, expected
     assert "INC-1" in post.text
     # once, even when its outbox item runs again (a replica that took it over after a stop)
-    knowledge.post_similar(running.firebell.deps, attempt=Attempt(0, datetime.now(UTC), unsure=True),
-                           incident_id=2)
+    look_back(running.firebell.deps, attempt=Attempt(0, datetime.now(UTC), unsure=True), incident_id=2)
     running.firebell.settle(30)
     assert len(similar_posts(running, second)) == 1
 
