@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.domain.followups import FollowUp, FollowUpLine
 from bot.domain.incident import Incident, PageView, Severity, SeverityChange, Status, TimelineEntry
+from bot.domain.sla import ClockRun
 from storage import fresh, schedule
 from storage.dialect import insert_for
 from storage.models import (
@@ -19,9 +20,11 @@ from storage.models import (
     FollowUpRow,
     IncidentCounter,
     IncidentRow,
+    PageNoticeRow,
     PageRow,
     RequestClaim,
     SeverityChangeRow,
+    SlaClockRow,
     TimelineEventRow,
 )
 
@@ -105,11 +108,24 @@ def set_card_ts(session: Session, incident_id: int, ts: str) -> None:
 
 
 def card_view(session: Session, incident_id: int) -> Incident:
-    """What the card shows (pages, clocks), in three queries; without the timeline."""
-    row = session.execute(select(IncidentRow).where(IncidentRow.id == incident_id).options(
-        selectinload(IncidentRow.pages).selectinload(PageRow.notices), selectinload(IncidentRow.clock_runs),
-    )).scalar_one()
-    return to_domain(row, with_timeline=False)
+    """What the card shows (pages, clocks), without the timeline: plain rows, no objects (the card is drawn after
+    nearly every change, so it is one of the most frequent reads); the page notices are read only when there are
+    pages."""
+    incidents, pages, notices, clocks = (IncidentRow.__table__, PageRow.__table__, PageNoticeRow.__table__,
+                                         SlaClockRow.__table__)
+    row = session.execute(select(incidents).where(incidents.c.id == incident_id)).one()
+    page_rows = session.execute(select(pages).where(pages.c.incident_id == incident_id)
+                                .order_by(pages.c.paged_at, pages.c.id)).all()
+    notified: dict[int, list[str]] = {p.id: [] for p in page_rows}
+    if page_rows:
+        for page_id, user_id in session.execute(
+                select(notices.c.page_id, notices.c.user_id).where(notices.c.page_id.in_(notified))
+                .order_by(notices.c.id)):
+            notified[page_id].append(user_id)
+    clock_rows = session.execute(select(clocks).where(clocks.c.incident_id == incident_id)
+                                 .order_by(clocks.c.started_at, clocks.c.id)).all()
+    return _incident(row, pages=tuple(_page_view(p, notified[p.id]) for p in page_rows),
+                     clocks=tuple(schedule.clock_run(r) for r in clock_rows))
 
 
 def find_by_id(session: Session, incident_id: int) -> IncidentRow | None:
@@ -181,7 +197,27 @@ def incidents_since(session: Session, since: datetime | None) -> list[Incident]:
 
 
 def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
-    timeline: Sequence[TimelineEventRow] = row.timeline if with_timeline else ()
+    if not with_timeline:
+        return _incident(row, pages=tuple(_page_view(p, [n.user_id for n in p.notices]) for p in row.pages),
+                         clocks=tuple(schedule.clock_run(r) for r in row.clock_runs))
+    return _incident(
+        row,
+        timeline=tuple(TimelineEntry(at=e.at, kind=e.kind, actor=e.actor, text=e.text, permalink=e.permalink)
+                       for e in row.timeline),
+        follow_ups=tuple(follow_up(f, row) for f in row.follow_ups),
+        pages=tuple(_page_view(p, [n.user_id for n in p.notices]) for p in row.pages),
+        clocks=tuple(schedule.clock_run(r) for r in row.clock_runs),
+        severity_history=tuple(
+            SeverityChange(at=c.at, by=c.changed_by, from_severity=Severity(c.from_severity),
+                           to_severity=Severity(c.to_severity))
+            for c in row.severity_changes),
+    )
+
+
+def _incident(row: Any, *, pages: tuple[PageView, ...], clocks: tuple[ClockRun, ...],
+              timeline: tuple[TimelineEntry, ...] = (), follow_ups: tuple[FollowUp, ...] = (),
+              severity_history: tuple[SeverityChange, ...] = ()) -> Incident:
+    """The incident from its row (an `IncidentRow` or a plain row of its table) and the parts read beside it."""
     return Incident(
         id=row.id,
         team_id=row.team_id,
@@ -205,24 +241,19 @@ def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
         root_cause=row.root_cause,
         resolution=row.resolution,
         detected_at=row.detected_at,
-        timeline=tuple(
-            TimelineEntry(at=e.at, kind=e.kind, actor=e.actor, text=e.text, permalink=e.permalink)
-            for e in timeline
-        ),
-        follow_ups=tuple(follow_up(f, row) for f in row.follow_ups) if with_timeline else (),
+        timeline=timeline,
+        follow_ups=follow_ups,
         lessons_learned=row.lessons_learned,
-        pages=tuple(
-            PageView(id=p.id, tier=p.tier, reason=p.reason, paged_at=p.paged_at, paged_by=p.paged_by, status=p.status,
-                     acknowledged_at=p.acknowledged_at, acknowledged_by=p.acknowledged_by,
-                     escalated_at=p.escalated_at, renotified_at=p.renotified_at,
-                     notified=tuple(n.user_id for n in p.notices), oncall_user=p.oncall_user,
-                     oncall_source=p.oncall_source)
-            for p in row.pages
-        ),
-        clocks=tuple(schedule.clock_run(r) for r in row.clock_runs),
-        severity_history=tuple(
-            SeverityChange(at=c.at, by=c.changed_by, from_severity=Severity(c.from_severity),
-                           to_severity=Severity(c.to_severity))
-            for c in row.severity_changes) if with_timeline else (),
+        pages=pages,
+        clocks=clocks,
+        severity_history=severity_history,
         private=row.private,
     )
+
+
+def _page_view(p: Any, notified: Sequence[str]) -> PageView:
+    """A page from its row (an object or a plain row) and who was notified."""
+    return PageView(id=p.id, tier=p.tier, reason=p.reason, paged_at=p.paged_at, paged_by=p.paged_by, status=p.status,
+                    acknowledged_at=p.acknowledged_at, acknowledged_by=p.acknowledged_by,
+                    escalated_at=p.escalated_at, renotified_at=p.renotified_at, notified=tuple(notified),
+                    oncall_user=p.oncall_user, oncall_source=p.oncall_source)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, Row, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -28,7 +28,8 @@ def recorded_clock_runs(session: Session, incident: IncidentRow) -> list[ClockRu
     return [clock_run(row) for row in rows]
 
 
-def clock_run(row: SlaClockRow) -> ClockRun:
+def clock_run(row: SlaClockRow | Row[Any]) -> ClockRun:
+    """A clock run from its row (an object, or a plain row of its table)."""
     recorded = (row.outcome, timedelta(seconds=row.by_seconds or 0)) if row.outcome else None
     return ClockRun(clock=SlaClock(row.clock), started_at=row.started_at, target=timedelta(seconds=row.target_seconds),
                     due_at=row.due_at, stopped_at=row.stopped_at, recorded=recorded)

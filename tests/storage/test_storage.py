@@ -13,7 +13,7 @@ from sqlalchemy import text
 from storage import migrate
 from storage import repositories as repo
 from storage.db import SQLITE_MMAP_BYTES, make_engine
-from storage.models import Base, IncidentCounter
+from storage.models import Base, IncidentCounter, IncidentRow
 from storage.search import not_search_index
 
 
@@ -139,6 +139,43 @@ def test_times_come_back_aware_utc(db):
     assert incident.declared_at == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
     assert incident.declared_at.tzinfo == UTC
     assert incident.timeline[0].at == datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
+
+
+def test_the_card_reads_the_pages_notices_and_clocks_the_incident_holds(db):
+    """The card's read of plain rows gives what the incident's objects give: pages in the order paged (an earlier
+    page added later comes first), who each one notified, its clock runs, and an incident without pages."""
+    from bot.domain.sla import ClockRun, SlaClock
+    from storage import schedule
+
+    t0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    with db.transaction() as session:
+        paged = _incident(session, 1, t0, card_ts="1.5")
+        quiet = _incident(session, 2, t0)
+        later = schedule.add_page(session, incident_id=paged.id, tier="L2", reason="escalated", paged_at=t0
+                                  + timedelta(minutes=20), status="active", oncall_user="U7", oncall_source="layer 1")
+        first = schedule.add_page(session, incident_id=paged.id, tier="L1", reason="sev2 policy", paged_at=t0,
+                                  status="escalated", escalated_at=t0 + timedelta(minutes=20))
+        for page, user in ((first, "U3"), (first, "U4"), (later, "U7")):
+            schedule.record_notice(session, page.id, user, "D1", "2.0")
+        schedule.record_clock_runs(session, paged, [
+            ClockRun(clock=SlaClock.ACK, started_at=t0, target=timedelta(minutes=15), due_at=t0
+                     + timedelta(minutes=15), stopped_at=t0 + timedelta(minutes=25)),
+            ClockRun(clock=SlaClock.RESOLVE, started_at=t0, target=timedelta(hours=4), due_at=t0 + timedelta(hours=4),
+                     stopped_at=None)])
+        ids = paged.id, quiet.id
+    with db.read() as session:
+        cards = [repo.card_view(session, i) for i in ids]
+    with db.read() as session:
+        full = [repo.to_domain(session.get(IncidentRow, i), with_timeline=False) for i in ids]
+    assert cards == full
+    card = cards[0]
+    assert [(p.tier, p.status, p.notified, p.oncall_user) for p in card.pages] == [
+        ("L1", "escalated", ("U3", "U4"), None), ("L2", "active", ("U7",), "U7")]
+    assert [(c.clock, c.due_at, c.stopped_at) for c in card.clocks] == [
+        (SlaClock.ACK, t0 + timedelta(minutes=15), t0 + timedelta(minutes=25)),
+        (SlaClock.RESOLVE, t0 + timedelta(hours=4), None)]
+    assert card.card_ts == "1.5" and card.declared_at.tzinfo == UTC
+    assert (cards[1].pages, cards[1].clocks) == ((), ())
 
 
 def test_naive_times_are_refused(db):
