@@ -128,6 +128,13 @@ def card_view(session: Session, incident_id: int) -> Incident:
                      clocks=tuple(schedule.clock_run(r) for r in clock_rows))
 
 
+def incident_alone(session: Session, incident_id: int) -> Incident | None:
+    """The incident's own fields (no timeline, pages or clocks), from one plain row; None when there is none."""
+    incidents = IncidentRow.__table__
+    row = session.execute(select(incidents).where(incidents.c.id == incident_id)).one_or_none()
+    return None if row is None else _incident(row, pages=(), clocks=())
+
+
 def find_by_id(session: Session, incident_id: int) -> IncidentRow | None:
     return session.get(IncidentRow, incident_id)
 

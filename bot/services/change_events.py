@@ -16,7 +16,6 @@ from bot.services import slack_effects
 from bot.slack import changes as render
 from storage import changes as rows
 from storage import repositories as repo
-from storage.models import IncidentRow
 
 
 def record(deps: Deps, change: Change) -> tuple[Change, bool]:
@@ -44,18 +43,18 @@ def candidates(deps: Deps, incident: Incident) -> list[Change]:
                             deps.clock())
 
 
-def before(deps: Deps, session: Session, row: IncidentRow) -> list[Change]:
+def before(deps: Deps, session: Session, incident: Incident) -> list[Change]:
     """The changes of the last `changes.window` before the incident (before it was detected, when that was earlier)."""
-    start = min(row.declared_at, row.detected_at or row.declared_at)
-    return rows.between(session, row.team_id, start - deps.config.changes.window, row.declared_at)
+    start = min(incident.declared_at, incident.detected_at or incident.declared_at)
+    return rows.between(session, incident.team_id, start - deps.config.changes.window, incident.declared_at)
 
 
-def queue_changes_before(deps: Deps, session: Session, row: IncidentRow, found: Sequence[Change]) -> None:
+def queue_changes_before(deps: Deps, session: Session, incident: Incident, found: Sequence[Change]) -> None:
     """Queue the post of ``found`` in the incident's lane (behind its card), once: it is claimed in ``session``."""
-    if row.channel_id is None or not repo.claim_request(session, f"changes-before:{row.id}", deps.clock()):
+    if incident.channel_id is None or not repo.claim_request(session, f"changes-before:{incident.id}", deps.clock()):
         return
     text, blocks = render.changes_message(found, deps.config.changes.window, before_incident=True)
-    deps.outbox.enqueue(session, row.id, slack_effects.POST, channel=row.channel_id, text=text,
+    deps.outbox.enqueue(session, incident.id, slack_effects.POST, channel=incident.channel_id, text=text,
                         blocks=slack_effects.serialised(blocks))
 
 

@@ -279,16 +279,16 @@ def look_back(deps: Deps, *, attempt: Attempt, incident_id: int) -> None:
     together; what was found is queued behind the card in the incident's lane, each post once (claimed in the
     transaction that queues it, so a second run of this item queues nothing)."""
     with deps.db.read() as session:
-        row = repo.find_by_id(session, incident_id)
-        if row is None or row.channel_id is None:
+        incident = repo.incident_alone(session, incident_id)
+        if incident is None or incident.channel_id is None:
             return
-        changes = change_events.before(deps, session, row)
-        similar = knowledge.similar_to(session, row)
+        changes = change_events.before(deps, session, incident)
+        similar = knowledge.similar_to(session, incident)
     if not changes and not similar:
         return
     with deps.db.transaction() as session:
         if changes:
-            change_events.queue_changes_before(deps, session, row, changes)
+            change_events.queue_changes_before(deps, session, incident, changes)
         if similar:
-            knowledge.queue_similar(deps, session, row, similar)
+            knowledge.queue_similar(deps, session, incident, similar)
     deps.outbox.wake()

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain import search as words
+from bot.domain.incident import Incident
 from bot.domain.search import SearchHit, SearchResults, SimilarIncident
 from bot.services import slack_effects, visibility
 from bot.slack import knowledge as render
 from storage import problems as problem_rows
 from storage import repositories as repo
 from storage import search as index
-from storage.models import IncidentRow
 
 CANDIDATES = 100  # resolved incidents looked at per new incident, newest first
 
@@ -112,15 +112,16 @@ def similar(session: Session, *, incident_id: int, team_id: str, title: str, des
     return [SimilarIncident(found[v.incident_id], v.score, v.shared, problems.get(v.incident_id)) for v in verdicts]
 
 
-def similar_to(session: Session, row: IncidentRow) -> list[SimilarIncident]:
+def similar_to(session: Session, incident: Incident) -> list[SimilarIncident]:
     """The resolved incidents similar to a new one."""
-    return similar(session, incident_id=row.id, team_id=row.team_id, title=row.title, description=row.description)
+    return similar(session, incident_id=incident.id, team_id=incident.team_id, title=incident.title,
+                   description=incident.description)
 
 
-def queue_similar(deps: Deps, session: Session, row: IncidentRow, found: Sequence[SimilarIncident]) -> None:
+def queue_similar(deps: Deps, session: Session, incident: Incident, found: Sequence[SimilarIncident]) -> None:
     """Queue the post of ``found`` in the incident's lane (behind its card), once: it is claimed in ``session``."""
-    if row.channel_id is None or not repo.claim_request(session, f"similar:{row.id}", deps.clock()):
+    if incident.channel_id is None or not repo.claim_request(session, f"similar:{incident.id}", deps.clock()):
         return
-    text, blocks = render.similar_incidents(row.ref, found)
-    deps.outbox.enqueue(session, row.id, slack_effects.POST, channel=row.channel_id, text=text,
+    text, blocks = render.similar_incidents(incident.ref, found)
+    deps.outbox.enqueue(session, incident.id, slack_effects.POST, channel=incident.channel_id, text=text,
                         blocks=slack_effects.serialised(blocks))
