@@ -28,8 +28,9 @@ R = TypeVar("R")
 
 
 class Background:
-    def __init__(self, workers: int = 8) -> None:
+    def __init__(self, workers: int = 8, later: Callable[[float, Callable[[], None]], None] | None = None) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="firebell-work")
+        self._later = later or _timer
         self._lock = threading.Condition()
         self._pending = 0
         self._queues: dict[Hashable, deque[Work]] = {}
@@ -47,6 +48,20 @@ class Background:
                 return
             self._queues[key] = deque([work])
         self._pool.submit(self._drain, key)
+
+    def submit_later(self, seconds: float, work: Work) -> None:
+        """``work`` in ``seconds``; pending from now, so `wait_idle` (shutdown, the demo) waits for it too."""
+        work = functools.update_wrapper(functools.partial(contextvars.copy_context().run, work), work)
+        with self._lock:
+            self._pending += 1
+
+        def due() -> None:
+            self.submit(work)
+            with self._lock:
+                self._pending -= 1
+                self._lock.notify_all()
+
+        self._later(seconds, due)
 
     def _drain(self, key: Hashable) -> None:
         while True:
@@ -227,28 +242,45 @@ class _Waiting(Generic[T, R]):
 
 
 class Coalescing:
-    """Work that many changes ask for but one run satisfies (refreshing dashboards): at most one run at a time, and
-    requests made while it runs are met by one more run after it, never one per request."""
+    """Work that many changes ask for but one run satisfies (refreshing dashboards): at most one run at a time, one
+    run's start at least ``spacing`` seconds after the last one's, and the requests made meanwhile met by one more
+    run, never one per request. A request after a quiet spell runs at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, spacing: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.spacing = spacing
+        self._clock = clock
         self._lock = threading.Lock()
-        self._running = False
-        self._again = False
+        self._set_up = False  # a run is set to start: it will see every change made before it starts
+        self._running = False  # a run is under way
+        self._again = False  # asked for while it was
+        self._began = float("-inf")  # when the last run started
 
     def request(self, background: Background, work: Work) -> None:
         with self._lock:
+            if self._set_up:
+                return
             if self._running:
                 self._again = True
                 return
-            self._running = True
-        background.submit(lambda: self._run(work))
+            self._set_up = True
+        self._set(background, work)
 
-    def _run(self, work: Work) -> None:
-        again = True
-        while again:
-            try:
-                work()
-            finally:
-                with self._lock:
-                    again, self._again = self._again, False
-                    self._running = again
+    def _set(self, background: Background, work: Work) -> None:
+        with self._lock:
+            wait = self._began + self.spacing - self._clock()
+        if wait > 0:
+            background.submit_later(wait, lambda: self._run(background, work))
+        else:
+            background.submit(lambda: self._run(background, work))
+
+    def _run(self, background: Background, work: Work) -> None:
+        with self._lock:
+            self._set_up, self._running, self._began = False, True, self._clock()
+        try:
+            work()
+        finally:
+            with self._lock:
+                self._running, self._set_up, self._again = False, self._again, False
+                again = self._set_up
+            if again:
+                self._set(background, work)

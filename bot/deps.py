@@ -38,7 +38,9 @@ class Deps:
     alert_doors: Busy = field(default_factory=Busy)  # notifications being taken, which their routing gives way to
     # the notifications taken at once, stored together: (source, body, received at) → id
     alert_writes: Together[tuple[str, str, datetime], int] = field(default_factory=Together)
-    home_refresh: Coalescing = field(default_factory=Coalescing)  # App Home dashboards, refreshed after changes
+    # App Home dashboards, refreshed after changes: a round a second at most (a card changes many times a second in
+    # a storm, and each round publishes to every recent viewer; views.publish is Tier 4)
+    home_refresh: Coalescing = field(default_factory=lambda: Coalescing(spacing=1.0))
     charts: ChangeAwareCache = field(default_factory=lambda: ChangeAwareCache(ttl=60))  # drawn report charts (PNG)
     recent_asks: Recently = field(default_factory=Recently)  # requests lately answered in this process
     metrics: Metrics = field(default_factory=lambda: Metrics(process=False))  # what /metrics reports

@@ -1,7 +1,7 @@
 """The App Home dashboard: published when a person opens the tab, and again for everyone who opened it lately when
 an incident changes (after each card update: whatever changes a card changes the dashboards too). Refreshes are
-coalesced: a burst of changes costs one round of `views.publish`, and a failed publish is logged, never retried
-(the next change or the next opening publishes again)."""
+coalesced, a round a second at most (`Deps.home_refresh`): a burst of changes costs one round of `views.publish`,
+and a failed publish is logged, never retried (the next change or the next opening publishes again)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def opened(deps: Deps, user_id: str) -> None:
 
 
 def refresh_soon(deps: Deps) -> None:
-    """An incident changed: refresh the dashboards of the people who opened theirs lately (coalesced)."""
+    """An incident changed: refresh the dashboards of the people who opened theirs lately (coalesced, spaced)."""
     deps.home_refresh.request(deps.background, lambda: refresh_viewers(deps))
 
 

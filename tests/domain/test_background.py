@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from bot.background import Background, Busy, Together
+from bot.background import Background, Busy, Coalescing, Together
 
 
 class Clock:
@@ -160,3 +160,41 @@ def test_a_write_that_fails_fails_every_caller_of_its_group_and_not_the_next():
     with pytest.raises(OSError, match="database away"):
         together(1, broken)
     assert together(2, lambda items: [n * 10 for n in items]) == 20
+
+
+def test_coalesced_work_runs_at_once_after_a_quiet_spell_and_never_twice_within_its_spacing():
+    clock, later, runs = Clock(), Later(), []
+    gate, entered = threading.Event(), threading.Event()
+    background = Background(workers=2, later=later)
+    refresh = Coalescing(spacing=1.0, clock=clock)
+
+    def work() -> None:
+        runs.append(clock.now)
+        if len(runs) == 3:  # the third run is held while requests come in
+            entered.set()
+            gate.wait(5)
+
+    refresh.request(background, work)
+    assert background.wait_idle(timeout=5) and runs == [100.0] and later.asked == []  # nothing before: at once
+    clock.now += 0.25
+    refresh.request(background, work)
+    refresh.request(background, work)  # a burst: one more run, set for a second after the first began
+    assert [s for s, _ in later.asked] == [pytest.approx(0.75)]
+    assert not background.wait_idle(timeout=0.05)  # the run that is set counts as pending
+    clock.now += 0.75
+    later.run()
+    assert background.wait_idle(timeout=5) and runs == [100.0, 101.0]
+    clock.now += 3
+    refresh.request(background, work)  # after a quiet spell: at once, and held
+    assert entered.wait(5) and later.asked == []
+    refresh.request(background, work)
+    refresh.request(background, work)  # asked for while it runs: one more run, a second after it began
+    clock.now += 0.5
+    gate.set()
+    assert not background.wait_idle(timeout=0.05)
+    assert [s for s, _ in later.asked] == [pytest.approx(0.5)]
+    clock.now += 0.5
+    later.run()
+    assert background.wait_idle(timeout=5) and runs == [100.0, 101.0, 104.0, 105.0]
+    assert later.asked == []
+    background.shutdown()
