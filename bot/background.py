@@ -280,7 +280,7 @@ class Coalescing:
             work()
         finally:
             with self._lock:
-                self._running, self._set_up, self._again = False, self._again, False
-                again = self._set_up
+                again = self._again  # asked for while this run was under way: one more run, spaced like this one
+                self._running, self._again, self._set_up = False, False, again
             if again:
                 self._set(background, work)
