@@ -34,6 +34,7 @@ class Background:
         self._lock = threading.Condition()
         self._pending = 0
         self._queues: dict[Hashable, deque[Work]] = {}
+        self._closed = False
 
     def submit(self, work: Work, *, key: Hashable | None = None) -> None:
         work = functools.update_wrapper(functools.partial(contextvars.copy_context().run, work), work)
@@ -50,14 +51,17 @@ class Background:
         self._pool.submit(self._drain, key)
 
     def submit_later(self, seconds: float, work: Work) -> None:
-        """``work`` in ``seconds``; pending from now, so `wait_idle` (shutdown, the demo) waits for it too."""
+        """``work`` in ``seconds``; pending from now, so `wait_idle` (shutdown, the demo) waits for it too. Dropped if
+        the pool has been shut down by then."""
         work = functools.update_wrapper(functools.partial(contextvars.copy_context().run, work), work)
         with self._lock:
             self._pending += 1
 
         def due() -> None:
-            self.submit(work)
-            with self._lock:
+            with self._lock:  # not after shutdown (what was set for later is dropped then)
+                if not self._closed:
+                    self._pending += 1
+                    self._pool.submit(self._run, work)
                 self._pending -= 1
                 self._lock.notify_all()
 
@@ -89,6 +93,8 @@ class Background:
             return self._lock.wait_for(lambda: self._pending == 0, timeout=timeout)
 
     def shutdown(self) -> None:
+        with self._lock:
+            self._closed = True
         self._pool.shutdown(wait=True)
 
 

@@ -198,3 +198,12 @@ def test_coalesced_work_runs_at_once_after_a_quiet_spell_and_never_twice_within_
     assert background.wait_idle(timeout=5) and runs == [100.0, 101.0, 104.0, 105.0]
     assert later.asked == []
     background.shutdown()
+
+
+def test_work_set_for_later_is_dropped_once_the_pool_is_shut_down():
+    later, done = Later(), []
+    background = Background(workers=1, later=later)
+    background.submit_later(1.0, lambda: done.append("late"))
+    background.shutdown()  # a process stopping without waiting for it
+    later.run()  # the timer fires afterwards: nothing raises, nothing runs, nothing stays pending
+    assert done == [] and background.wait_idle(timeout=1)
