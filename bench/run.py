@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -62,18 +62,18 @@ class Served:
     """A server process: `firebell serve` or the bare app, against the stand-in."""
 
     def __init__(self, args: list[str], slack: StandIn, database_url: str, workdir: Path, config: str = "",
-                 slack_limits: str = UNPACED):
+                 slack_limits: str = UNPACED, wrapper: Sequence[str] = (), start_timeout: float = 60):
         self.port = free_port()
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "firebell.yml").write_text(config)
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
         env.update(SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url,
                    DATABASE_URL=database_url, PYTHONPATH=str(ROOT), SLACK_LIMITS=slack_limits)
-        argv = [sys.executable, *[str(self.port) if a == "PORT" else a for a in args]]
+        argv = [*wrapper, sys.executable, *[str(self.port) if a == "PORT" else a for a in args]]
         self.process = subprocess.Popen(argv, cwd=ROOT if args[0].startswith("bench/") else workdir, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_timeout
         while time.monotonic() < deadline:
             try:
                 command(self.url, "help", slack.team_id)
