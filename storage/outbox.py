@@ -61,19 +61,19 @@ def _lane_heads() -> Any:
             .group_by(pending.lane))
 
 
-# Built once: the claim runs for every item delivered, and building these statements cost more than running them.
+# Built once, on the table (no ORM bulk update): the claim runs for every item delivered, and building these
+# statements cost more than running them.
 _FREE = or_(OutboxRow.claimed_at.is_(None), OutboxRow.claimed_at < bindparam("outbox_stale"))
 _NEXT_ATTEMPT = (select(OutboxRow.next_attempt_at).where(OutboxRow.id.in_(_lane_heads()), _FREE)
                  .order_by(OutboxRow.next_attempt_at).limit(1))
-_CLAIM = (update(OutboxRow)
+_CLAIM = (update(_OUTBOX)
           .where(OutboxRow.id.in_(
               select(OutboxRow.id)
               .where(OutboxRow.id.in_(_lane_heads()), OutboxRow.next_attempt_at <= bindparam("now"), _FREE)
               .order_by(OutboxRow.id).limit(bindparam("limit", type_=Integer)).with_for_update(skip_locked=True)))
           .values(claimed_at=bindparam("now"), claimed_by=bindparam("owner"), attempts=OutboxRow.attempts + 1)
           .returning(OutboxRow.id, OutboxRow.kind, OutboxRow.payload, OutboxRow.attempts, OutboxRow.lane,
-                     OutboxRow.created_at, OutboxRow.last_error)
-          .execution_options(synchronize_session=False))
+                     OutboxRow.created_at, OutboxRow.last_error))
 
 
 def next_attempt(session: Session, now: datetime, *, lease: timedelta) -> datetime | None:
@@ -116,14 +116,13 @@ _BEHIND = (select(OutboxRow.id, OutboxRow.lane, OutboxRow.next_attempt_at, Outbo
            .subquery())
 _FOLLOWERS = (select(_BEHIND.c.id, _BEHIND.c.lane, _BEHIND.c.next_attempt_at, _BEHIND.c.claimed_at)
               .where(_BEHIND.c.place <= bindparam("per_lane", type_=Integer)).order_by(_BEHIND.c.id))
-_CLAIM_FOLLOWERS = (update(OutboxRow)
+_CLAIM_FOLLOWERS = (update(_OUTBOX)
                     .where(OutboxRow.id.in_(bindparam("item_ids", expanding=True)), _FREE,
                            OutboxRow.delivered_at.is_(None), OutboxRow.failed_at.is_(None))
                     .values(claimed_at=bindparam("now"), claimed_by=bindparam("owner"),
                             attempts=OutboxRow.attempts + 1)
                     .returning(OutboxRow.id, OutboxRow.kind, OutboxRow.payload, OutboxRow.attempts, OutboxRow.lane,
-                               OutboxRow.created_at, OutboxRow.last_error)
-                    .execution_options(synchronize_session=False))
+                               OutboxRow.created_at, OutboxRow.last_error))
 
 
 def claim_followers(session: Session, now: datetime, owner: str, heads: list[Claimed], *, lease: timedelta,

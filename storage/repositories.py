@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import Table, bindparam, func, inspect, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -40,14 +40,27 @@ def _insert_ignoring_conflicts(session: Session, model: type[Base], values: dict
     return len(session.execute(statement).all())
 
 
+_TAKE_NUMBER: dict[str, Any] = {}  # dialect name -> the upsert below
+
+
+def _take_number(session: Session) -> Any:
+    """The upsert that takes a team's next number, for the session's database (built once for each)."""
+    dialect = session.get_bind().dialect.name
+    if (statement := _TAKE_NUMBER.get(dialect)) is None:
+        counters = cast(Table, IncidentCounter.__table__)
+        statement = insert_for(session)(counters).values(team_id=bindparam("team_id"), last_number=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=[counters.c.team_id], set_={"last_number": counters.c.last_number + 1},
+        ).returning(counters.c.last_number)
+        _TAKE_NUMBER[dialect] = statement
+    return statement
+
+
+
 def take_incident_number(session: Session, team_id: str) -> int:
     """The team's next number, in one statement (an upsert). The counter row it updates stays locked until the
     transaction ends, so two declares never get the same number, and a rolled-back declare leaves no gap."""
-    insert = insert_for(session)
-    upsert = insert(IncidentCounter).values(team_id=team_id, last_number=1).on_conflict_do_update(
-        index_elements=[IncidentCounter.team_id], set_={"last_number": IncidentCounter.last_number + 1},
-    ).returning(IncidentCounter.last_number)
-    return session.execute(upsert).scalar_one()
+    return session.execute(_take_number(session), {"team_id": team_id}).scalar_one()
 
 
 def next_incident_number(session: Session, team_id: str) -> int:
@@ -103,35 +116,43 @@ def incident_row(session: Session, incident_id: int, *, lock: bool = False) -> I
     return session.execute(query).scalar_one()
 
 
+# The card's reads and its ts, on the tables themselves and built once: they run after nearly every change, and
+# building a statement cost about as much as running it.
+_INCIDENTS, _PAGES, _NOTICES, _CLOCKS = (cast(Table, model.__table__)
+                                         for model in (IncidentRow, PageRow, PageNoticeRow, SlaClockRow))
+_SET_CARD_TS = update(_INCIDENTS).where(_INCIDENTS.c.id == bindparam("incident_id")).values(card_ts=bindparam("ts"))
+_INCIDENT = select(_INCIDENTS).where(_INCIDENTS.c.id == bindparam("incident_id"))
+_PAGES_OF = (select(_PAGES).where(_PAGES.c.incident_id == bindparam("incident_id"))
+             .order_by(_PAGES.c.paged_at, _PAGES.c.id))
+_NOTIFIED = (select(_NOTICES.c.page_id, _NOTICES.c.user_id)
+             .where(_NOTICES.c.page_id.in_(bindparam("page_ids", expanding=True))).order_by(_NOTICES.c.id))
+_CLOCKS_OF = (select(_CLOCKS).where(_CLOCKS.c.incident_id == bindparam("incident_id"))
+              .order_by(_CLOCKS.c.started_at, _CLOCKS.c.id))
+
+
 def set_card_ts(session: Session, incident_id: int, ts: str) -> None:
-    session.execute(update(IncidentRow).where(IncidentRow.id == incident_id).values(card_ts=ts))
+    """(A plain statement: an `IncidentRow` loaded in ``session`` keeps its old value.)"""
+    session.execute(_SET_CARD_TS, {"incident_id": incident_id, "ts": ts})
 
 
 def card_view(session: Session, incident_id: int) -> Incident:
     """What the card shows (pages, clocks), without the timeline: plain rows, no objects (the card is drawn after
     nearly every change, so it is one of the most frequent reads); the page notices are read only when there are
     pages."""
-    incidents, pages, notices, clocks = (IncidentRow.__table__, PageRow.__table__, PageNoticeRow.__table__,
-                                         SlaClockRow.__table__)
-    row = session.execute(select(incidents).where(incidents.c.id == incident_id)).one()
-    page_rows = session.execute(select(pages).where(pages.c.incident_id == incident_id)
-                                .order_by(pages.c.paged_at, pages.c.id)).all()
+    row = session.execute(_INCIDENT, {"incident_id": incident_id}).one()
+    page_rows = session.execute(_PAGES_OF, {"incident_id": incident_id}).all()
     notified: dict[int, list[str]] = {p.id: [] for p in page_rows}
     if page_rows:
-        for page_id, user_id in session.execute(
-                select(notices.c.page_id, notices.c.user_id).where(notices.c.page_id.in_(notified))
-                .order_by(notices.c.id)):
+        for page_id, user_id in session.execute(_NOTIFIED, {"page_ids": list(notified)}):
             notified[page_id].append(user_id)
-    clock_rows = session.execute(select(clocks).where(clocks.c.incident_id == incident_id)
-                                 .order_by(clocks.c.started_at, clocks.c.id)).all()
+    clock_rows = session.execute(_CLOCKS_OF, {"incident_id": incident_id}).all()
     return _incident(row, pages=tuple(_page_view(p, notified[p.id]) for p in page_rows),
                      clocks=tuple(schedule.clock_run(r) for r in clock_rows))
 
 
 def incident_alone(session: Session, incident_id: int) -> Incident | None:
     """The incident's own fields (no timeline, pages or clocks), from one plain row; None when there is none."""
-    incidents = IncidentRow.__table__
-    row = session.execute(select(incidents).where(incidents.c.id == incident_id)).one_or_none()
+    row = session.execute(_INCIDENT, {"incident_id": incident_id}).one_or_none()
     return None if row is None else _incident(row, pages=(), clocks=())
 
 
