@@ -37,7 +37,7 @@ class Background:
         self._closed = False
 
     def submit(self, work: Work, *, key: Hashable | None = None) -> None:
-        work = functools.update_wrapper(functools.partial(contextvars.copy_context().run, work), work)
+        work = _in_this_context(work)
         with self._lock:
             self._pending += 1
             if key is None:
@@ -53,7 +53,7 @@ class Background:
     def submit_later(self, seconds: float, work: Work) -> None:
         """``work`` in ``seconds``; pending from now, so `wait_idle` (shutdown, the demo) waits for it too. Dropped if
         the pool has been shut down by then."""
-        work = functools.update_wrapper(functools.partial(contextvars.copy_context().run, work), work)
+        work = _in_this_context(work)
         with self._lock:
             self._pending += 1
 
@@ -196,6 +196,11 @@ class Busy:
         if look:  # no request will end to look: the last ended less than ``quiet`` ago
             self._later(quiet_in, self._look)
         return wait
+
+
+def _in_this_context(work: Work) -> Work:
+    """``work`` to run in a copy of the caller's context (its log fields), keeping its name for the logs."""
+    return functools.update_wrapper(functools.partial(contextvars.copy_context().run, work), work)
 
 
 def _timer(seconds: float, then: Callable[[], None]) -> None:

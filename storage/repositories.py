@@ -56,7 +56,6 @@ def _take_number(session: Session) -> Any:
     return statement
 
 
-
 def take_incident_number(session: Session, team_id: str) -> int:
     """The team's next number, in one statement (an upsert). The counter row it updates stays locked until the
     transaction ends, so two declares never get the same number, and a rolled-back declare leaves no gap."""
@@ -225,16 +224,15 @@ def incidents_since(session: Session, since: datetime | None) -> list[Incident]:
 
 
 def to_domain(row: IncidentRow, *, with_timeline: bool = True) -> Incident:
+    pages = tuple(_page_view(p, [n.user_id for n in p.notices]) for p in row.pages)
+    clocks = tuple(schedule.clock_run(r) for r in row.clock_runs)
     if not with_timeline:
-        return _incident(row, pages=tuple(_page_view(p, [n.user_id for n in p.notices]) for p in row.pages),
-                         clocks=tuple(schedule.clock_run(r) for r in row.clock_runs))
+        return _incident(row, pages=pages, clocks=clocks)
     return _incident(
-        row,
+        row, pages=pages, clocks=clocks,
         timeline=tuple(TimelineEntry(at=e.at, kind=e.kind, actor=e.actor, text=e.text, permalink=e.permalink)
                        for e in row.timeline),
         follow_ups=tuple(follow_up(f, row) for f in row.follow_ups),
-        pages=tuple(_page_view(p, [n.user_id for n in p.notices]) for p in row.pages),
-        clocks=tuple(schedule.clock_run(r) for r in row.clock_runs),
         severity_history=tuple(
             SeverityChange(at=c.at, by=c.changed_by, from_severity=Severity(c.from_severity),
                            to_severity=Severity(c.to_severity))
